@@ -1,7 +1,3 @@
-// Package ftp is the FTP control-channel grammar: commands, RFC 959 replies
-// (multi-line included) and the data-connection announcements of RFC 959
-// (PORT, 227), RFC 1639 (LPRT, LPSV/228) and RFC 2428 (EPRT, EPSV/229).
-// It is pure: bytes and strings in, typed values out. No gopacket, no time, no I/O.
 package ftp
 
 import "net/netip"
@@ -21,10 +17,16 @@ type ReplyCode uint16
 type Reply struct {
 	Code ReplyCode
 	// Lines holds the text of each line with the code and its separator removed
-	// from the first and last lines (RFC 959 4.2).
+	// from the first and last lines (RFC 959 4.2). Middle lines are kept as
+	// written, except that a "ddd-" prefix repeating the reply's own code is
+	// removed too: many servers (ProFTPD, IIS) prefix every line that way, and
+	// the prefix is framing, not text.
 	Lines []string
 	// Multiline is true for a "ddd-" ... "ddd " reply.
 	Multiline bool
+	// Truncated is true when the reply had more lines than ReplyReader.MaxLines
+	// allows: Lines holds the first MaxLines lines and the rest were dropped.
+	Truncated bool
 }
 
 // EPSVReply is a parsed 229 reply.
