@@ -1,0 +1,637 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/ftpscope/ftpscope/analysis/ftp"
+	"github.com/ftpscope/ftpscope/reassembly"
+)
+
+// Config tunes and bounds the Analyzer. Zero values take the defaults.
+type Config struct {
+	// ShowPasswords keeps PASS arguments; by default they are redacted everywhere.
+	ShowPasswords bool
+	// DataTimeout is how long, in capture time, an announced data connection
+	// may take to show its outcome (default 30s). SYNs unanswered for this
+	// long are "dropped" even without a 425; a channel whose transfer got its
+	// final reply is settled this long after it.
+	DataTimeout time.Duration
+	// AttemptWindow is how long a connection attempt that matches no
+	// announcement is remembered, in case its announcement is released later by
+	// reassembly (default 10s).
+	AttemptWindow time.Duration
+	// MaxSessions caps the sessions held at once (default 100000).
+	MaxSessions int
+	// MaxChannels caps the channels kept per session (default 1000); beyond it
+	// channels are still judged and counted, but not listed.
+	MaxChannels int
+	// MaxPending caps the commands awaiting a reply per session (default 20).
+	MaxPending int
+	// MaxAttempts caps the unmatched connection attempts remembered (default 65536).
+	MaxAttempts int
+	// MaxExchanges and MaxNotes cap the transcript and notes per session
+	// (defaults 200 and 50).
+	MaxExchanges, MaxNotes int
+	// MaxReplyLines caps the lines of one multi-line reply (default 1000).
+	MaxReplyLines int
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur(&c.DataTimeout, 30*time.Second)
+	defDur(&c.AttemptWindow, 10*time.Second)
+	def(&c.MaxSessions, 100000)
+	def(&c.MaxChannels, 1000)
+	def(&c.MaxPending, 20)
+	def(&c.MaxAttempts, 65536)
+	def(&c.MaxExchanges, 200)
+	def(&c.MaxNotes, 50)
+	def(&c.MaxReplyLines, 1000)
+	return c
+}
+
+// Sink receives results as they become final. Either function may be nil.
+type Sink struct {
+	// Channel is called once per channel, when its verdict is final.
+	Channel func(*Session, *Channel)
+	// Session is called once per session, after all its channels are final;
+	// the Analyzer forgets the session when the call returns.
+	Session func(*Session)
+}
+
+// Stats counts the Analyzer's work and everything it had to drop.
+type Stats struct {
+	Sessions uint64
+	Channels uint64
+	// Verdicts counts channels by verdict (indexed by Verdict).
+	Verdicts [len(verdictNames)]uint64
+	Blocked  uint64
+	NAT      uint64
+	TLS      uint64
+	// Malformed counts control lines that were not valid commands or replies.
+	Malformed uint64
+	// UnmatchedReplies counts replies with no command waiting for them.
+	UnmatchedReplies uint64
+	// Evictions, by table.
+	EvictedSessions, EvictedChannels, EvictedPending, EvictedAttempts, EvictedNotes uint64
+	// Attempts counts data-connection attempts matched to channels.
+	Attempts uint64
+}
+
+// pending is a command waiting for its reply.
+type pending struct {
+	verb, arg string
+	time      time.Time
+	ch        *Channel // the channel a PORT created or a transfer uses
+}
+
+// sessionState is the Analyzer's private state behind a Session.
+type sessionState struct {
+	s        *Session
+	key      reassembly.ConnKey
+	replies  ftp.ReplyReader
+	pending  []pending
+	opaque   bool      // control channel encrypted: stop parsing
+	gapAfter time.Time // time of the last control gap (zero: none)
+	endAt    time.Time // capture time after which the ended session is emitted
+	last     time.Time // last activity
+	elem     int       // index in Analyzer.order (for eviction)
+}
+
+// Analyzer builds sessions from control lines and packets. It is not safe for
+// concurrent use: feed it from one goroutine.
+type Analyzer struct {
+	cfg      Config
+	sink     Sink
+	sessions map[reassembly.ConnKey]*sessionState
+	data     dataTracker
+	now      time.Time
+	stats    Stats
+	nextTick time.Time
+}
+
+// New returns an Analyzer that reports to sink.
+func New(cfg Config, sink Sink) *Analyzer {
+	cfg = cfg.withDefaults()
+	a := &Analyzer{cfg: cfg, sink: sink, sessions: make(map[reassembly.ConnKey]*sessionState)}
+	a.data.init(a)
+	return a
+}
+
+// Stats returns the counters so far.
+func (a *Analyzer) Stats() Stats { return a.stats }
+
+// OpenSessions returns the number of sessions held.
+func (a *Analyzer) OpenSessions() int { return len(a.sessions) }
+
+func (a *Analyzer) clock(t time.Time) {
+	if t.After(a.now) {
+		a.now = t
+	}
+}
+
+// Open implements reassembly.Handler.
+func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
+	a.clock(t)
+	if old, ok := a.sessions[conn]; ok {
+		// Port reuse: a new connection on the same four-tuple. Close the old one.
+		a.endSession(old, t, "reused")
+		a.emitSession(old)
+	}
+	if len(a.sessions) >= a.cfg.MaxSessions {
+		a.evictSession()
+	}
+	st := &sessionState{
+		s:   &Session{Client: conn.Client, Server: conn.Server, Start: t, End: t, Midstream: mid},
+		key: conn, last: t,
+	}
+	st.replies.MaxLines = a.cfg.MaxReplyLines
+	a.sessions[conn] = st
+	a.stats.Sessions++
+	// The connection itself may have been taken for a data-connection attempt
+	// before it was recognised as FTP.
+	a.data.forget(conn.Client, conn.Server)
+}
+
+// evictSession drops the least recently active session to stay under MaxSessions.
+func (a *Analyzer) evictSession() {
+	var victim *sessionState
+	for _, st := range a.sessions {
+		if victim == nil || st.last.Before(victim.last) {
+			victim = st
+		}
+	}
+	if victim == nil {
+		return
+	}
+	a.stats.EvictedSessions++
+	a.note(victim, a.now, NoteEviction, "session evicted to stay under the session limit; its open channels are judged with what was seen so far")
+	a.endSession(victim, a.now, "evicted")
+	a.emitSession(victim)
+}
+
+// Line implements reassembly.Handler.
+func (a *Analyzer) Line(l reassembly.Line) {
+	a.clock(l.Time)
+	st := a.sessions[l.Conn]
+	if st == nil {
+		return
+	}
+	st.last = l.Time
+	st.s.End = l.Time
+	if st.opaque {
+		return
+	}
+	switch l.From {
+	case reassembly.RoleClient:
+		a.command(st, l)
+	case reassembly.RoleServer:
+		rep, done, err := st.replies.Feed(l.Text)
+		if err != nil {
+			a.stats.Malformed++
+			a.note(st, l.Time, NoteProtocol, "server line is not a reply: "+quote(l.Text))
+			return
+		}
+		if done {
+			a.reply(st, rep, l.Time)
+		}
+	}
+}
+
+// Gap implements reassembly.Handler.
+func (a *Analyzer) Gap(conn reassembly.ConnKey, from reassembly.Role, t time.Time, n int) {
+	a.clock(t)
+	st := a.sessions[conn]
+	if st == nil {
+		return
+	}
+	st.s.GapBytes += n
+	st.gapAfter = t
+	for _, ch := range st.s.Channels {
+		if !ch.final {
+			ch.gap = true
+		}
+	}
+	if from == reassembly.RoleServer {
+		st.replies.Reset()
+	}
+	a.note(st, t, NoteGap, fmt.Sprintf("%d bytes from the %s are missing from the capture; lines there are lost", n, from))
+}
+
+// Close implements reassembly.Handler.
+func (a *Analyzer) Close(conn reassembly.ConnKey, t time.Time, why reassembly.CloseReason) {
+	a.clock(t)
+	st := a.sessions[conn]
+	if st == nil {
+		return
+	}
+	a.endSession(st, t, why.String())
+	if why == reassembly.CloseCaptureEnd {
+		a.note(st, t, NoteCaptureEnd, "the capture ended while the control connection was open")
+	}
+}
+
+func (a *Analyzer) endSession(st *sessionState, t time.Time, why string) {
+	if st.s.ended {
+		return
+	}
+	st.s.ended = true
+	st.s.Closed = why
+	if t.After(st.s.End) {
+		st.s.End = t
+	}
+	// Data connections can trail the control connection's end a little
+	// (a 226 is sent after the data is flushed, but packets still cross).
+	st.endAt = t.Add(2 * time.Second)
+}
+
+func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text string) {
+	s := st.s
+	if len(s.Exchanges) >= a.cfg.MaxExchanges {
+		return
+	}
+	if len(text) > 200 {
+		text = text[:200] + "…"
+	}
+	s.Exchanges = append(s.Exchanges, Exchange{Time: t, FromClient: fromClient, Text: text})
+}
+
+func (a *Analyzer) note(st *sessionState, t time.Time, k NoteKind, text string) {
+	s := st.s
+	if len(s.Notes) >= a.cfg.MaxNotes {
+		a.stats.EvictedNotes++
+		return
+	}
+	s.Notes = append(s.Notes, Note{Time: t, Kind: k, Text: text})
+}
+
+func quote(b []byte) string {
+	if len(b) > 64 {
+		return fmt.Sprintf("%q…", b[:64])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// command handles one client line.
+func (a *Analyzer) command(st *sessionState, l reassembly.Line) {
+	cmd, err := ftp.ParseCommand(l.Text)
+	if err != nil {
+		a.stats.Malformed++
+		a.note(st, l.Time, NoteProtocol, "client line is not a command: "+quote(l.Text))
+		return
+	}
+	s := st.s
+	s.Commands++
+	p := pending{verb: cmd.Verb, arg: cmd.Arg, time: l.Time}
+	shown := cmd.Verb
+	if cmd.Arg != "" {
+		shown += " " + cmd.Arg
+	}
+	switch cmd.Verb {
+	case "USER":
+		s.User = cmd.Arg
+	case "PASS":
+		if a.cfg.ShowPasswords {
+			s.Password = cmd.Arg
+		} else {
+			shown = "PASS <redacted>"
+		}
+	case "PORT", "EPRT", "LPRT":
+		p.ch = a.announceActive(st, cmd, l)
+	case "AUTH", "PASV", "EPSV", "LPSV", "QUIT", "ABOR":
+	default:
+		if ftp.IsTransfer(cmd.Verb) {
+			p.ch = a.useChannel(st, cmd, l.Time)
+		} else {
+			shown = "" // not shown in the ladder
+		}
+	}
+	if shown != "" {
+		a.exchange(st, l.Time, true, shown)
+	}
+	if len(st.pending) >= a.cfg.MaxPending {
+		st.pending = st.pending[1:]
+		a.stats.EvictedPending++
+	}
+	st.pending = append(st.pending, p)
+}
+
+// announceActive creates the channel a PORT/EPRT/LPRT announces. It is
+// provisional until the server accepts the command: a refusal removes it.
+func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembly.Line) *Channel {
+	var (
+		ep     netip.AddrPort
+		err    error
+		method SetupMethod
+	)
+	switch cmd.Verb {
+	case "PORT":
+		ep, err = ftp.ParsePORT(cmd.Arg)
+		method = PORT
+	case "EPRT":
+		ep, err = ftp.ParseEPRT(cmd.Arg)
+		method = EPRT
+	default:
+		ep, err = ftp.ParseLPRT(cmd.Arg)
+		method = LPRT
+	}
+	if err != nil {
+		a.stats.Malformed++
+		a.note(st, l.Time, NoteProtocol, fmt.Sprintf("malformed %s argument %q: %v", cmd.Verb, cmd.Arg, unwrapSyntax(err)))
+		return nil
+	}
+	s := st.s
+	if s.EPSVAll {
+		a.note(st, l.Time, NoteProtocol, cmd.Verb+" after EPSV ALL (RFC 2428 forbids it)")
+	}
+	client := s.Client.Addr()
+	if ep.Addr() != client && !isPrivate(ep.Addr()) {
+		// A private address behind the client's is NAT without a helper; a
+		// public one that is not the client is a third party.
+		a.note(st, l.Time, NoteBounce, fmt.Sprintf("%s names %s, a third party that is not the client %s: an FTP bounce attempt, or a NAT the capture cannot see", cmd.Verb, ep, client))
+	}
+	if ep.Port() < 1024 && ep.Port() != 0 {
+		a.note(st, l.Time, NoteBounce, fmt.Sprintf("%s asks the server to connect to privileged port %d (FTP bounce attempts target ports like 25)", cmd.Verb, ep.Port()))
+	}
+	alt := netip.AddrPortFrom(client, ep.Port())
+	return a.addChannel(st, method, ep, alt, l.Time, l.Packet)
+}
+
+// addChannel records a new announcement, retiring the previous unused one:
+// FTP servers close a passive listener when a new PASV arrives, and the
+// Linux FTP helper keeps one expectation per control connection.
+func (a *Analyzer) addChannel(st *sessionState, m SetupMethod, ep, alt netip.AddrPort, t time.Time, pkt uint64) *Channel {
+	s := st.s
+	for _, old := range s.Channels {
+		if !old.final && old.Command == "" && len(old.Attempts) == 0 {
+			old.Superseded = true
+			a.finalize(old, t, false)
+		}
+	}
+	ch := &Channel{
+		Method: m, Announced: ep, Alternate: alt, Time: t, Packet: pkt,
+		NAT: ep.Addr() != alt.Addr(), session: s,
+	}
+	if ch.NAT {
+		a.stats.NAT++
+	}
+	a.stats.Channels++
+	if countLive(s) >= a.cfg.MaxChannels {
+		// Keep the newest; the oldest final one leaves the listing.
+		for i, c := range s.Channels {
+			if c.final {
+				s.Channels = append(s.Channels[:i:i], s.Channels[i+1:]...)
+				s.ChannelsDropped++
+				a.stats.EvictedChannels++
+				break
+			}
+		}
+	}
+	s.Channels = append(s.Channels, ch)
+	a.data.expect(ch)
+	return ch
+}
+
+func countLive(s *Session) int { return len(s.Channels) }
+
+// useChannel ties a transfer command to the newest announcement not yet used.
+func (a *Analyzer) useChannel(st *sessionState, cmd ftp.Command, t time.Time) *Channel {
+	s := st.s
+	for i := len(s.Channels) - 1; i >= 0; i-- {
+		ch := s.Channels[i]
+		if ch.Command != "" || ch.final {
+			break
+		}
+		ch.Command, ch.Argument, ch.CommandTime = cmd.Verb, cmd.Arg, t
+		return ch
+	}
+	a.note(st, t, NoteNoSetup, fmt.Sprintf("%s with no PORT/PASV before it: the data connection was not announced on this control connection (or the announcement was lost)", cmd.Verb))
+	return nil
+}
+
+// reply handles one complete server reply.
+func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
+	s := st.s
+	s.Replies++
+	code := rep.Code
+	text := rep.Text()
+	if code == 220 && s.Greeting == "" && len(st.pending) == 0 {
+		s.Greeting = firstLine(text)
+		a.exchange(st, t, false, fmt.Sprintf("%d %s", code, s.Greeting))
+		return
+	}
+	i := a.matchPending(st, code)
+	if i < 0 {
+		a.stats.UnmatchedReplies++
+		// A capture that starts mid-session still shows passive announcements:
+		// 227/228/229 describe themselves.
+		switch code {
+		case 227, 228, 229:
+			a.exchange(st, t, false, fmt.Sprintf("%d %s", code, firstLine(text)))
+			a.announcePassive(st, "", rep, t)
+		}
+		return
+	}
+	p := &st.pending[i]
+	interesting := p.ch != nil || code == 234 || code == 425 || code == 426 || code >= 500 || code == 227 || code == 228 || code == 229 || code == 221 || code == 230 || code == 530
+	if interesting || isSetupVerb(p.verb) || p.verb == "USER" || p.verb == "PASS" || p.verb == "AUTH" {
+		a.exchange(st, t, false, fmt.Sprintf("%d %s", code, firstLine(text)))
+	}
+	if p.ch != nil && p.ch.Command != "" && ftp.IsTransfer(p.verb) {
+		ch := p.ch
+		ch.Replies = append(ch.Replies, code)
+		ch.Reply, ch.ReplyText, ch.ReplyTime = code, firstLine(text), t
+	}
+	if code.Class() == ftp.Preliminary {
+		return // the final reply is still to come
+	}
+	// Everything before the matched command lost its reply (gap, mid-session).
+	st.pending = append(st.pending[:0], st.pending[i+1:]...)
+	pv := *p
+	switch pv.verb {
+	case "PORT", "EPRT", "LPRT":
+		if pv.ch != nil && code.Class() != ftp.Completion {
+			a.refuseActive(st, pv, code, text, t)
+		}
+	case "PASV", "EPSV", "LPSV":
+		switch {
+		case strings.EqualFold(strings.TrimSpace(pv.arg), "ALL") && pv.verb == "EPSV":
+			if code.Class() == ftp.Completion {
+				s.EPSVAll = true
+			}
+		case code == 227 || code == 228 || code == 229:
+			if s.EPSVAll && pv.verb != "EPSV" {
+				a.note(st, t, NoteProtocol, pv.verb+" after EPSV ALL (RFC 2428 forbids it)")
+			}
+			a.announcePassive(st, pv.verb, rep, t)
+		case code.Class() == ftp.TransientNegative || code.Class() == ftp.PermanentNegative:
+			a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s: %d %s", pv.verb, code, firstLine(text)))
+		}
+	case "AUTH":
+		if code == 234 {
+			s.TLS, s.TLSTime = true, t
+			st.opaque = true
+			a.stats.TLS++
+			a.note(st, t, NoteTLS, fmt.Sprintf("AUTH %s accepted (234): the control channel is encrypted from here on; later data connections cannot be predicted from this capture", pv.arg))
+		}
+	default:
+		if pv.ch != nil && ftp.IsTransfer(pv.verb) {
+			pv.ch.settleAt = t.Add(a.cfg.DataTimeout)
+			a.data.settleLater(pv.ch)
+		}
+	}
+}
+
+// matchPending finds the command a reply answers: normally the oldest one, but
+// replies that only fit one kind of command (227, 229, 150, 226, 234 ...) skip
+// commands whose replies were lost to a gap or came before the capture began.
+func (a *Analyzer) matchPending(st *sessionState, code ftp.ReplyCode) int {
+	if len(st.pending) == 0 {
+		return -1
+	}
+	want := func(verb string) bool {
+		switch code {
+		case 227, 228, 229:
+			return verb == "PASV" || verb == "EPSV" || verb == "LPSV"
+		case 125, 150, 226, 425, 426, 451:
+			return ftp.IsTransfer(verb)
+		case 234:
+			return verb == "AUTH"
+		}
+		return true
+	}
+	// A transfer's 1xx/2xx must go to the transfer even if the front command
+	// is something else pipelined behind it.
+	for i, p := range st.pending {
+		if want(p.verb) {
+			return i
+		}
+	}
+	switch code {
+	case 227, 228, 229:
+		return -1
+	}
+	return 0
+}
+
+func isSetupVerb(v string) bool {
+	switch v {
+	case "PORT", "EPRT", "LPRT", "PASV", "EPSV", "LPSV":
+		return true
+	}
+	return false
+}
+
+// refuseActive drops the provisional channel of a PORT the server refused:
+// a refused PORT predicts nothing.
+func (a *Analyzer) refuseActive(st *sessionState, p pending, code ftp.ReplyCode, text string, t time.Time) {
+	ch := p.ch
+	s := st.s
+	a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s %s: %d %s", p.verb, ch.Announced, code, firstLine(text)))
+	if len(ch.Attempts) > 0 || ch.final {
+		return // something connected anyway: keep it, the packets speak
+	}
+	a.data.unexpect(ch)
+	ch.final = true
+	for i, c := range s.Channels {
+		if c == ch {
+			s.Channels = append(s.Channels[:i], s.Channels[i+1:]...)
+			break
+		}
+	}
+	a.stats.Channels--
+	if ch.NAT {
+		a.stats.NAT--
+	}
+}
+
+// announcePassive creates the channel a 227/228/229 reply announces. asked is
+// the command it answers ("" when the capture missed it).
+func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply, t time.Time) {
+	s := st.s
+	server := s.Server.Addr()
+	var (
+		ep     netip.AddrPort
+		method SetupMethod
+	)
+	text := rep.Text()
+	switch rep.Code {
+	case 227:
+		got, err := ftp.ParsePASVReply(text)
+		if err != nil {
+			a.stats.Malformed++
+			a.note(st, t, NoteProtocol, fmt.Sprintf("227 reply without a usable address: %q", firstLine(text)))
+			return
+		}
+		ep, method = got, PASV
+	case 228:
+		got, err := ftp.ParseLPSVReply(text)
+		if err != nil {
+			a.stats.Malformed++
+			a.note(st, t, NoteProtocol, fmt.Sprintf("228 reply without a usable address: %q", firstLine(text)))
+			return
+		}
+		ep, method = got, LPSV
+	case 229:
+		got, err := ftp.ParseEPSVReply(text)
+		if err != nil {
+			a.stats.Malformed++
+			a.note(st, t, NoteProtocol, fmt.Sprintf("229 reply without a usable port: %q", firstLine(text)))
+			return
+		}
+		addr := server
+		if got.Addr.IsValid() {
+			addr = got.Addr
+		}
+		ep, method = netip.AddrPortFrom(addr, got.Port), EPSV
+	}
+	if asked != "" && asked != method.String() {
+		a.note(st, t, NoteInfo, fmt.Sprintf("the server answered %s with %d", asked, rep.Code))
+	}
+	alt := netip.AddrPortFrom(server, ep.Port())
+	a.addChannel(st, method, ep, alt, t, 0)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return strings.TrimSpace(s)
+}
+
+func unwrapSyntax(err error) error {
+	var se *ftp.SyntaxError
+	if errors.As(err, &se) {
+		return se
+	}
+	return err
+}
+
+// isPrivate reports addresses that only make sense behind a NAT.
+func isPrivate(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() {
+		return true
+	}
+	if a.Is4() {
+		b := a.As4()
+		return b[0] == 100 && b[1]&0xc0 == 64 // 100.64.0.0/10, carrier-grade NAT
+	}
+	return false
+}

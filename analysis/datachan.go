@@ -1,0 +1,381 @@
+package analysis
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/ftpscope/ftpscope/capture"
+)
+
+// flowKey names a data connection from its initiator to its acceptor.
+type flowKey struct {
+	from, to netip.AddrPort
+}
+
+// conn is one TCP connection the tracker follows: either claimed by a channel,
+// or an unmatched attempt remembered for AttemptWindow in case its
+// announcement is released later.
+type conn struct {
+	key     flowKey
+	att     *Attempt
+	ch      *Channel
+	created time.Time
+	// prevByDst chains unmatched attempts toward the same endpoint.
+	prevByDst *conn
+	dead      bool
+}
+
+// dataTracker follows data connections by counters, never buffers. Most
+// packets of a large capture are not FTP: they are rejected by two lookups in
+// a port reference table before any map is touched.
+type dataTracker struct {
+	a *Analyzer
+	// expects maps an endpoint to the channels that may be connected to it.
+	expects map[netip.AddrPort][]*Channel
+	// conns holds the followed connections by initiator -> acceptor.
+	conns map[flowKey]*conn
+	// byDst indexes unmatched attempts by their destination.
+	byDst map[netip.AddrPort]*conn
+	// unmatched lists unmatched attempts in creation order, for expiry.
+	unmatched     []*conn
+	unmatchedHead int
+	// portRefs counts, per TCP port, the expected endpoints and followed
+	// connections using it: a packet with neither port referenced cannot
+	// matter, unless it is a SYN or RST.
+	portRefs [65536]uint32
+	// settling lists channels with a settle deadline, for Advance.
+	settling []*Channel
+}
+
+func (d *dataTracker) init(a *Analyzer) {
+	d.a = a
+	d.expects = make(map[netip.AddrPort][]*Channel)
+	d.conns = make(map[flowKey]*conn)
+	d.byDst = make(map[netip.AddrPort]*conn)
+}
+
+func (d *dataTracker) ref(ap netip.AddrPort, n int) {
+	d.portRefs[ap.Port()] = uint32(int(d.portRefs[ap.Port()]) + n)
+}
+
+// expect indexes a new channel under its announced and alternate endpoints,
+// and claims attempts toward them that were seen before the announcement.
+func (d *dataTracker) expect(ch *Channel) {
+	eps := []netip.AddrPort{ch.Announced}
+	if ch.Alternate != ch.Announced {
+		eps = append(eps, ch.Alternate)
+	}
+	for _, ep := range eps {
+		d.expects[ep] = append(d.expects[ep], ch)
+		d.ref(ep, 1)
+	}
+	for _, ep := range eps {
+		for c := d.byDst[ep]; c != nil; c = c.prevByDst {
+			if c.ch == nil && !c.dead && !c.created.Before(ch.Time.Add(-d.a.cfg.AttemptWindow)) && d.initiatorFits(ch, c.key.from) {
+				d.claim(c, ch)
+			}
+		}
+	}
+}
+
+// unexpect removes a channel from the index (refused PORT, final verdict).
+func (d *dataTracker) unexpect(ch *Channel) {
+	eps := []netip.AddrPort{ch.Announced}
+	if ch.Alternate != ch.Announced {
+		eps = append(eps, ch.Alternate)
+	}
+	for _, ep := range eps {
+		list := d.expects[ep]
+		for i, c := range list {
+			if c == ch {
+				list = append(list[:i], list[i+1:]...)
+				d.ref(ep, -1)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(d.expects, ep)
+		} else {
+			d.expects[ep] = list
+		}
+	}
+	for _, at := range ch.Attempts {
+		k := flowKey{at.From, at.To}
+		if c := d.conns[k]; c != nil && c.ch == ch {
+			delete(d.conns, k)
+			d.ref(k.from, -1)
+			d.ref(k.to, -1)
+		}
+	}
+}
+
+// initiatorFits checks that a connection comes from the side that should open
+// it: the server's address in active mode, the client's in passive mode. A
+// different source is still accepted when it is the only explanation (NAT on
+// the far side rewrites sources), so this only rules out the announcer itself.
+func (d *dataTracker) initiatorFits(ch *Channel, from netip.AddrPort) bool {
+	s := ch.session
+	if ch.Mode() == Active {
+		return from.Addr() != s.Client.Addr() || s.Client.Addr() == s.Server.Addr()
+	}
+	return from.Addr() != s.Server.Addr() || s.Client.Addr() == s.Server.Addr()
+}
+
+// pick chooses the channel a new connection toward ep belongs to: the oldest
+// one still waiting, preferring announced endpoints over alternates.
+func (d *dataTracker) pick(ep, from netip.AddrPort) (*Channel, Match) {
+	var best *Channel
+	bestMatch := MatchNone
+	for _, ch := range d.expects[ep] {
+		if ch.final || !d.initiatorFits(ch, from) {
+			continue
+		}
+		m := MatchControl
+		if ch.Announced == ep {
+			m = MatchAnnounced
+		}
+		busy := false
+		for _, at := range ch.Attempts {
+			if at.Established() && at.From != from {
+				busy = true
+			}
+		}
+		if busy {
+			continue
+		}
+		if best == nil || m < bestMatch && m != MatchNone {
+			best, bestMatch = ch, m
+		}
+	}
+	return best, bestMatch
+}
+
+func (d *dataTracker) claim(c *conn, ch *Channel) {
+	c.ch = ch
+	if ch.Announced == c.key.to {
+		c.att.Match = MatchAnnounced
+	} else {
+		c.att.Match = MatchControl
+	}
+	ch.Attempts = append(ch.Attempts, c.att)
+	d.a.stats.Attempts++
+	d.unlinkDst(c)
+}
+
+// forget drops anything known about a connection that turned out to be a
+// control connection.
+func (d *dataTracker) forget(x, y netip.AddrPort) {
+	for _, k := range []flowKey{{x, y}, {y, x}} {
+		if c := d.conns[k]; c != nil && c.ch == nil {
+			c.dead = true
+			delete(d.conns, k)
+			d.ref(k.from, -1)
+			d.ref(k.to, -1)
+		}
+	}
+}
+
+// packet follows one non-control TCP segment or ICMP error.
+func (d *dataTracker) packet(p *capture.Packet) {
+	if p.Kind == capture.KindICMP {
+		d.icmp(p)
+		return
+	}
+	f := p.Flags
+	if f&(capture.SYN|capture.RST) == 0 && d.portRefs[p.Src.Port()] == 0 && d.portRefs[p.Dst.Port()] == 0 {
+		return
+	}
+	fwd := true
+	c := d.conns[flowKey{p.Src, p.Dst}]
+	if c == nil {
+		c = d.conns[flowKey{p.Dst, p.Src}]
+		fwd = false
+	}
+	if f.Has(capture.SYN) && !f.Has(capture.ACK) {
+		if c != nil && fwd && (c.att.FIN || !c.att.RST.IsZero()) && p.Time.Sub(c.att.Last) > time.Second {
+			// The four-tuple is reused by a new connection.
+			c = nil
+		}
+		if c == nil {
+			c = d.newAttempt(p)
+			if c == nil {
+				return
+			}
+		} else if fwd {
+			c.att.SYNs++
+			c.att.Last = p.Time
+		}
+		return
+	}
+	if c == nil {
+		// A connection whose SYN is not in the capture (it began earlier, or
+		// the SYN was lost): worth following only toward an expected endpoint.
+		if f.Has(capture.RST) && p.PayloadLen == 0 {
+			return
+		}
+		c = d.midFlow(p)
+		if c == nil {
+			return
+		}
+		fwd = c.key.from == p.Src
+	}
+	at := c.att
+	switch {
+	case f.Has(capture.SYN | capture.ACK):
+		if !fwd && at.SYNACK.IsZero() {
+			at.SYNACK = p.Time
+		}
+	case f.Has(capture.RST):
+		if at.Established() {
+			at.ResetLater = true
+		} else if !fwd && at.RST.IsZero() {
+			at.RST = p.Time
+		}
+	}
+	if f.Has(capture.FIN) {
+		at.FIN = true
+	}
+	if p.PayloadLen > 0 {
+		if at.FirstData.IsZero() {
+			at.FirstData = p.Time
+		}
+		at.Bytes += uint64(p.PayloadLen)
+	}
+	at.Packets++
+}
+
+// newAttempt starts following a SYN: claimed by a waiting channel, or kept
+// unmatched for AttemptWindow.
+func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
+	k := flowKey{p.Src, p.Dst}
+	c := &conn{key: k, created: p.Time, att: &Attempt{From: p.Src, To: p.Dst, SYNs: 1, First: p.Time, Last: p.Time, Packets: 1}}
+	if ch, _ := d.pick(p.Dst, p.Src); ch != nil {
+		d.claim(c, ch)
+	} else {
+		if len(d.unmatched)-d.unmatchedHead >= d.a.cfg.MaxAttempts {
+			d.expireOne()
+			d.a.stats.EvictedAttempts++
+		}
+		c.prevByDst = d.byDst[p.Dst]
+		d.byDst[p.Dst] = c
+		d.unmatched = append(d.unmatched, c)
+	}
+	if old := d.conns[k]; old != nil {
+		old.dead = true
+		d.ref(k.from, -1)
+		d.ref(k.to, -1)
+	}
+	d.conns[k] = c
+	d.ref(k.from, 1)
+	d.ref(k.to, 1)
+	return c
+}
+
+// midFlow adopts a connection seen without its SYN when one of its ends is an
+// expected endpoint.
+func (d *dataTracker) midFlow(p *capture.Packet) *conn {
+	for _, k := range []flowKey{{p.Src, p.Dst}, {p.Dst, p.Src}} {
+		ch, _ := d.pick(k.to, k.from)
+		if ch == nil {
+			continue
+		}
+		c := &conn{key: k, created: p.Time, att: &Attempt{From: k.from, To: k.to, NoSYN: true, First: p.Time, Last: p.Time}}
+		d.claim(c, ch)
+		d.conns[k] = c
+		d.ref(k.from, 1)
+		d.ref(k.to, 1)
+		return c
+	}
+	return nil
+}
+
+// icmp attributes an ICMP error to the attempt whose SYN it quotes.
+func (d *dataTracker) icmp(p *capture.Packet) {
+	e := p.ICMP
+	if !e.Unreachable() {
+		return
+	}
+	k := flowKey{e.Src, e.Dst}
+	c := d.conns[k]
+	if c == nil {
+		// The SYN itself is not in the capture (taken behind the firewall
+		// that answered), but the quote proves it was sent.
+		ch, _ := d.pick(e.Dst, e.Src)
+		if ch == nil {
+			return
+		}
+		c = &conn{key: k, created: p.Time, att: &Attempt{From: e.Src, To: e.Dst, First: p.Time, Last: p.Time}}
+		d.claim(c, ch)
+		d.conns[k] = c
+		d.ref(k.from, 1)
+		d.ref(k.to, 1)
+	}
+	if c.att.ICMP == nil {
+		c.att.ICMP = &ICMPInfo{From: e.From, V6: e.V6, Type: e.Type, Code: e.Code, Time: p.Time}
+	}
+}
+
+// expireOne forgets the oldest unmatched attempt.
+func (d *dataTracker) expireOne() {
+	for d.unmatchedHead < len(d.unmatched) {
+		c := d.unmatched[d.unmatchedHead]
+		d.unmatched[d.unmatchedHead] = nil
+		d.unmatchedHead++
+		if c.ch != nil || c.dead {
+			continue
+		}
+		d.drop(c)
+		return
+	}
+}
+
+func (d *dataTracker) drop(c *conn) {
+	c.dead = true
+	if d.conns[c.key] == c {
+		delete(d.conns, c.key)
+		d.ref(c.key.from, -1)
+		d.ref(c.key.to, -1)
+	}
+	d.unlinkDst(c)
+}
+
+// unlinkDst moves the byDst head past c and any dead or claimed links.
+func (d *dataTracker) unlinkDst(c *conn) {
+	if d.byDst[c.key.to] != c {
+		return
+	}
+	p := c.prevByDst
+	for p != nil && (p.dead || p.ch != nil) {
+		p = p.prevByDst
+	}
+	if p == nil {
+		delete(d.byDst, c.key.to)
+	} else {
+		d.byDst[c.key.to] = p
+	}
+}
+
+// expire forgets unmatched attempts older than the window.
+func (d *dataTracker) expire(now time.Time) {
+	limit := now.Add(-d.a.cfg.AttemptWindow)
+	for d.unmatchedHead < len(d.unmatched) {
+		c := d.unmatched[d.unmatchedHead]
+		if c.created.After(limit) {
+			break
+		}
+		d.unmatched[d.unmatchedHead] = nil
+		d.unmatchedHead++
+		if c.ch == nil && !c.dead {
+			d.drop(c)
+		}
+	}
+	// Compact the queue once its dead head dominates.
+	if d.unmatchedHead > 1024 && d.unmatchedHead*2 > len(d.unmatched) {
+		n := copy(d.unmatched, d.unmatched[d.unmatchedHead:])
+		clear(d.unmatched[n:])
+		d.unmatched = d.unmatched[:n]
+		d.unmatchedHead = 0
+	}
+}
+
+func (d *dataTracker) settleLater(ch *Channel) { d.settling = append(d.settling, ch) }

@@ -1,0 +1,119 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	"github.com/ftpscope/ftpscope/capture"
+)
+
+// Packet takes every TCP segment that is not part of a control connection and
+// every ICMP error, in capture order.
+func (a *Analyzer) Packet(p *capture.Packet) {
+	a.clock(p.Time)
+	a.data.packet(p)
+}
+
+// Advance tells the Analyzer that capture time has reached now. It settles the
+// channels whose outcome can no longer change, emits sessions that ended, and
+// forgets old unmatched attempts. It does real work at most once per
+// capture-second, so calling it for every packet is cheap.
+func (a *Analyzer) Advance(now time.Time) {
+	a.clock(now)
+	if now.Before(a.nextTick) {
+		return
+	}
+	a.nextTick = now.Add(time.Second)
+	a.data.expire(now)
+	a.settle(now)
+	var done []*sessionState
+	for _, st := range a.sessions {
+		if st.s.ended && !now.Before(st.endAt) {
+			done = append(done, st)
+		}
+	}
+	sortStates(done)
+	for _, st := range done {
+		a.emitSession(st)
+	}
+}
+
+// settle finalises channels whose transfer got its final reply long enough ago.
+func (a *Analyzer) settle(now time.Time) {
+	keep := a.data.settling[:0]
+	for _, ch := range a.data.settling {
+		switch {
+		case ch.final:
+		case !now.Before(ch.settleAt):
+			a.finalize(ch, now, false)
+		default:
+			keep = append(keep, ch)
+		}
+	}
+	clear(a.data.settling[len(keep):])
+	a.data.settling = keep
+}
+
+// Finish ends the input at capture time now: every channel is judged with
+// what was seen, every session is emitted, in start order.
+func (a *Analyzer) Finish(now time.Time) {
+	a.clock(now)
+	all := make([]*sessionState, 0, len(a.sessions))
+	for _, st := range a.sessions {
+		all = append(all, st)
+	}
+	sortStates(all)
+	for _, st := range all {
+		if !st.s.ended {
+			a.note(st, now, NoteCaptureEnd, "the capture ended while the control connection was open")
+			st.s.ended = true
+			st.s.Closed = "capture-end"
+		}
+		a.emitSessionAt(st, now, true)
+	}
+}
+
+func sortStates(list []*sessionState) {
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i].s, list[j].s
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if c := a.Client.Compare(b.Client); c != 0 {
+			return c < 0
+		}
+		return a.Server.Compare(b.Server) < 0
+	})
+}
+
+func (a *Analyzer) emitSession(st *sessionState) { a.emitSessionAt(st, a.now, false) }
+
+// emitSessionAt finalises the session's channels and hands it to the sink.
+func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd bool) {
+	for _, ch := range st.s.Channels {
+		if !ch.final {
+			a.finalize(ch, now, captureEnd)
+		}
+	}
+	delete(a.sessions, st.key)
+	if a.sink.Session != nil {
+		a.sink.Session(st.s)
+	}
+}
+
+// finalize judges a channel, stops following its connections and reports it.
+func (a *Analyzer) finalize(ch *Channel, now time.Time, captureEnd bool) {
+	if ch.final {
+		return
+	}
+	ch.final = true
+	a.judge(ch, now, captureEnd)
+	a.data.unexpect(ch)
+	a.stats.Verdicts[ch.Verdict]++
+	if ch.Blocked {
+		a.stats.Blocked++
+	}
+	if a.sink.Channel != nil {
+		a.sink.Channel(ch.session, ch)
+	}
+}

@@ -1,0 +1,367 @@
+// Package analysis turns reassembled FTP control lines and the packets around
+// them into sessions: who talked to whom, which data connections each
+// PORT/EPRT/LPRT/PASV/EPSV/LPSV announced, whether each really happened, and,
+// when it did not, why (a firewall dropped the SYNs, a reset, an ICMP error,
+// NAT sent the client to the wrong address, or the capture cannot tell).
+//
+// The Analyzer is fed two streams: control lines through the
+// reassembly.Handler methods (Open, Line, Gap, Close) and every other TCP
+// segment and ICMP error through Packet. The two are not in causal order
+// (reassembly may release a 227 line after the SYN it announced was seen), so
+// recent connection attempts are remembered for a while and matched when the
+// announcement appears. All time is capture time.
+package analysis
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/ftpscope/ftpscope/analysis/ftp"
+)
+
+// Mode is the direction of a data connection's setup.
+type Mode uint8
+
+// Active: the server connects to the client (PORT, EPRT, LPRT).
+// Passive: the client connects to the server (PASV, EPSV, LPSV).
+const (
+	Active Mode = iota + 1
+	Passive
+)
+
+// String returns "active" or "passive".
+func (m Mode) String() string {
+	switch m {
+	case Active:
+		return "active"
+	case Passive:
+		return "passive"
+	}
+	return "unknown"
+}
+
+// SetupMethod is the command family that announced a data connection.
+type SetupMethod uint8
+
+// The announcement methods, as named in RFC 959, 1639 and 2428.
+const (
+	PORT SetupMethod = iota + 1
+	EPRT
+	LPRT
+	PASV
+	EPSV
+	LPSV
+)
+
+var methodNames = [...]string{"", "PORT", "EPRT", "LPRT", "PASV", "EPSV", "LPSV"}
+
+// String returns the method's command name.
+func (m SetupMethod) String() string {
+	if int(m) < len(methodNames) && m != 0 {
+		return methodNames[m]
+	}
+	return "unknown"
+}
+
+// Mode says whether the method sets up an active or a passive connection.
+func (m SetupMethod) Mode() Mode {
+	switch m {
+	case PORT, EPRT, LPRT:
+		return Active
+	case PASV, EPSV, LPSV:
+		return Passive
+	}
+	return 0
+}
+
+// Verdict is what became of an announced data connection. Every channel gets
+// exactly one.
+type Verdict uint8
+
+// The verdicts, as defined in the core issue.
+const (
+	// Unknown: the capture ended or had a gap before the outcome was knowable.
+	Unknown Verdict = iota
+	// OK: the data connection was established (SYN answered, or data seen).
+	OK
+	// Dropped: SYNs toward the endpoint were seen, never answered.
+	Dropped
+	// Refused: the SYN was answered with a TCP reset.
+	Refused
+	// ICMP: an ICMP or ICMPv6 unreachable quoting the SYN came back.
+	ICMP
+	// NotSeen: a transfer was asked for (or 425 came) but no SYN toward the
+	// endpoint is in the capture.
+	NotSeen
+	// Unused: no transfer command used the announcement.
+	Unused
+)
+
+var verdictNames = [...]string{"unknown", "ok", "dropped", "refused", "icmp", "not-seen", "unused"}
+
+// String returns the verdict's name as used in every output format.
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "unknown"
+}
+
+// Verdicts lists every verdict in report order.
+var Verdicts = []Verdict{OK, Dropped, Refused, ICMP, NotSeen, Unused, Unknown}
+
+// Match says which endpoint a data connection attempt was aimed at.
+type Match uint8
+
+// MatchNone: no attempt was seen. MatchAnnounced: the endpoint written in the
+// announcement. MatchControl: the same port on the announcer's control
+// address (NAT, or a client that ignores the 227 address).
+const (
+	MatchNone Match = iota
+	MatchAnnounced
+	MatchControl
+)
+
+// String returns "", "announced" or "control".
+func (m Match) String() string {
+	switch m {
+	case MatchAnnounced:
+		return "announced"
+	case MatchControl:
+		return "control"
+	}
+	return ""
+}
+
+// ICMPInfo is the ICMP error that killed a connection attempt.
+type ICMPInfo struct {
+	From       netip.Addr
+	V6         bool
+	Type, Code uint8
+	Time       time.Time
+}
+
+// Describe names the ICMP type and code in words ("administratively prohibited").
+func (i ICMPInfo) Describe() string { return icmpText(i.V6, i.Type, i.Code) }
+
+// Attempt is one TCP connection toward a channel's endpoint, seen in the capture.
+type Attempt struct {
+	// From is the initiator, To the endpoint it connected to.
+	From, To netip.AddrPort
+	// Match says whether To was the announced endpoint or the control address.
+	Match Match
+	// SYNs counts SYNs (retransmissions included); First and Last are the
+	// times of the first and last one.
+	SYNs        int
+	First, Last time.Time
+	// SYNACK is the time of the first SYN-ACK (zero if none).
+	SYNACK time.Time
+	// RST is the time of a reset from the endpoint answering the SYN (zero if none).
+	RST time.Time
+	// ResetLater is true when the connection was reset after it was established.
+	ResetLater bool
+	// ICMP is the unreachable that quoted this attempt's SYN, if any.
+	ICMP *ICMPInfo
+	// Bytes counts TCP payload bytes in both directions; Packets counts segments.
+	Bytes, Packets uint64
+	// FirstData is the time of the first payload byte (zero if none).
+	FirstData time.Time
+	// FIN is true once a FIN was seen in either direction.
+	FIN bool
+	// NoSYN is true when the connection's SYN was not in the capture (seen mid-flow).
+	NoSYN bool
+}
+
+// Established reports whether the attempt got through: a SYN-ACK, or data.
+func (a *Attempt) Established() bool {
+	return !a.SYNACK.IsZero() || a.Bytes > 0 || a.NoSYN
+}
+
+// Channel is one announced data connection and what became of it.
+type Channel struct {
+	Method SetupMethod
+	// Announced is the endpoint as written on the wire (EPSV: the control
+	// server's address with the announced port).
+	Announced netip.AddrPort
+	// Alternate is the same port on the announcer's control address, the
+	// other place a NATed or 227-ignoring peer connects to; it equals
+	// Announced when there is no NAT.
+	Alternate netip.AddrPort
+	// Time and Packet locate the announcement (the PORT command or the 227 reply).
+	Time   time.Time
+	Packet uint64
+	// NAT is true when the announced address is not the announcer's
+	// control-connection address.
+	NAT bool
+	// Command and Argument are the transfer command that used the channel.
+	Command, Argument string
+	// CommandTime is when that command was sent.
+	CommandTime time.Time
+	// Replies are the reply codes to the transfer command, in order
+	// (150, 226 ...); Reply is the last one and ReplyText its text.
+	Replies   []ftp.ReplyCode
+	Reply     ftp.ReplyCode
+	ReplyText string
+	ReplyTime time.Time
+	// Attempts are the TCP connections toward the endpoint, in order.
+	Attempts []*Attempt
+	// Verdict, Blocked and Reason are filled when the channel is final.
+	Verdict Verdict
+	Blocked bool
+	Reason  string
+	// Superseded is true when a later announcement replaced this one unused.
+	Superseded bool
+
+	session *Session
+	final   bool
+	// gap is set when control bytes went missing while the channel was open.
+	gap bool
+	// settleAt is the capture time after which the channel may be finalised
+	// even while its session stays open.
+	settleAt time.Time
+}
+
+// Mode is the channel's setup direction.
+func (c *Channel) Mode() Mode { return c.Method.Mode() }
+
+// Connection returns the attempt that decided the verdict: the established
+// one, else the last one; nil when none was seen.
+func (c *Channel) Connection() *Attempt {
+	for _, a := range c.Attempts {
+		if a.Established() {
+			return a
+		}
+	}
+	if n := len(c.Attempts); n > 0 {
+		return c.Attempts[n-1]
+	}
+	return nil
+}
+
+// SYNs counts the SYNs of all attempts.
+func (c *Channel) SYNs() int {
+	n := 0
+	for _, a := range c.Attempts {
+		n += a.SYNs
+	}
+	return n
+}
+
+// Bytes counts the payload bytes of all attempts.
+func (c *Channel) Bytes() uint64 {
+	var n uint64
+	for _, a := range c.Attempts {
+		n += a.Bytes
+	}
+	return n
+}
+
+// Note is something worth telling about a session that is not a channel: a
+// refused PORT, an encrypted control channel, a gap, a protocol anomaly.
+type Note struct {
+	Time time.Time
+	Kind NoteKind
+	Text string
+}
+
+// NoteKind classifies notes so tests and renderers need not parse text.
+type NoteKind uint8
+
+// The kinds of notes.
+const (
+	NoteInfo         NoteKind = iota
+	NoteRefusedSetup          // the server refused a PORT/EPRT/LPRT or a PASV/EPSV
+	NoteTLS                   // the control channel became encrypted
+	NoteGap                   // bytes missing from the control connection
+	NoteProtocol              // a protocol violation or malformed line
+	NoteNoSetup               // a transfer with no announcement before it
+	NoteBounce                // PORT/EPRT naming a third party (FTP bounce)
+	NoteEviction              // something was dropped to keep memory bounded
+	NoteCaptureEnd            // the capture ended while the session was open
+)
+
+var noteKindNames = [...]string{"info", "refused-setup", "tls", "gap", "protocol", "no-setup", "bounce", "eviction", "capture-end"}
+
+// String names the kind.
+func (k NoteKind) String() string {
+	if int(k) < len(noteKindNames) {
+		return noteKindNames[k]
+	}
+	return "info"
+}
+
+// Exchange is one control line worth showing in a session's ladder: the
+// commands and replies that matter (login, setup, transfers, TLS, quit).
+type Exchange struct {
+	Time time.Time
+	// FromClient is true for commands, false for replies.
+	FromClient bool
+	// Text is the line, with PASS arguments redacted unless configured.
+	Text string
+}
+
+// Session is one FTP control connection and everything learned from it.
+type Session struct {
+	Client, Server netip.AddrPort
+	Start, End     time.Time
+	// User is the USER argument (empty if none was seen).
+	User string
+	// Password is the PASS argument; empty unless Config.ShowPasswords.
+	Password string
+	// TLS is true once AUTH TLS/SSL was accepted (the control channel is then opaque).
+	TLS     bool
+	TLSTime time.Time
+	// EPSVAll is true after an accepted "EPSV ALL".
+	EPSVAll bool
+	// Midstream is true when the capture began after the connection's SYN.
+	Midstream bool
+	// Greeting is the server's 220 text, if seen.
+	Greeting string
+	// Channels are the announced data connections, in order.
+	Channels []*Channel
+	// ChannelsDropped counts channels not kept because of Config.MaxChannels
+	// (their verdicts are still counted in the summary).
+	ChannelsDropped int
+	// Notes are findings that are not channels.
+	Notes []Note
+	// Exchanges is the bounded transcript used by the ladder view.
+	Exchanges []Exchange
+	// Commands and Replies count control messages; GapBytes counts bytes
+	// missing from the control connection.
+	Commands, Replies int
+	GapBytes          int
+	// Closed says how the control connection ended.
+	Closed string
+
+	ended bool
+}
+
+// closedByPeers reports whether the control connection really ended, as
+// opposed to being cut by the end of the capture.
+func (s *Session) closedByPeers() bool {
+	return s.ended && s.Closed != "capture-end"
+}
+
+// Modes lists the modes the session's channels used, active first.
+func (s *Session) Modes() []Mode {
+	var a, p bool
+	for _, c := range s.Channels {
+		switch c.Mode() {
+		case Active:
+			a = true
+		case Passive:
+			p = true
+		}
+	}
+	var m []Mode
+	if a {
+		m = append(m, Active)
+	}
+	if p {
+		m = append(m, Passive)
+	}
+	return m
+}
+
+// Session returns the session the channel belongs to.
+func (c *Channel) Session() *Session { return c.session }

@@ -1,0 +1,60 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+
+	"github.com/ftpscope/ftpscope/analysis"
+)
+
+// csvWriter writes one row per channel with its session's endpoints.
+type csvWriter struct {
+	w      *csv.Writer
+	header bool
+}
+
+var csvHeader = []string{"client", "server", "session_start", "user", "tls", "method", "mode", "announced",
+	"time", "command", "argument", "reply", "from", "to", "syn", "bytes", "verdict", "blocked", "nat", "reason"}
+
+func newCSV(w io.Writer, _ Options) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
+
+func (c *csvWriter) Session(s *analysis.Session) error {
+	if !c.header {
+		c.header = true
+		if err := c.w.Write(csvHeader); err != nil {
+			return err
+		}
+	}
+	for _, ch := range s.Channels {
+		reply, from, to := "", "", ""
+		if ch.Reply != 0 {
+			reply = ch.Reply.String()
+		}
+		if at := ch.Connection(); at != nil {
+			from, to = at.From.String(), at.To.String()
+		}
+		row := []string{s.Client.String(), s.Server.String(), stamp(s.Start), s.User, strconv.FormatBool(s.TLS),
+			ch.Method.String(), ch.Mode().String(), ch.Announced.String(), stamp(ch.Time), ch.Command, ch.Argument,
+			reply, from, to, strconv.Itoa(ch.SYNs()), strconv.FormatUint(ch.Bytes(), 10), ch.Verdict.String(),
+			strconv.FormatBool(ch.Blocked), strconv.FormatBool(ch.NAT), ch.Reason}
+		if err := c.w.Write(row); err != nil {
+			return err
+		}
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
+func (c *csvWriter) Channel(*analysis.Session, *analysis.Channel) error { return nil }
+
+func (c *csvWriter) Close(Summary) error {
+	if !c.header {
+		c.header = true
+		if err := c.w.Write(csvHeader); err != nil {
+			return err
+		}
+	}
+	c.w.Flush()
+	return c.w.Error()
+}

@@ -1,0 +1,188 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/netip"
+
+	"github.com/ftpscope/ftpscope/analysis"
+)
+
+// jsonWriter writes JSON Lines: one "session" object per session (its
+// channels inside), or one "channel" object per channel when streaming, and a
+// last "summary" object. The field names are a public contract.
+type jsonWriter struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+	o   Options
+}
+
+func newJSON(w io.Writer, o Options) *jsonWriter {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &jsonWriter{w: bw, enc: enc, o: o}
+}
+
+type jsonConn struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+type jsonICMP struct {
+	From string `json:"from"`
+	Type uint8  `json:"type"`
+	Code uint8  `json:"code"`
+	Text string `json:"text"`
+	V6   bool   `json:"v6"`
+}
+
+type jsonChannel struct {
+	Method     string    `json:"method"`
+	Mode       string    `json:"mode"`
+	Announced  string    `json:"announced"`
+	Time       string    `json:"time"`
+	Command    string    `json:"command"`
+	Argument   string    `json:"argument"`
+	Reply      *int      `json:"reply"`
+	Connection *jsonConn `json:"connection"`
+	SYN        int       `json:"syn"`
+	Bytes      uint64    `json:"bytes"`
+	Verdict    string    `json:"verdict"`
+	Blocked    bool      `json:"blocked"`
+	NAT        bool      `json:"nat"`
+	Reason     string    `json:"reason"`
+	// Fields beyond the original contract.
+	Alternate  string    `json:"control_endpoint"`
+	Matched    string    `json:"matched,omitempty"`
+	Replies    []int     `json:"replies"`
+	ReplyText  string    `json:"reply_text,omitempty"`
+	Attempts   int       `json:"attempts"`
+	SYNACK     bool      `json:"synack"`
+	RST        bool      `json:"rst"`
+	ICMP       *jsonICMP `json:"icmp,omitempty"`
+	Superseded bool      `json:"superseded,omitempty"`
+	Packet     uint64    `json:"packet,omitempty"`
+}
+
+type jsonNote struct {
+	Time string `json:"time"`
+	Kind string `json:"kind"`
+	Text string `json:"text"`
+}
+
+type jsonSession struct {
+	Type     string        `json:"type"`
+	Client   string        `json:"client"`
+	Server   string        `json:"server"`
+	Start    string        `json:"start"`
+	End      string        `json:"end"`
+	User     string        `json:"user"`
+	TLS      bool          `json:"tls"`
+	Modes    []string      `json:"modes"`
+	Channels []jsonChannel `json:"channels"`
+	// Fields beyond the original contract.
+	Password        string     `json:"password,omitempty"`
+	Midstream       bool       `json:"midstream"`
+	EPSVAll         bool       `json:"epsv_all,omitempty"`
+	Greeting        string     `json:"greeting,omitempty"`
+	Commands        int        `json:"commands"`
+	Replies         int        `json:"replies"`
+	GapBytes        int        `json:"gap_bytes"`
+	Closed          string     `json:"closed"`
+	ChannelsDropped int        `json:"channels_dropped,omitempty"`
+	Notes           []jsonNote `json:"notes"`
+}
+
+type jsonStreamChannel struct {
+	Type   string `json:"type"`
+	Client string `json:"client"`
+	Server string `json:"server"`
+	jsonChannel
+}
+
+func channelJSON(c *analysis.Channel) jsonChannel {
+	j := jsonChannel{
+		Method:     c.Method.String(),
+		Mode:       c.Mode().String(),
+		Announced:  c.Announced.String(),
+		Time:       stamp(c.Time),
+		Command:    c.Command,
+		Argument:   c.Argument,
+		SYN:        c.SYNs(),
+		Bytes:      c.Bytes(),
+		Verdict:    c.Verdict.String(),
+		Blocked:    c.Blocked,
+		NAT:        c.NAT,
+		Reason:     c.Reason,
+		Alternate:  c.Alternate.String(),
+		Replies:    []int{},
+		ReplyText:  c.ReplyText,
+		Attempts:   len(c.Attempts),
+		Superseded: c.Superseded,
+		Packet:     c.Packet,
+	}
+	if c.Reply != 0 {
+		r := int(c.Reply)
+		j.Reply = &r
+	}
+	for _, r := range c.Replies {
+		j.Replies = append(j.Replies, int(r))
+	}
+	if at := c.Connection(); at != nil {
+		j.Connection = &jsonConn{From: at.From.String(), To: at.To.String()}
+		j.Matched = at.Match.String()
+	}
+	for _, at := range c.Attempts {
+		j.SYNACK = j.SYNACK || !at.SYNACK.IsZero()
+		j.RST = j.RST || !at.RST.IsZero()
+		if at.ICMP != nil && j.ICMP == nil {
+			j.ICMP = &jsonICMP{From: at.ICMP.From.String(), Type: at.ICMP.Type, Code: at.ICMP.Code, Text: at.ICMP.Describe(), V6: at.ICMP.V6}
+		}
+	}
+	return j
+}
+
+func (j *jsonWriter) Session(s *analysis.Session) error {
+	if j.o.Stream {
+		// Channels went out one by one; the session closes the story.
+	}
+	rec := jsonSession{
+		Type: "session", Client: ap(s.Client), Server: ap(s.Server),
+		Start: stamp(s.Start), End: stamp(s.End), User: s.User, TLS: s.TLS,
+		Modes: modes(s), Channels: []jsonChannel{}, Password: s.Password,
+		Midstream: s.Midstream, EPSVAll: s.EPSVAll, Greeting: s.Greeting,
+		Commands: s.Commands, Replies: s.Replies, GapBytes: s.GapBytes,
+		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: []jsonNote{},
+	}
+	for _, c := range s.Channels {
+		rec.Channels = append(rec.Channels, channelJSON(c))
+	}
+	for _, n := range s.Notes {
+		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: n.Text})
+	}
+	return j.enc.Encode(rec)
+}
+
+func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
+	if !j.o.Stream {
+		return nil
+	}
+	if err := j.enc.Encode(jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c)}); err != nil {
+		return err
+	}
+	return j.w.Flush()
+}
+
+func (j *jsonWriter) Close(sum Summary) error {
+	if err := j.enc.Encode(summaryJSON(sum)); err != nil {
+		return err
+	}
+	return j.w.Flush()
+}
+
+// Flush pushes buffered records out (live capture flushes after each session).
+func (j *jsonWriter) Flush() error { return j.w.Flush() }
+
+func ap(a netip.AddrPort) string { return a.String() }

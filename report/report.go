@@ -1,0 +1,86 @@
+// Package report renders analysis results: JSON Lines (a public contract:
+// fields are added, never renamed or dropped), readable tables and CSV. A new
+// format is one small file implementing Writer.
+package report
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/reassembly"
+)
+
+// Writer renders results as they become final. Session is called once per
+// session (after all its channels are final), Channel once per channel when
+// streaming (live capture), Close once at the end with the totals.
+type Writer interface {
+	Session(s *analysis.Session) error
+	Channel(s *analysis.Session, c *analysis.Channel) error
+	Close(sum Summary) error
+}
+
+// Format names an output format.
+type Format string
+
+// The output formats.
+const (
+	Table Format = "table"
+	JSON  Format = "json"
+	CSV   Format = "csv"
+)
+
+// Formats lists the formats New accepts.
+var Formats = []Format{Table, JSON, CSV}
+
+// Options tunes rendering.
+type Options struct {
+	// Stream prints each channel as soon as its verdict is final (live capture).
+	Stream bool
+	// Verbose adds every channel's reason and the session notes to tables.
+	Verbose bool
+}
+
+// New returns a Writer for format f writing to w.
+func New(f Format, w io.Writer, o Options) (Writer, error) {
+	switch f {
+	case Table:
+		return newTable(w, o), nil
+	case JSON:
+		return newJSON(w, o), nil
+	case CSV:
+		return newCSV(w, o), nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want table, json or csv)", f)
+}
+
+// Summary is what the run learned in total.
+type Summary struct {
+	Capture    capture.Stats
+	Reassembly reassembly.Stats
+	Analysis   analysis.Stats
+	// Interrupted is true when the run was stopped by a signal.
+	Interrupted bool
+}
+
+// Sessions is the number of sessions reported.
+func (s Summary) Sessions() uint64 { return s.Analysis.Sessions }
+
+// stamp formats a capture time for every output: RFC 3339 in UTC.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// modes lists a session's modes as words.
+func modes(s *analysis.Session) []string {
+	out := []string{}
+	for _, m := range s.Modes() {
+		out = append(out, m.String())
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package report
+
+import "github.com/ftpscope/ftpscope/analysis"
+
+type jsonDamage struct {
+	File        string `json:"file"`
+	AfterPacket uint64 `json:"after_packet"`
+	Offset      int64  `json:"offset"`
+	Error       string `json:"error"`
+}
+
+type jsonSummary struct {
+	Type        string            `json:"type"`
+	Sessions    uint64            `json:"sessions"`
+	Channels    uint64            `json:"channels"`
+	Verdicts    map[string]uint64 `json:"verdicts"`
+	Blocked     uint64            `json:"blocked"`
+	NAT         uint64            `json:"nat"`
+	TLSSessions uint64            `json:"tls_sessions"`
+	Packets     uint64            `json:"packets"`
+	Bytes       uint64            `json:"bytes"`
+	First       string            `json:"first"`
+	Last        string            `json:"last"`
+	Truncated   bool              `json:"truncated"`
+	Damage      []jsonDamage      `json:"damage"`
+	Interrupted bool              `json:"interrupted"`
+	Capture     map[string]uint64 `json:"capture"`
+	Reassembly  map[string]uint64 `json:"reassembly"`
+	Evictions   map[string]uint64 `json:"evictions"`
+	Anomalies   map[string]uint64 `json:"anomalies"`
+	Live        map[string]uint64 `json:"live,omitempty"`
+}
+
+func summaryJSON(s Summary) jsonSummary {
+	c, r, a := s.Capture, s.Reassembly, s.Analysis
+	j := jsonSummary{
+		Type:        "summary",
+		Sessions:    a.Sessions,
+		Channels:    a.Channels,
+		Verdicts:    map[string]uint64{},
+		Blocked:     a.Blocked,
+		NAT:         a.NAT,
+		TLSSessions: a.TLS,
+		Packets:     c.Packets,
+		Bytes:       c.Bytes,
+		First:       stamp(c.First),
+		Last:        stamp(c.Last),
+		Truncated:   c.Truncated(),
+		Damage:      []jsonDamage{},
+		Interrupted: s.Interrupted,
+		Capture: map[string]uint64{
+			"tcp": c.TCP, "icmp": c.ICMP, "other": c.Other, "undecodable": c.Undecodable,
+			"snapped": c.Snapped, "backwards_time": c.BackwardsTime,
+		},
+		Reassembly: map[string]uint64{
+			"streams": r.Streams, "detected": r.Detected, "midstream": r.Midstream, "lines": r.Lines,
+			"long_lines": r.LongLines, "gaps": r.Gaps, "gap_bytes": r.GapBytes, "idle_closed": r.IdleClosed,
+			"conflicts": r.Conflicts,
+		},
+		Evictions: map[string]uint64{
+			"streams": r.EvictedStreams, "candidates": r.CandidatesEvicted, "pages": r.PagesEvicted,
+			"sessions": a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
+			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes,
+		},
+		Anomalies: map[string]uint64{
+			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,
+		},
+	}
+	for _, v := range analysis.Verdicts {
+		j.Verdicts[v.String()] = a.Verdicts[v]
+	}
+	for _, d := range c.Damage {
+		j.Damage = append(j.Damage, jsonDamage{File: d.File, AfterPacket: d.AfterPacket, Offset: d.Offset, Error: d.Err.Error()})
+	}
+	if c.Live {
+		j.Live = map[string]uint64{"received": c.Received, "kernel_dropped": c.KernelDropped, "interface_dropped": c.InterfaceDropped}
+	}
+	return j
+}

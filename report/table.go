@@ -1,0 +1,220 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/ftpscope/ftpscope/analysis"
+)
+
+// tableWriter prints, per session, a heading, a table of its channels, the
+// reasons of every channel that is not plainly ok, and the session's notes;
+// then the totals.
+type tableWriter struct {
+	w *bufio.Writer
+	o Options
+	n int
+}
+
+func newTable(w io.Writer, o Options) *tableWriter {
+	return &tableWriter{w: bufio.NewWriterSize(w, 64<<10), o: o}
+}
+
+func newGrid(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+	)
+}
+
+func (t *tableWriter) Session(s *analysis.Session) error {
+	t.n++
+	w := t.w
+	fmt.Fprintf(w, "Session %d: client %s -> server %s\n", t.n, s.Client, s.Server)
+	var facts []string
+	facts = append(facts, fmt.Sprintf("%s, %s", stamp(s.Start), span(s.End.Sub(s.Start))))
+	if s.User != "" {
+		u := "user " + s.User
+		if s.Password != "" {
+			u += " (password " + s.Password + ")"
+		}
+		facts = append(facts, u)
+	}
+	if m := modes(s); len(m) > 0 {
+		facts = append(facts, strings.Join(m, " and ")+" mode")
+	}
+	if s.TLS {
+		facts = append(facts, "TLS (control channel encrypted)")
+	}
+	if s.Midstream {
+		facts = append(facts, "capture began mid-session")
+	}
+	facts = append(facts, "closed: "+s.Closed)
+	fmt.Fprintf(w, "  %s\n", strings.Join(facts, "; "))
+	if len(s.Channels) == 0 {
+		fmt.Fprintf(w, "  no data connection was announced\n")
+	} else {
+		g := newGrid(w)
+		g.Header("#", "Method", "Announced", "Command", "Reply", "Connection", "SYN", "Bytes", "Verdict")
+		for i, c := range s.Channels {
+			reply, conn := "-", "-"
+			if c.Reply != 0 {
+				reply = c.Reply.String()
+			}
+			if at := c.Connection(); at != nil {
+				conn = at.From.String() + " -> " + at.To.String()
+			}
+			cmd := c.Command
+			if c.Argument != "" {
+				cmd += " " + clip(c.Argument, 24)
+			}
+			if cmd == "" {
+				cmd = "-"
+			}
+			ann := c.Announced.String()
+			if c.NAT {
+				ann += " (NAT)"
+			}
+			v := c.Verdict.String()
+			if c.Blocked {
+				v += " BLOCKED"
+			}
+			if err := g.Append(strconv.Itoa(i+1), c.Method.String(), ann, cmd, reply, conn,
+				strconv.Itoa(c.SYNs()), strconv.FormatUint(c.Bytes(), 10), v); err != nil {
+				return fmt.Errorf("table row: %w", err)
+			}
+		}
+		if err := g.Render(); err != nil {
+			return fmt.Errorf("render table: %w", err)
+		}
+		for i, c := range s.Channels {
+			if c.Verdict == analysis.OK && !c.NAT && !t.o.Verbose {
+				continue
+			}
+			fmt.Fprintf(w, "  %d. %s: %s\n", i+1, c.Verdict, c.Reason)
+		}
+		if s.ChannelsDropped > 0 {
+			fmt.Fprintf(w, "  (%d older channels not listed to keep memory bounded)\n", s.ChannelsDropped)
+		}
+	}
+	for _, n := range s.Notes {
+		if n.Kind == analysis.NoteInfo && !t.o.Verbose {
+			continue
+		}
+		fmt.Fprintf(w, "  note: %s\n", n.Text)
+	}
+	fmt.Fprintln(w)
+	return w.Flush()
+}
+
+func (t *tableWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
+	if !t.o.Stream {
+		return nil
+	}
+	b := ""
+	if c.Blocked {
+		b = " BLOCKED"
+	}
+	fmt.Fprintf(t.w, "%s  %s -> %s  %s %s %s: %s%s: %s\n", stamp(c.Time), c.Session().Client, c.Session().Server,
+		c.Method, c.Announced, orNone(c.Command), c.Verdict, b, c.Reason)
+	return t.w.Flush()
+}
+
+func (t *tableWriter) Close(sum Summary) error {
+	w := t.w
+	a, c := sum.Analysis, sum.Capture
+	fmt.Fprintf(w, "Totals\n")
+	g := newGrid(w)
+	g.Header("Sessions", "Channels", "ok", "dropped", "refused", "icmp", "not-seen", "unused", "unknown", "Blocked", "NAT", "TLS")
+	row := []string{u(a.Sessions), u(a.Channels)}
+	for _, v := range analysis.Verdicts {
+		row = append(row, u(a.Verdicts[v]))
+	}
+	row = append(row, u(a.Blocked), u(a.NAT), u(a.TLS))
+	if err := g.Append(row); err != nil {
+		return fmt.Errorf("table row: %w", err)
+	}
+	if err := g.Render(); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
+	if c.Packets > 0 {
+		fmt.Fprintf(w, "Read %d packets (%d bytes), %s to %s.\n", c.Packets, c.Bytes, stamp(c.First), stamp(c.Last))
+	} else {
+		fmt.Fprintf(w, "Read no packets.\n")
+	}
+	for _, d := range c.Damage {
+		fmt.Fprintf(w, "WARNING: %s; everything before it is reported above.\n", d.Error())
+	}
+	if c.Live {
+		fmt.Fprintf(w, "libpcap: %d received, %d dropped by the kernel, %d dropped by the interface.\n", c.Received, c.KernelDropped, c.InterfaceDropped)
+		if c.KernelDropped+c.InterfaceDropped > 0 {
+			fmt.Fprintf(w, "WARNING: packets were dropped before ftpscope saw them; verdicts may be wrong (a lost SYN-ACK looks like a drop).\n")
+		}
+	}
+	if sum.Interrupted {
+		fmt.Fprintf(w, "Interrupted: sessions still open were judged with what was seen so far.\n")
+	}
+	if ev := evictions(sum); ev != "" {
+		fmt.Fprintf(w, "Limits reached (evicted): %s.\n", ev)
+	}
+	return w.Flush()
+}
+
+func evictions(sum Summary) string {
+	var parts []string
+	for _, kv := range []struct {
+		name string
+		n    uint64
+	}{
+		{"control streams", sum.Reassembly.EvictedStreams},
+		{"FTP candidates", sum.Reassembly.CandidatesEvicted},
+		{"reassembly page flushes", sum.Reassembly.PagesEvicted},
+		{"sessions", sum.Analysis.EvictedSessions},
+		{"channels", sum.Analysis.EvictedChannels},
+		{"pending commands", sum.Analysis.EvictedPending},
+		{"unmatched attempts", sum.Analysis.EvictedAttempts},
+		{"notes", sum.Analysis.EvictedNotes},
+	} {
+		if kv.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", kv.name, kv.n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func clip(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(no transfer)"
+	}
+	return s
+}
+
+// span writes a session length for people.
+func span(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
