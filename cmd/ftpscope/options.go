@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/reassembly"
+	"github.com/ftpscope/ftpscope/report"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitUsage   = 2
+	exitBlocked = 3
+)
+
+// options holds every flag; it is passed by value, never kept globally.
+type options struct {
+	read          []string
+	iface         string
+	listIfaces    bool
+	snaplen       int
+	noPromisc     bool
+	bufferKiB     int
+	writeFile     string
+	dropUser      string
+	filter        string
+	controlPorts  []string
+	noDetect      bool
+	dataTimeout   time.Duration
+	showPasswords bool
+	format        string
+	failOnBlocked bool
+	verbose       bool
+
+	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
+
+	ports []uint16
+}
+
+type section struct {
+	title string
+	fs    *pflag.FlagSet
+}
+
+func newFlagSet(o *options) (*pflag.FlagSet, []section) {
+	in := pflag.NewFlagSet("input", pflag.ContinueOnError)
+	in.StringArrayVarP(&o.read, "read", "r", nil, "read packets from a pcap or pcapng `FILE` (gzip allowed; - is standard input); repeat to merge several files into one timeline")
+
+	live := pflag.NewFlagSet("live", pflag.ContinueOnError)
+	live.StringVarP(&o.iface, "interface", "i", "", "capture live from `IFACE` through libpcap (needs root or CAP_NET_RAW); a BPF filter may follow the options")
+	live.BoolVarP(&o.listIfaces, "list-interfaces", "D", false, "list the interfaces live capture can use, and exit")
+	live.IntVarP(&o.snaplen, "snaplen", "s", 262144, "bytes captured per packet (control lines must fit: keep it >= 1500)")
+	live.BoolVarP(&o.noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
+	live.IntVarP(&o.bufferKiB, "buffer-size", "B", 4096, "kernel capture buffer in `KiB`")
+	live.StringVarP(&o.writeFile, "write", "w", "", "also write the captured packets to pcap `FILE`")
+	live.StringVarP(&o.dropUser, "relinquish-privileges", "Z", "", "drop root privileges to `USER` right after opening the capture")
+
+	an := pflag.NewFlagSet("analysis", pflag.ContinueOnError)
+	an.StringSliceVar(&o.controlPorts, "control-ports", []string{"21"}, "TCP `PORTS` that carry FTP control (comma-separated); FTP on other ports is still recognised from the conversation")
+	an.BoolVar(&o.noDetect, "no-detect", false, "do not recognise FTP on ports outside --control-ports")
+	an.DurationVar(&o.dataTimeout, "data-timeout", 30*time.Second, "capture time a data connection may take to show its outcome; SYNs unanswered this long are dropped")
+	an.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments (redacted by default)")
+
+	lim := pflag.NewFlagSet("limits", pflag.ContinueOnError)
+	lim.IntVar(&o.maxStreams, "max-streams", 100000, "control connections reassembled at once (least recently active evicted)")
+	lim.IntVar(&o.maxSessions, "max-sessions", 100000, "sessions held at once")
+	lim.IntVar(&o.maxChannels, "max-channels", 1000, "channels listed per session (more are judged and counted, not listed)")
+	lim.IntVar(&o.maxPending, "max-pending", 20, "commands awaiting a reply per session")
+	lim.IntVar(&o.maxAttempts, "max-attempts", 65536, "unmatched connection attempts remembered")
+	lim.IntVar(&o.maxLine, "max-line", 4096, "bytes per control line (longer lines are cut)")
+	lim.IntVar(&o.maxPages, "max-pages", 65536, "out-of-order reassembly pages (about 2 KiB each) held at once")
+
+	out := pflag.NewFlagSet("output", pflag.ContinueOnError)
+	out.StringVarP(&o.format, "format", "f", "table", "report `FORMAT`: table, json (JSON Lines) or csv")
+	out.BoolVarP(&o.verbose, "verbose", "v", false, "explain every channel, not only the failed ones")
+	out.BoolVar(&o.failOnBlocked, "fail-on-blocked", false, "exit with status 3 when any data connection was blocked")
+
+	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Limits", lim}, {"Output", out}}
+	all := pflag.NewFlagSet("ftpscope", pflag.ContinueOnError)
+	all.SortFlags = false
+	for _, s := range secs {
+		s.fs.SortFlags = false
+		all.AddFlagSet(s.fs)
+	}
+	return all, secs
+}
+
+func printUsage(w io.Writer, secs []section) {
+	fmt.Fprint(w, `Usage: ftpscope -r FILE [-r FILE ...] [options]
+       ftpscope -i IFACE [options] [BPF filter]
+       ftpscope -D
+
+ftpscope reads packet captures and explains FTP: every control connection,
+every data connection announced by PORT, EPRT, LPRT, PASV, EPSV or LPSV,
+whether it really happened, and why not when a firewall or NAT broke it.
+
+`)
+	for _, s := range secs {
+		fmt.Fprintf(w, "%s:\n%s\n", s.title, s.fs.FlagUsagesWrapped(100))
+	}
+	fmt.Fprint(w, `Exit status: 0 success, 1 error (including a damaged capture, reported
+after everything read before the damage), 2 usage, 3 blocked data connections
+with --fail-on-blocked.
+`)
+}
+
+// validate checks what pflag cannot.
+func (o *options) validate(rest []string) error {
+	switch {
+	case o.listIfaces:
+		return nil
+	case o.iface != "" && len(o.read) > 0:
+		return fmt.Errorf("-r and -i exclude each other: read files or capture live")
+	case o.iface != "":
+		o.filter = strings.Join(rest, " ")
+		if o.snaplen < 64 {
+			return fmt.Errorf("--snaplen must be at least 64")
+		}
+	case len(rest) > 0:
+		return fmt.Errorf("unexpected argument %q (a BPF filter goes with -i)", rest[0])
+	case len(o.read) == 0:
+		return fmt.Errorf("nothing to read: give a capture file with -r FILE, or an interface with -i IFACE")
+	case o.writeFile != "" || o.dropUser != "":
+		return fmt.Errorf("-w and -Z go with live capture (-i)")
+	}
+	seen := map[uint16]bool{}
+	for _, s := range o.controlPorts {
+		for _, part := range strings.Split(s, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			n, err := strconv.Atoi(part)
+			if err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("--control-ports: %q is not a TCP port (1-65535)", part)
+			}
+			if !seen[uint16(n)] {
+				seen[uint16(n)] = true
+				o.ports = append(o.ports, uint16(n))
+			}
+		}
+	}
+	if len(o.ports) == 0 {
+		return fmt.Errorf("--control-ports: no port given")
+	}
+	ok := false
+	for _, f := range report.Formats {
+		if string(f) == o.format {
+			ok = true
+		}
+	}
+	if !ok {
+		return fmt.Errorf("--format: unknown format %q (want table, json or csv)", o.format)
+	}
+	if o.dataTimeout <= 0 {
+		return fmt.Errorf("--data-timeout must be positive")
+	}
+	for _, l := range []struct {
+		name string
+		v    int
+	}{{"--max-streams", o.maxStreams}, {"--max-sessions", o.maxSessions}, {"--max-channels", o.maxChannels},
+		{"--max-pending", o.maxPending}, {"--max-attempts", o.maxAttempts}, {"--max-line", o.maxLine}, {"--max-pages", o.maxPages}} {
+		if l.v < 1 {
+			return fmt.Errorf("%s must be at least 1", l.name)
+		}
+	}
+	return nil
+}
+
+func (o *options) analysisConfig() analysis.Config {
+	return analysis.Config{
+		ShowPasswords: o.showPasswords,
+		DataTimeout:   o.dataTimeout,
+		MaxSessions:   o.maxSessions,
+		MaxChannels:   o.maxChannels,
+		MaxPending:    o.maxPending,
+		MaxAttempts:   o.maxAttempts,
+	}
+}
+
+func (o *options) reassemblyConfig() reassembly.Config {
+	per := o.maxPages / 16
+	if per < 16 {
+		per = 16
+	}
+	return reassembly.Config{
+		ControlPorts:    o.ports,
+		NoDetect:        o.noDetect,
+		MaxLineLen:      o.maxLine,
+		MaxStreams:      o.maxStreams,
+		MaxPagesTotal:   o.maxPages,
+		MaxPagesPerConn: per,
+	}
+}

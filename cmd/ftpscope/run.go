@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/reassembly"
+	"github.com/ftpscope/ftpscope/report"
+)
+
+// run is the whole program: parse args, read the captures, analyse, render.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, os.Stdin, stdout, stderr)
+}
+
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o options
+	fs, secs := newFlagSet(&o)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { printUsage(stdout, secs) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "ftpscope: %v\nRun 'ftpscope --help' for usage.\n", err)
+		return exitUsage
+	}
+	if err := o.validate(fs.Args()); err != nil {
+		fmt.Fprintf(stderr, "ftpscope: %v\nRun 'ftpscope --help' for usage.\n", err)
+		return exitUsage
+	}
+	if o.listIfaces {
+		return listInterfaces(stdout, stderr)
+	}
+	var (
+		src capture.Source
+		err error
+	)
+	if o.iface != "" {
+		src, err = openLive(o, stderr)
+	} else {
+		src, err = capture.OpenFiles(o.read, capture.FileOptions{Stdin: stdin})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+		return exitError
+	}
+	defer src.Close()
+	out, err := report.New(report.Format(o.format), stdout, report.Options{Verbose: o.verbose, Stream: o.iface != ""})
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+		return exitUsage
+	}
+	sum, err := analyze(ctx, src, o, out)
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+		return exitError
+	}
+	for _, d := range sum.Capture.Damage {
+		fmt.Fprintf(stderr, "ftpscope: %v (everything before it is reported)\n", d)
+	}
+	switch {
+	case sum.Capture.Truncated():
+		return exitError
+	case o.failOnBlocked && sum.Analysis.Blocked > 0:
+		return exitBlocked
+	}
+	return exitOK
+}
+
+// analyze runs the pipeline capture -> reassembly -> analysis -> report and
+// returns the totals. It stops early, keeping everything learned, when ctx is
+// cancelled.
+func analyze(ctx context.Context, src capture.Source, o options, out report.Writer) (report.Summary, error) {
+	var werr error
+	an := analysis.New(o.analysisConfig(), analysis.Sink{
+		Session: func(s *analysis.Session) {
+			if werr == nil {
+				werr = out.Session(s)
+			}
+		},
+		Channel: func(s *analysis.Session, c *analysis.Channel) {
+			if werr == nil {
+				werr = out.Channel(s, c)
+			}
+		},
+	})
+	asm := reassembly.New(o.reassemblyConfig(), an)
+	var (
+		last        time.Time
+		lastWall    time.Time // wall time of the last packet: only advances an idle live link
+		interrupted bool
+		n           uint64
+	)
+	live := src.Stats().Live
+	done := ctx.Done()
+	for werr == nil {
+		n++
+		if live || n&1023 == 0 {
+			select {
+			case <-done:
+				interrupted = true
+			default:
+			}
+			if interrupted {
+				break
+			}
+		}
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if errors.Is(err, capture.ErrTimeout) {
+			// An idle link: let capture time run on with the wall clock so
+			// that pending verdicts (SYNs never answered) become final.
+			if !last.IsZero() {
+				idle := last.Add(time.Since(lastWall))
+				asm.Advance(idle)
+				an.Advance(idle)
+			}
+			continue
+		}
+		if err != nil {
+			return report.Summary{}, fmt.Errorf("read packets: %w", err)
+		}
+		if p.Time.After(last) {
+			last = p.Time
+			if live {
+				lastWall = time.Now()
+			}
+		}
+		switch p.Kind {
+		case capture.KindTCP:
+			if !asm.Packet(p) {
+				an.Packet(p)
+			}
+		case capture.KindICMP:
+			an.Packet(p)
+		}
+		asm.Advance(last)
+		an.Advance(last)
+	}
+	asm.Close(last)
+	an.Finish(last)
+	sum := report.Summary{Capture: src.Stats(), Reassembly: asm.Stats(), Analysis: an.Stats(), Interrupted: interrupted}
+	if werr != nil {
+		return sum, fmt.Errorf("write report: %w", werr)
+	}
+	if err := out.Close(sum); err != nil {
+		return sum, fmt.Errorf("write report: %w", err)
+	}
+	return sum, nil
+}
