@@ -172,7 +172,8 @@ type Damage struct {
 	File string
 	// AfterPacket is the number (within File) of the last packet read intact.
 	AfterPacket uint64
-	// Offset is the byte offset of the damage in the (decompressed) input, when known (-1 otherwise).
+	// Offset is the byte offset of the damage in the (decompressed) input, when known (-1 otherwise):
+	// where the first record after the last intact packet starts.
 	Offset int64
 	// Err says what was wrong.
 	Err error
@@ -180,8 +181,12 @@ type Damage struct {
 
 // Error formats the damage as one line naming the file and packet.
 func (d Damage) Error() string {
-	return "capture " + d.File + " damaged after packet " + itoa(d.AfterPacket) + ": " + d.Err.Error()
+	return "capture " + displayName(d.File) + " damaged after packet " + itoa(d.AfterPacket) + ": " + d.Err.Error()
 }
+
+// Unwrap returns the cause, so that errors.Is(d, io.ErrUnexpectedEOF) says
+// whether the input was cut short.
+func (d Damage) Unwrap() error { return d.Err }
 
 // Stats counts what a Source read.
 type Stats struct {

@@ -1,0 +1,291 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+)
+
+// errClosed is returned by Next after Close.
+var errClosed = errors.New("capture: source closed")
+
+// fileSource merges capture files into one timeline: a k-way merge over a
+// binary heap of inputs keyed by the timestamp of each input's next packet,
+// ties going to the input named first. Each input keeps its own read buffer,
+// so the packet handed out stays valid while the others are read; the input
+// it came from is advanced only at the next call to Next.
+type fileSource struct {
+	inputs []*fileInput
+	heap   []*fileInput // inputs with a packet still to deliver
+	last   *fileInput   // delivered the current packet, advance it next
+	dec    *frameDecoder
+	pkt    Packet
+	stats  Stats
+	closed bool
+}
+
+func openFiles(names []string, opts FileOptions) (Source, error) {
+	if len(names) == 0 {
+		return nil, errors.New("capture: no input files")
+	}
+	s := &fileSource{dec: newFrameDecoder()}
+	stdinUsed := false
+	for i, name := range names {
+		in := &fileInput{name: name, index: i}
+		s.inputs = append(s.inputs, in)
+		var err error
+		if name == "-" {
+			switch {
+			case opts.Stdin == nil:
+				err = errors.New("no standard input to read")
+			case stdinUsed:
+				err = errors.New("standard input named twice")
+			default:
+				stdinUsed = true
+				err = in.start(opts.Stdin)
+			}
+		} else {
+			err = in.openFile()
+			if err == nil && len(names) > 1 {
+				in.reopen = isRegular(in.file)
+			}
+		}
+		if err != nil {
+			s.Close()
+			return nil, openError(name, err)
+		}
+		in.active = true
+		if !s.probe(in) {
+			continue
+		}
+		if in.reopen {
+			in.first, in.firstLen = in.at, in.ci.CaptureLength
+			in.close()
+		}
+		s.push(in)
+	}
+	return s, nil
+}
+
+// probe reads the first packet of a freshly opened input. It reports false
+// when there is none (an empty capture, or damage right after the header),
+// in which case the input is closed and, if damaged, recorded.
+func (s *fileSource) probe(in *fileInput) bool {
+	err := in.read()
+	if err == nil {
+		return true
+	}
+	if err != io.EOF {
+		s.addDamage(in, err)
+	}
+	in.close()
+	return false
+}
+
+// reactivate reopens a probed file when its first packet is due. The file
+// must still start with the packet the probe saw.
+func (s *fileSource) reactivate(in *fileInput) bool {
+	in.num, in.next = 0, 0
+	err := in.openFile()
+	if err == nil {
+		in.active = true
+		err = in.read()
+		if err == nil && (!in.at.Equal(in.first) || in.ci.CaptureLength != in.firstLen) {
+			err = errors.New("file changed while it was being read")
+		} else if err == io.EOF {
+			err = errors.New("file emptied while it was being read")
+		}
+	}
+	if err != nil {
+		in.num = 0
+		s.addDamage(in, err)
+		in.close()
+		return false
+	}
+	return true
+}
+
+// Next implements Source.
+func (s *fileSource) Next() (*Packet, error) {
+	if s.closed {
+		return nil, errClosed
+	}
+	if in := s.last; in != nil {
+		// in is still the heap's root: nothing moved since it was delivered.
+		s.last = nil
+		if err := in.read(); err == nil {
+			s.down(0)
+		} else {
+			if err != io.EOF {
+				s.addDamage(in, err)
+			}
+			in.close()
+			s.popRoot()
+		}
+	}
+	for len(s.heap) > 0 {
+		in := s.heap[0]
+		if !in.active {
+			if !s.reactivate(in) {
+				s.popRoot()
+			}
+			continue
+		}
+		s.last = in
+		return s.deliver(in), nil
+	}
+	return nil, io.EOF
+}
+
+// deliver decodes the head of in into the source's Packet and counts it.
+func (s *fileSource) deliver(in *fileInput) *Packet {
+	st := &s.stats
+	ci := in.ci
+	t := ci.Timestamp
+	if st.Packets == 0 {
+		st.First = t
+	} else if t.Before(st.Last) {
+		st.BackwardsTime++
+	}
+	st.Last = t
+	st.Packets++
+	st.Bytes += uint64(ci.CaptureLength)
+
+	p := &s.pkt
+	*p = Packet{
+		Num:         st.Packets,
+		File:        in.name,
+		FileNum:     in.num,
+		Time:        t,
+		Len:         ci.Length,
+		CapLen:      ci.CaptureLength,
+		CaptureInfo: ci,
+	}
+	malformed := s.dec.decode(p, in.data, in.lt)
+	switch p.Kind {
+	case KindTCP:
+		st.TCP++
+		if p.PayloadLen > len(p.Payload) {
+			st.Snapped++
+		}
+	case KindICMP:
+		st.ICMP++
+	default:
+		st.Other++
+		if malformed {
+			st.Undecodable++
+		}
+	}
+	return p
+}
+
+func (s *fileSource) addDamage(in *fileInput, err error) {
+	off := int64(-1)
+	if in.raw != nil {
+		off = in.next
+	}
+	s.stats.Damage = append(s.stats.Damage, Damage{File: in.name, AfterPacket: in.num, Offset: off, Err: err})
+}
+
+// Stats implements Source.
+func (s *fileSource) Stats() Stats {
+	st := s.stats
+	st.Damage = slices.Clone(st.Damage)
+	return st
+}
+
+// Close implements Source. It closes every file still open; standard input
+// belongs to the caller and stays open.
+func (s *fileSource) Close() error {
+	var first error
+	for _, in := range s.inputs {
+		if err := in.close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	s.closed = true
+	s.heap, s.last = nil, nil
+	return first
+}
+
+// The merge heap, hand-written to keep container/heap's interface calls out
+// of the per-packet path.
+
+func (s *fileSource) less(i, j int) bool {
+	a, b := s.heap[i], s.heap[j]
+	if c := a.at.Compare(b.at); c != 0 {
+		return c < 0
+	}
+	return a.index < b.index
+}
+
+func (s *fileSource) push(in *fileInput) {
+	s.heap = append(s.heap, in)
+	for i := len(s.heap) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !s.less(i, parent) {
+			break
+		}
+		s.heap[i], s.heap[parent] = s.heap[parent], s.heap[i]
+		i = parent
+	}
+}
+
+func (s *fileSource) down(i int) {
+	n := len(s.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, i) {
+			return
+		}
+		s.heap[i], s.heap[m] = s.heap[m], s.heap[i]
+		i = m
+	}
+}
+
+func (s *fileSource) popRoot() {
+	n := len(s.heap) - 1
+	s.heap[0] = s.heap[n]
+	s.heap[n] = nil
+	s.heap = s.heap[:n]
+	s.down(0)
+}
+
+// isRegular reports whether f is a regular file, which can be reopened.
+// Pipes and devices (/dev/stdin, process substitution) cannot.
+func isRegular(f io.Closer) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := file.Stat()
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// openError names the input in an error found while opening it. Errors
+// from the os package already name the path.
+func openError(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("capture: %w", err)
+	}
+	return fmt.Errorf("capture %s: %w", displayName(name), err)
+}
+
+// displayName is how messages refer to an input.
+func displayName(name string) string {
+	if name == "-" {
+		return "standard input"
+	}
+	return name
+}
