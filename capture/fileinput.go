@@ -215,8 +215,14 @@ func (in *fileInput) read() error {
 
 // damage turns a read error into the description kept in Damage.Err.
 func (in *fileInput) damage(err error) error {
+	got := in.offset() - in.next // bytes of the broken record that were there
 	if err == io.EOF {
-		return io.EOF
+		if got == 0 {
+			return io.EOF
+		}
+		// pcapgo reports a file that ends right after a record header as
+		// a clean end: io.ReadFull of the packet data found no bytes.
+		err = io.ErrUnexpectedEOF
 	}
 	if in.raw.err != nil && !errors.Is(in.raw.err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("read error: %w", in.raw.err)
@@ -224,7 +230,6 @@ func (in *fileInput) damage(err error) error {
 	if in.gz != nil && errors.Is(in.raw.err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%w: the gzip stream is cut short", io.ErrUnexpectedEOF)
 	}
-	got := in.offset() - in.next // bytes of the broken record that were there
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		if in.ng != nil {
 			return fmt.Errorf("%w inside a pcapng block", io.ErrUnexpectedEOF)
