@@ -1,0 +1,524 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/ftpscope/ftpscope/capture"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	tcpreasm "github.com/gopacket/gopacket/reassembly"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMaxLineLen       = 4096
+	DefaultMaxStreams       = 100000
+	DefaultMaxCandidates    = 65536
+	DefaultMaxPagesTotal    = 65536
+	DefaultMaxPagesPerConn  = 256
+	DefaultGapTimeout       = 5 * time.Second
+	DefaultIdleTimeout      = 2 * time.Hour
+	DefaultCandidateTimeout = 30 * time.Second
+)
+
+const (
+	// tombTTL is how long a closed control connection's four-tuple keeps
+	// late packets (the last ACK, a retransmitted FIN or reply) from opening
+	// a phantom mid-session connection. Two minutes covers TIME_WAIT (2 MSL)
+	// on common stacks.
+	tombTTL = 2 * time.Minute
+	// maxTombs bounds the tombstones; the oldest go first.
+	maxTombs = 65536
+	// rstWindow is how far ahead of the bytes delivered so far a RST may
+	// point and still be taken as ending the connection. gopacket honours
+	// only a RST exactly at the next expected byte (RFC 5961); after a hole
+	// in the capture the sender's position is ahead of ours, and a real RST
+	// there must still end the connection rather than leave it open for
+	// hours.
+	rstWindow = 1 << 20
+	// maxQueuedSegs bounds the per-direction record of segments gopacket
+	// holds out of order (its own page limit flushes long before).
+	maxQueuedSegs = 512
+)
+
+// Assembler reassembles FTP control connections out of the TCP packets of a
+// capture and hands their lines to a Handler. It is not safe for concurrent
+// use: one goroutine feeds it, in capture order.
+type Assembler struct {
+	cfg    Config
+	h      Handler
+	ch     ConflictHandler // h, when it implements ConflictHandler
+	detect bool
+
+	// ctrl marks the control ports; busy marks ports used by a tracked
+	// connection or candidate that is not on a control port. Together they
+	// let Packet reject a data-connection packet with two bit tests and no
+	// map lookup.
+	ctrl portSet
+	busy portSet
+	refs []uint32 // per port: tracked non-control flows using it (nil when NoDetect)
+
+	conns map[flowKey]*conn // control connections and candidates
+	lru   connList          // control connections, most recently active first
+	cands connList          // candidates, newest first
+	tombs tombstones
+
+	pool *tcpreasm.StreamPool
+	asm  *tcpreasm.Assembler
+
+	// The packet being fed to gopacket, for the Stream callbacks.
+	cur      *conn
+	curRole  Role
+	curTime  time.Time
+	curNum   uint64
+	curRST   bool
+	synth    synthKind
+	second   bool // feeding the same packet again with its own context
+	retry    bool // Accept asked for the packet to be fed again with its own context
+	live     pktInfo
+	synInfo  pktInfo
+	synTCP   layers.TCP
+	synHdr   [20]byte
+	ids      uint64
+	got      bool // a synthetic packet made gopacket deliver something
+	pending  []*conn
+	lastTick time.Time
+
+	stats Stats
+}
+
+// synthKind says what a packet the assembler made up is for.
+type synthKind uint8
+
+const (
+	synthNone  synthKind = iota
+	synthFlush           // out of order, empty: makes gopacket skip to its first queued page
+	synthRST             // RST at the next expected byte: closes one direction in gopacket
+)
+
+// New returns an Assembler that reports to h. Zero fields of cfg take the
+// defaults above.
+func New(cfg Config, h Handler) *Assembler {
+	if len(cfg.ControlPorts) == 0 {
+		cfg.ControlPorts = []uint16{21}
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&cfg.MaxLineLen, DefaultMaxLineLen)
+	def(&cfg.MaxStreams, DefaultMaxStreams)
+	def(&cfg.MaxCandidates, DefaultMaxCandidates)
+	def(&cfg.MaxPagesTotal, DefaultMaxPagesTotal)
+	def(&cfg.MaxPagesPerConn, DefaultMaxPagesPerConn)
+	defDur(&cfg.GapTimeout, DefaultGapTimeout)
+	defDur(&cfg.IdleTimeout, DefaultIdleTimeout)
+	defDur(&cfg.CandidateTimeout, DefaultCandidateTimeout)
+
+	a := &Assembler{
+		cfg:    cfg,
+		h:      h,
+		detect: !cfg.NoDetect,
+		conns:  make(map[flowKey]*conn),
+	}
+	a.ch, _ = h.(ConflictHandler)
+	for _, p := range cfg.ControlPorts {
+		a.ctrl.set(p)
+	}
+	if a.detect {
+		a.refs = make([]uint32, 1<<16)
+	}
+	a.tombs.init()
+	a.live.anc[0] = &a.live
+	a.synInfo.anc[0] = &a.synInfo
+	a.pool = tcpreasm.NewStreamPool(factory{a})
+	a.asm = tcpreasm.NewAssembler(a.pool)
+	a.asm.MaxBufferedPagesTotal = cfg.MaxPagesTotal
+	a.asm.MaxBufferedPagesPerConnection = cfg.MaxPagesPerConn
+	return a
+}
+
+// Packet takes every TCP packet of the capture (KindTCP) in capture order and
+// returns true when it belongs to an FTP control connection, so the caller
+// does not also treat it as a data-connection packet.
+//
+// A connection recognised as FTP on a non-control port is control from the
+// packet that proves it (the client's first command) on: its handshake and
+// greeting were returned false before, and the caller may have taken them
+// for a data-connection attempt (Handler.Open is the cue to forget it).
+//
+// Packets of other connections cost two bit tests, plus a map lookup when
+// one of their ports is in use by a recognised connection.
+func (a *Assembler) Packet(p *capture.Packet) bool {
+	if p.Kind != capture.KindTCP {
+		return false
+	}
+	sp, dp := p.Src.Port(), p.Dst.Port()
+	if a.ctrl.has(sp) || a.ctrl.has(dp) {
+		a.control(p)
+		return true
+	}
+	if a.busy.has(sp) || a.busy.has(dp) {
+		return a.tracked(p)
+	}
+	if a.detect && isGreeting(p.Payload) {
+		a.newCandidate(p, makeFlowKey(p.Src, p.Dst))
+	}
+	return false
+}
+
+// control handles a packet on a control port.
+func (a *Assembler) control(p *capture.Packet) {
+	fk := makeFlowKey(p.Src, p.Dst)
+	c := a.conns[fk]
+	if c != nil && a.reused(c, p) {
+		a.stats.Reused++
+		a.closeConn(c, CloseReused, p.Time)
+		c = nil
+	}
+	if c == nil {
+		syn := p.Flags.Has(capture.SYN)
+		if !syn && len(p.Payload) == 0 {
+			// A pure ACK, FIN or RST opens nothing: there is no line to
+			// deliver and no way to tell it from the tail of a connection
+			// that ended before the capture.
+			a.stats.Stray++
+			return
+		}
+		if !(syn && !p.Flags.Has(capture.ACK)) && a.tombs.has(fk, p.Time) {
+			a.stats.Stray++
+			return
+		}
+		var client, server netip.AddrPort
+		switch {
+		case syn && !p.Flags.Has(capture.ACK):
+			client, server = p.Src, p.Dst
+		case syn:
+			client, server = p.Dst, p.Src
+		case a.ctrl.has(p.Dst.Port()):
+			client, server = p.Src, p.Dst
+		default:
+			client, server = p.Dst, p.Src
+		}
+		c = a.open(fk, ConnKey{Client: client, Server: server}, p.Time, !syn, false)
+	}
+	a.feedPacket(c, p)
+}
+
+// tracked handles a packet on a port in use by a candidate or a connection
+// recognised as FTP on a non-control port.
+func (a *Assembler) tracked(p *capture.Packet) bool {
+	fk := makeFlowKey(p.Src, p.Dst)
+	c := a.conns[fk]
+	if c == nil {
+		if a.detect && isGreeting(p.Payload) {
+			a.newCandidate(p, fk)
+		}
+		return false
+	}
+	if c.cand != nil {
+		return a.candidatePacket(c, p)
+	}
+	if a.reused(c, p) {
+		// The new connection on this four-tuple must prove to be FTP again.
+		a.stats.Reused++
+		a.closeConn(c, CloseReused, p.Time)
+		return false
+	}
+	a.feedPacket(c, p)
+	return true
+}
+
+// reused reports whether p, a SYN, starts a new connection on c's
+// four-tuple rather than repeating c's own SYN.
+func (a *Assembler) reused(c *conn, p *capture.Packet) bool {
+	if !p.Flags.Has(capture.SYN) || p.Flags.Has(capture.ACK) {
+		return false
+	}
+	return !c.synKnown || p.Seq != c.synSeq
+}
+
+// open starts tracking a control connection and announces it.
+func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected bool) *conn {
+	for a.lru.n >= a.cfg.MaxStreams && a.lru.back != nil {
+		a.stats.EvictedStreams++
+		a.closeConn(a.lru.back, CloseEvicted, t)
+	}
+	c := &conn{a: a, fk: fk, key: key, detected: detected, last: t}
+	c.flows[RoleClient] = netFlow(key.Client.Addr(), key.Server.Addr())
+	c.flows[RoleServer] = c.flows[RoleClient].Reverse()
+	for r := RoleClient; r <= RoleServer; r++ {
+		c.dirs[r].fr.max = a.cfg.MaxLineLen
+	}
+	a.conns[fk] = c
+	a.lru.pushFront(c)
+	a.stats.Streams++
+	if mid {
+		a.stats.Midstream++
+	}
+	if detected {
+		a.stats.Detected++
+	}
+	a.h.Open(key, t, mid)
+	return c
+}
+
+// feedPacket hands one captured packet of control connection c to gopacket.
+func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
+	role := c.roleOf(p.Src)
+	c.last = p.Time
+	a.lru.moveToFront(c)
+	if p.Flags.Has(capture.SYN) {
+		switch {
+		case !p.Flags.Has(capture.ACK) && role == RoleClient:
+			c.synSeq, c.synKnown = p.Seq, true
+		case p.Flags.Has(capture.ACK) && role == RoleServer && !c.synKnown:
+			c.synSeq, c.synKnown = p.Ack-1, true
+		}
+	}
+	tcp := p.TCP
+	if tcp == nil {
+		// Hand-made packets without the gopacket view: build it.
+		tcp = new(layers.TCP)
+		hdr := new([20]byte)
+		buildTCP(tcp, hdr, p.Src.Port(), p.Dst.Port(), p.Seq, p.Ack, p.Flags, p.Payload)
+	}
+	a.ids++
+	a.live.fill(p.Time, p.CapLen, p.Len, p.CaptureInfo.InterfaceIndex, p.Num, a.ids, tcp)
+	a.assemble(c, role, tcp, &a.live)
+}
+
+// assemble feeds one packet, with its context, to gopacket and then acts on
+// what the Stream callbacks noticed.
+func (a *Assembler) assemble(c *conn, role Role, tcp *layers.TCP, info *pktInfo) {
+	a.cur, a.curRole = c, role
+	a.curTime, a.curNum, a.curRST = info.ci.Timestamp, info.num, tcp.RST
+	a.retry, a.second = false, false
+	a.asm.AssembleWithContext(c.flows[role], tcp, info)
+	if a.retry {
+		// The segment is going to wait out of order: gopacket keeps the
+		// context with its pages, so it needs one of its own rather than the
+		// reused a.live.
+		own := new(pktInfo)
+		*own = *info
+		own.anc[0] = own
+		own.ci.AncillaryData = own.anc[:]
+		a.second = true
+		a.asm.AssembleWithContext(c.flows[role], tcp, own)
+		a.second = false
+	}
+	a.cur = nil
+	if c.done {
+		return
+	}
+	if c.rstSeen {
+		a.closeConn(c, CloseRST, info.ci.Timestamp)
+		return
+	}
+	if c.queued() && !c.inPending {
+		c.inPending = true
+		a.pending = append(a.pending, c)
+	}
+}
+
+// synthetic feeds gopacket a packet the assembler made up for one direction
+// of c (see synthKind). Accept gives it its sequence number.
+func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
+	var flags capture.TCPFlags
+	if kind == synthRST {
+		flags = capture.RST
+	}
+	src, dst := c.key.Client.Port(), c.key.Server.Port()
+	if from == RoleServer {
+		src, dst = dst, src
+	}
+	buildTCP(&a.synTCP, &a.synHdr, src, dst, 0, 0, flags, nil)
+	a.synInfo.fill(t, 0, 0, 0, 0, 0, &a.synTCP)
+	a.synth = kind
+	a.got = false
+	a.cur, a.curRole, a.curTime, a.curNum, a.curRST = c, from, t, 0, false
+	a.asm.AssembleWithContext(c.flows[from], &a.synTCP, &a.synInfo)
+	a.cur = nil
+	a.synth = synthNone
+}
+
+// flushDir makes gopacket give up waiting for the hole at the head of one
+// direction's out-of-order data, as its own FlushWithOptions does, but for
+// this connection only. With all set it delivers everything queued; otherwise
+// only while some queued segment was seen before olderThan (gopacket's rule:
+// a page is as old as the oldest one queued behind it).
+func (a *Assembler) flushDir(c *conn, r Role, olderThan time.Time, all bool, t time.Time) {
+	d := &c.dirs[r]
+	if len(d.queued) == 0 {
+		return
+	}
+	saved := a.asm.MaxBufferedPagesPerConnection
+	a.asm.MaxBufferedPagesPerConnection = 1
+	for i := 0; i < maxQueuedSegs && len(d.queued) > 0 && !c.done; i++ {
+		if !all && !d.queuedBefore(olderThan) {
+			break
+		}
+		a.synthetic(c, r, synthFlush, t)
+		if !a.got {
+			// gopacket holds nothing more: our record was stale.
+			d.queued = d.queued[:0]
+		}
+	}
+	a.asm.MaxBufferedPagesPerConnection = saved
+}
+
+// closeConn ends c: everything gopacket still holds for it is delivered
+// (holes reported as gaps), unfinished lines are delivered as Partial, the
+// handler hears Close, and both gopacket and the tables forget it.
+func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
+	if c.done {
+		return
+	}
+	if c.cand != nil {
+		a.dropCandidate(c)
+		return
+	}
+	c.closeWhy, c.hasWhy, c.closeAt = why, true, t
+	if c.gp {
+		for r := RoleClient; r <= RoleServer && !c.done; r++ {
+			a.flushDir(c, r, time.Time{}, true, t)
+			if !c.done {
+				a.synthetic(c, r, synthRST, t)
+			}
+		}
+	}
+	if !c.done {
+		// gopacket never held it (or did not complete it): finish by hand.
+		a.finish(c)
+	}
+}
+
+// finish delivers c's unfinished lines, reports Close and forgets c. It runs
+// from gopacket's ReassemblyComplete or from closeConn.
+func (a *Assembler) finish(c *conn) {
+	if c.done {
+		return
+	}
+	c.done = true
+	for r := RoleClient; r <= RoleServer; r++ {
+		a.partial(c, r)
+	}
+	why, t := c.closeWhy, c.closeAt
+	if !c.hasWhy {
+		why, t = CloseFIN, a.curTime
+		if c.rstEnded {
+			why = CloseRST
+		}
+	}
+	a.h.Close(c.key, t, why)
+	delete(a.conns, c.fk)
+	a.lru.remove(c)
+	if c.detected {
+		a.unref(c.fk)
+	} else {
+		a.tombs.add(c.fk, t)
+	}
+	for r := RoleClient; r <= RoleServer; r++ {
+		c.dirs[r] = direction{}
+	}
+}
+
+// Advance tells the assembler capture time has reached now: out-of-order data
+// waiting longer than GapTimeout is declared lost (Gap), connections idle
+// longer than IdleTimeout are closed (CloseIdle), stale candidates and
+// tombstones are dropped. It acts at most once per second of capture time, so
+// calling it after every packet is cheap.
+func (a *Assembler) Advance(now time.Time) {
+	if !a.lastTick.IsZero() && now.Sub(a.lastTick) < time.Second {
+		return
+	}
+	a.lastTick = now
+	if len(a.pending) > 0 {
+		gapBefore := now.Add(-a.cfg.GapTimeout)
+		keep := a.pending[:0]
+		for _, c := range a.pending {
+			if c.done {
+				c.inPending = false
+				continue
+			}
+			for r := RoleClient; r <= RoleServer && !c.done; r++ {
+				a.flushDir(c, r, gapBefore, false, now)
+			}
+			if !c.done && c.queued() {
+				keep = append(keep, c)
+			} else {
+				c.inPending = false
+			}
+		}
+		clear(a.pending[len(keep):])
+		a.pending = keep
+	}
+	idleBefore := now.Add(-a.cfg.IdleTimeout)
+	for c := a.lru.back; c != nil && c.last.Before(idleBefore); c = a.lru.back {
+		a.stats.IdleClosed++
+		a.closeConn(c, CloseIdle, now)
+	}
+	candBefore := now.Add(-a.cfg.CandidateTimeout)
+	for c := a.cands.back; c != nil && c.last.Before(candBefore); c = a.cands.back {
+		a.dropCandidate(c)
+	}
+	a.tombs.expire(now)
+}
+
+// Close ends the input: everything still buffered is delivered (holes
+// reported as gaps, unfinished lines as Partial), then every open connection
+// is closed with CloseCaptureEnd, least recently active first.
+func (a *Assembler) Close(now time.Time) {
+	for c := a.lru.back; c != nil; c = a.lru.back {
+		a.closeConn(c, CloseCaptureEnd, now)
+	}
+	for c := a.cands.back; c != nil; c = a.cands.back {
+		a.dropCandidate(c)
+	}
+	// Every gopacket connection was closed above; this only guards against
+	// one left behind, which would otherwise keep its pages forever.
+	a.asm.FlushAll()
+	a.pending = a.pending[:0]
+}
+
+// Stats returns the counters so far.
+func (a *Assembler) Stats() Stats { return a.stats }
+
+// Open returns how many control connections are tracked right now.
+func (a *Assembler) Open() int { return a.lru.n }
+
+// netFlow builds the network flow gopacket keys connections by. It is built
+// from the endpoints rather than taken from the packet so that the packets
+// the assembler makes up land in the same gopacket connection.
+func netFlow(src, dst netip.Addr) gopacket.Flow {
+	if src.Is4() && dst.Is4() {
+		s, d := src.As4(), dst.As4()
+		return gopacket.NewFlow(layers.EndpointIPv4, s[:], d[:])
+	}
+	s, d := src.As16(), dst.As16()
+	return gopacket.NewFlow(layers.EndpointIPv6, s[:], d[:])
+}
+
+// buildTCP fills t as if decoded from a header with these fields, so that
+// its transport flow (kept in unexported fields) is right. hdr backs it and
+// must live as long as t is used.
+func buildTCP(t *layers.TCP, hdr *[20]byte, src, dst uint16, seq, ack uint32, flags capture.TCPFlags, payload []byte) {
+	*hdr = [20]byte{}
+	hdr[0], hdr[1] = byte(src>>8), byte(src)
+	hdr[2], hdr[3] = byte(dst>>8), byte(dst)
+	hdr[4], hdr[5], hdr[6], hdr[7] = byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq)
+	hdr[8], hdr[9], hdr[10], hdr[11] = byte(ack>>24), byte(ack>>16), byte(ack>>8), byte(ack)
+	hdr[12] = 5 << 4
+	// capture.TCPFlags follows the bit order of the TCP header's byte 13.
+	hdr[13] = byte(flags)
+	// A 20-byte header without options always decodes.
+	_ = t.DecodeFromBytes(hdr[:], gopacket.NilDecodeFeedback)
+	t.Payload = payload
+}

@@ -1,0 +1,389 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	tcpreasm "github.com/gopacket/gopacket/reassembly"
+)
+
+// conn is one tracked connection: a candidate (cand != nil) waiting to prove
+// it speaks FTP, or a control connection. A control connection is also the
+// gopacket Stream of its gopacket connection.
+type conn struct {
+	a          *Assembler
+	fk         flowKey
+	key        ConnKey
+	prev, next *conn // in Assembler.lru or Assembler.cands
+	last       time.Time
+	cand       *candidate
+
+	detected bool
+	flows    [3]gopacket.Flow // network flow of packets sent by each Role
+	dirs     [3]direction     // indexed by the sending Role
+	gpFirst  Role             // sender of the first packet gopacket saw (its "client->server")
+	gp       bool             // gopacket holds a connection for it
+	synSeq   uint32           // the client's ISN, to tell a repeated SYN from port reuse
+	synKnown bool
+
+	rstSeen   bool // a plausible RST: close at once
+	rstEnded  bool // gopacket ended a direction on a RST
+	hasWhy    bool
+	closeWhy  CloseReason
+	closeAt   time.Time
+	inPending bool
+	done      bool
+}
+
+// direction is the state of one direction of a control connection.
+type direction struct {
+	// next mirrors gopacket's next expected sequence number, so that every
+	// delivered byte has a known sequence number (for AtSegmentStart).
+	next      tcpreasm.Sequence
+	nextKnown bool
+	fr        framer
+	hist      history
+	// queued records the segments gopacket holds out of order, to know
+	// without walking all of gopacket's connections which ones wait and how
+	// old their data is.
+	queued []queuedSeg
+}
+
+type queuedSeg struct {
+	end  tcpreasm.Sequence
+	seen time.Time
+}
+
+// queuedBefore reports whether some queued segment was seen before t.
+func (d *direction) queuedBefore(t time.Time) bool {
+	for _, q := range d.queued {
+		if q.seen.Before(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// prune forgets queued segments whose bytes are all behind next.
+func (d *direction) prune() {
+	keep := d.queued[:0]
+	for _, q := range d.queued {
+		if d.next.Difference(q.end) > 0 {
+			keep = append(keep, q)
+		}
+	}
+	d.queued = keep
+}
+
+func (c *conn) queued() bool {
+	return len(c.dirs[RoleClient].queued) > 0 || len(c.dirs[RoleServer].queued) > 0
+}
+
+func (c *conn) roleOf(src netip.AddrPort) Role {
+	if src == c.key.Client {
+		return RoleClient
+	}
+	return RoleServer
+}
+
+func (c *conn) dirRole(dir tcpreasm.TCPFlowDirection) Role {
+	if dir == tcpreasm.TCPDirClientToServer {
+		return c.gpFirst
+	}
+	return other(c.gpFirst)
+}
+
+func other(r Role) Role {
+	if r == RoleClient {
+		return RoleServer
+	}
+	return RoleClient
+}
+
+// pktInfo is the gopacket AssemblerContext of one segment. Its CaptureInfo
+// carries the pktInfo itself in AncillaryData, so that ScatterGather's
+// CaptureInfo(offset) tells which segment each delivered byte came from.
+type pktInfo struct {
+	ci      gopacket.CaptureInfo
+	anc     [1]any
+	num     uint64
+	id      uint64
+	dataSeq tcpreasm.Sequence // sequence number of the first payload byte
+	n       int               // payload length
+}
+
+// GetCaptureInfo implements tcpreasm.AssemblerContext.
+func (pi *pktInfo) GetCaptureInfo() gopacket.CaptureInfo { return pi.ci }
+
+func (pi *pktInfo) fill(t time.Time, capLen, length, iface int, num, id uint64, tcp *layers.TCP) {
+	pi.ci = gopacket.CaptureInfo{Timestamp: t, CaptureLength: capLen, Length: length, InterfaceIndex: iface, AncillaryData: pi.anc[:]}
+	pi.num, pi.id = num, id
+	pi.dataSeq = tcpreasm.Sequence(tcp.Seq)
+	if tcp.SYN {
+		pi.dataSeq = pi.dataSeq.Add(1)
+	}
+	pi.n = len(tcp.Payload)
+}
+
+func (pi *pktInfo) ref() segRef { return segRef{id: pi.id, packet: pi.num, time: pi.ci.Timestamp} }
+
+// factory hands gopacket the conn being fed; it returns nil (the fork allows
+// it) for anything else, so gopacket never tracks a connection on its own.
+type factory struct{ a *Assembler }
+
+// New implements tcpreasm.StreamFactory.
+func (f factory) New(_, _ gopacket.Flow, _ *layers.TCP, _ tcpreasm.AssemblerContext) tcpreasm.Stream {
+	a := f.a
+	c := a.cur
+	if c == nil || c.done || a.synth != synthNone {
+		return nil
+	}
+	c.gpFirst, c.gp = a.curRole, true
+	return c
+}
+
+// Accept implements tcpreasm.Stream. It sees every packet of the connection
+// with gopacket's next expected sequence number before gopacket acts on it,
+// which is where the assembler forces the start of a capture that missed the
+// SYN, checks overlaps for conflicting bytes, places the made-up packets and
+// notices RSTs.
+func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPFlowDirection, nextSeq tcpreasm.Sequence, start *bool, ac tcpreasm.AssemblerContext) bool {
+	a := c.a
+	if c.done {
+		return false
+	}
+	const invalid = tcpreasm.Sequence(-1)
+	d := &c.dirs[c.dirRole(dir)]
+	switch a.synth {
+	case synthFlush:
+		if nextSeq == invalid {
+			return false
+		}
+		// Ahead of everything queued, so gopacket takes it for out-of-order
+		// data and, over the page limit, skips to its first queued page.
+		tcp.Seq = uint32(nextSeq.Add(1 << 30))
+		return true
+	case synthRST:
+		if nextSeq == invalid {
+			*start = true
+		} else {
+			tcp.Seq = uint32(nextSeq)
+		}
+		return true
+	}
+	if nextSeq == invalid {
+		// Without this gopacket waits for a SYN that a capture started
+		// mid-session never shows, and delivers nothing until a flush.
+		// With a SYN its own SYN handling takes precedence.
+		*start = true
+	}
+	if a.second {
+		return true
+	}
+	seq := tcpreasm.Sequence(tcp.Seq)
+	dataSeq := seq
+	if tcp.SYN {
+		dataSeq = dataSeq.Add(1)
+	}
+	if nextSeq != invalid {
+		d.next, d.nextKnown = nextSeq, true
+	} else {
+		// gopacket starts the direction here (at the SYN or forced).
+		d.next, d.nextKnown = dataSeq, true
+	}
+	if tcp.RST && (nextSeq == invalid || inRange(nextSeq.Difference(seq), -1, rstWindow)) {
+		c.rstSeen = true
+	}
+	if len(tcp.Payload) == 0 || (tcp.SYN && nextSeq != invalid) {
+		return true
+	}
+	conflict, covered := d.hist.check(dataSeq, tcp.Payload)
+	if conflict {
+		a.stats.Conflicts++
+		if a.ch != nil {
+			a.ch.Conflict(c.key, c.dirRole(dir), a.curTime, a.curNum)
+		}
+	}
+	if !covered {
+		d.hist.add(dataSeq, tcp.Payload)
+	}
+	if nextSeq != invalid && nextSeq.Difference(dataSeq) > 0 {
+		// gopacket will queue this segment until the hole before it fills.
+		if len(d.queued) >= maxQueuedSegs {
+			d.queued = append(d.queued[:0], d.queued[1:]...)
+		}
+		d.queued = append(d.queued, queuedSeg{end: dataSeq.Add(len(tcp.Payload)), seen: a.curTime})
+		if ac == tcpreasm.AssemblerContext(&a.live) {
+			a.retry = true
+			return false
+		}
+	}
+	return true
+}
+
+func inRange(v, lo, hi int) bool { return v >= lo && v <= hi }
+
+// ReassembledSG implements tcpreasm.Stream: in-order bytes of one direction,
+// possibly after a hole (skip > 0).
+func (c *conn) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerContext) {
+	a := c.a
+	if c.done {
+		return
+	}
+	a.got = true
+	n, _ := sg.Lengths()
+	dir, _, end, skip := sg.Info()
+	role := c.dirRole(dir)
+	d := &c.dirs[role]
+	if skip < 0 {
+		// gopacket had no start for this direction; it cannot happen with
+		// the start forced in Accept, but never guess sequence numbers.
+		d.nextKnown = false
+	}
+	if skip > 0 {
+		if a.synth == synthNone {
+			// Only gopacket's page limits skip ahead on their own.
+			a.stats.PagesEvicted++
+		}
+		t := a.curTime
+		if n > 0 {
+			if pi := infoAt(sg, 0); pi != nil {
+				t = pi.ci.Timestamp
+			}
+		}
+		d.fr.gap()
+		if d.nextKnown {
+			d.next = d.next.Add(skip)
+		}
+		a.stats.Gaps++
+		a.stats.GapBytes += uint64(skip)
+		a.h.Gap(c.key, role, t, skip)
+		if c.done {
+			return
+		}
+	}
+	if n > 0 {
+		a.deliver(c, role, d, sg, n)
+		if c.done {
+			return
+		}
+		if d.nextKnown {
+			d.next = d.next.Add(n)
+		}
+	}
+	if end {
+		if a.curRST && a.synth == synthNone && role == a.curRole {
+			c.rstEnded = true
+		}
+		a.partial(c, role)
+	}
+	d.prune()
+}
+
+// deliver frames the n in-order bytes of sg into lines.
+func (a *Assembler) deliver(c *conn, role Role, d *direction, sg tcpreasm.ScatterGather, n int) {
+	data := sg.Fetch(n)
+	fallback := &a.live
+	if a.synth != synthNone {
+		fallback = &a.synInfo
+	}
+	for o := 0; o < n; {
+		pi := infoAt(sg, o)
+		if pi == nil {
+			pi = fallback
+		}
+		end := n
+		bseq := d.next.Add(o)
+		atStart := false
+		if d.nextKnown {
+			off := pi.dataSeq.Difference(bseq) // bytes of this segment before offset o
+			atStart = off == 0
+			if off >= 0 && off < pi.n {
+				end = min(end, o+pi.n-off)
+			}
+		}
+		if end-o > 1 {
+			// Another segment may have replaced this one's tail (gopacket
+			// trims overlapped queued pages): find where this one's bytes end.
+			if q := infoAt(sg, end-1); q == nil || q.id != pi.id {
+				lo, hi := o+1, end-1 // the run ends somewhere in [lo, hi]
+				for lo < hi {
+					mid := (lo + hi) / 2
+					if q := infoAt(sg, mid); q != nil && q.id == pi.id {
+						lo = mid + 1
+					} else {
+						hi = mid
+					}
+				}
+				end = lo
+			}
+		}
+		a.frame(c, role, d, data[o:end], pi.ref(), atStart)
+		if c.done {
+			return
+		}
+		o = end
+	}
+}
+
+// infoAt returns the segment that the byte at offset came from.
+func infoAt(sg tcpreasm.ScatterGather, offset int) *pktInfo {
+	ci := sg.CaptureInfo(offset)
+	if len(ci.AncillaryData) == 0 {
+		return nil
+	}
+	pi, _ := ci.AncillaryData[0].(*pktInfo)
+	return pi
+}
+
+// frame cuts data (all from one segment) into lines and emits them.
+func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg segRef, atStart bool) {
+	for len(data) > 0 {
+		n, done := d.fr.take(data, seg, atStart)
+		data = data[n:]
+		atStart = false
+		if done {
+			a.emit(c, role, d, false)
+			if c.done {
+				return
+			}
+		}
+	}
+}
+
+// partial emits the unfinished line of one direction, which ended.
+func (a *Assembler) partial(c *conn, role Role) {
+	d := &c.dirs[role]
+	if d.fr.inLine {
+		a.emit(c, role, d, true)
+	}
+}
+
+func (a *Assembler) emit(c *conn, role Role, d *direction, partial bool) {
+	f := &d.fr
+	text, trunc := f.text()
+	l := Line{
+		Conn: c.key, From: role, Time: f.start, Packet: f.packet, Text: text,
+		Truncated: trunc, AtSegmentStart: f.atSegStart, Segments: f.segments,
+		AfterGap: f.afterGap, Partial: partial,
+	}
+	f.reset()
+	a.stats.Lines++
+	if trunc {
+		a.stats.LongLines++
+	}
+	if partial {
+		a.stats.PartialLines++
+	}
+	a.h.Line(l)
+}
+
+// ReassemblyComplete implements tcpreasm.Stream: both directions ended in
+// gopacket (FIN, RST, or the made-up RSTs of closeConn).
+func (c *conn) ReassemblyComplete(_ tcpreasm.AssemblerContext) bool {
+	c.gp = false
+	c.a.finish(c)
+	return true
+}

@@ -1,0 +1,117 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+)
+
+// portSet is a set of TCP ports as a bitmap: 8 KiB, so that the per-packet
+// test stays in cache on captures of millions of connections.
+type portSet [1 << 10]uint64
+
+func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
+func (s *portSet) set(p uint16)      { s[p>>6] |= 1 << (p & 63) }
+func (s *portSet) clear(p uint16)    { s[p>>6] &^= 1 << (p & 63) }
+
+// flowKey names a connection independently of direction: the lower endpoint
+// first.
+type flowKey struct{ lo, hi netip.AddrPort }
+
+func makeFlowKey(a, b netip.AddrPort) flowKey {
+	if a.Compare(b) > 0 {
+		a, b = b, a
+	}
+	return flowKey{a, b}
+}
+
+// connList is an intrusive doubly-linked list of conns, front = most recent.
+// A conn is in at most one list (control connections or candidates).
+type connList struct {
+	front, back *conn
+	n           int
+}
+
+func (l *connList) pushFront(c *conn) {
+	c.prev, c.next = nil, l.front
+	if l.front != nil {
+		l.front.prev = c
+	} else {
+		l.back = c
+	}
+	l.front = c
+	l.n++
+}
+
+func (l *connList) remove(c *conn) {
+	if c.prev == nil && l.front != c {
+		return // not in this list
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.front = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.back = c.prev
+	}
+	c.prev, c.next = nil, nil
+	l.n--
+}
+
+func (l *connList) moveToFront(c *conn) {
+	if l.front == c {
+		return
+	}
+	l.remove(c)
+	l.pushFront(c)
+}
+
+// tombstones remember recently closed control connections for tombTTL of
+// capture time, oldest first out.
+type tombstones struct {
+	m    map[flowKey]time.Time
+	q    []tomb
+	head int
+}
+
+type tomb struct {
+	fk flowKey
+	t  time.Time
+}
+
+func (ts *tombstones) init() { ts.m = make(map[flowKey]time.Time) }
+
+func (ts *tombstones) has(fk flowKey, now time.Time) bool {
+	t, ok := ts.m[fk]
+	return ok && now.Sub(t) < tombTTL
+}
+
+func (ts *tombstones) add(fk flowKey, t time.Time) {
+	if len(ts.q)-ts.head >= maxTombs {
+		ts.pop()
+	}
+	ts.q = append(ts.q, tomb{fk, t})
+	ts.m[fk] = t
+}
+
+func (ts *tombstones) pop() {
+	old := ts.q[ts.head]
+	ts.q[ts.head] = tomb{}
+	ts.head++
+	if t, ok := ts.m[old.fk]; ok && t.Equal(old.t) {
+		delete(ts.m, old.fk)
+	}
+	if ts.head > 1024 && ts.head*2 > len(ts.q) {
+		// Reclaim the consumed front so the queue does not grow forever.
+		ts.q = append(ts.q[:0], ts.q[ts.head:]...)
+		ts.head = 0
+	}
+}
+
+func (ts *tombstones) expire(now time.Time) {
+	for ts.head < len(ts.q) && now.Sub(ts.q[ts.head].t) >= tombTTL {
+		ts.pop()
+	}
+}
