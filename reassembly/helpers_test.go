@@ -126,9 +126,9 @@ func (r *recorder) lines() []Line {
 // plainHandler records like recorder but does not implement ConflictHandler.
 type plainHandler struct{ r recorder }
 
-func (p *plainHandler) Open(c ConnKey, t time.Time, mid bool)      { p.r.Open(c, t, mid) }
-func (p *plainHandler) Line(l Line)                                { p.r.Line(l) }
-func (p *plainHandler) Gap(c ConnKey, f Role, t time.Time, n int)  { p.r.Gap(c, f, t, n) }
+func (p *plainHandler) Open(c ConnKey, t time.Time, mid bool)       { p.r.Open(c, t, mid) }
+func (p *plainHandler) Line(l Line)                                 { p.r.Line(l) }
+func (p *plainHandler) Gap(c ConnKey, f Role, t time.Time, n int)   { p.r.Gap(c, f, t, n) }
 func (p *plainHandler) Close(c ConnKey, t time.Time, w CloseReason) { p.r.Close(c, t, w) }
 
 // Flag shorthands.
