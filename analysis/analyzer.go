@@ -495,28 +495,13 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	}
 }
 
-// matchPending finds the command a reply answers: normally the oldest one, but
-// replies that only fit one kind of command (227, 229, 150, 226, 234 ...) skip
-// commands whose replies were lost to a gap or came before the capture began.
+// matchPending finds the command a reply answers: the oldest one that can
+// take this code. Commands whose replies were lost (a gap, a client that gave
+// up on a transfer and sent QUIT) are skipped that way; replies that describe
+// themselves (227, 228, 229) are never forced onto another command.
 func (a *Analyzer) matchPending(st *sessionState, code ftp.ReplyCode) int {
-	if len(st.pending) == 0 {
-		return -1
-	}
-	want := func(verb string) bool {
-		switch code {
-		case 227, 228, 229:
-			return verb == "PASV" || verb == "EPSV" || verb == "LPSV"
-		case 125, 150, 226, 425, 426, 451:
-			return ftp.IsTransfer(verb)
-		case 234:
-			return verb == "AUTH"
-		}
-		return true
-	}
-	// A transfer's 1xx/2xx must go to the transfer even if the front command
-	// is something else pipelined behind it.
 	for i, p := range st.pending {
-		if want(p.verb) {
+		if fits(p.verb, code) {
 			return i
 		}
 	}
@@ -524,7 +509,40 @@ func (a *Analyzer) matchPending(st *sessionState, code ftp.ReplyCode) int {
 	case 227, 228, 229:
 		return -1
 	}
+	if len(st.pending) == 0 {
+		return -1
+	}
 	return 0
+}
+
+// fits reports whether code can answer verb. It is false only for pairs that
+// RFC 959 and real servers rule out, so unknown verbs take any reply.
+func fits(verb string, code ftp.ReplyCode) bool {
+	switch code {
+	case 227, 228, 229:
+		return verb == "PASV" || verb == "EPSV" || verb == "LPSV"
+	case 125, 150, 226, 425, 426, 451:
+		return ftp.IsTransfer(verb) || (verb == "ABOR" && (code == 226 || code == 426))
+	case 234, 334:
+		return verb == "AUTH" || verb == "ADAT"
+	case 221:
+		return verb == "QUIT" || verb == "REIN"
+	case 331, 332:
+		return verb == "USER"
+	case 230:
+		return verb == "USER" || verb == "PASS" || verb == "ACCT"
+	}
+	if ftp.IsTransfer(verb) {
+		// Transfers end in 1xx, 226/250, 4xx or 5xx.
+		return code == 250 || code.Class() == ftp.TransientNegative || code.Class() == ftp.PermanentNegative
+	}
+	switch verb {
+	case "PASV", "EPSV", "LPSV":
+		return code.Class() != ftp.Preliminary && code.Class() != ftp.Intermediate
+	case "QUIT":
+		return code.Class() >= ftp.TransientNegative
+	}
+	return true
 }
 
 func isSetupVerb(v string) bool {

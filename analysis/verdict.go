@@ -44,9 +44,9 @@ func (ch *Channel) finalReply() ftp.ReplyCode {
 
 func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool) (Verdict, string) {
 	s := ch.session
-	who := "client " + s.Client.Addr().String()
+	who, whose := "client "+s.Client.Addr().String(), "the client's"
 	if ch.Mode() == Active {
-		who = "server " + s.Server.Addr().String()
+		who, whose = "server "+s.Server.Addr().String(), "the server's"
 	}
 	final := ch.finalReply()
 	then := replyClause(ch, final)
@@ -101,8 +101,8 @@ func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool) (Verdict,
 	}
 
 	if reset != nil {
-		return Refused, fmt.Sprintf("%s's SYN from %s to %s was answered with a TCP reset %s later: nothing listens there, or a firewall rejects it with a reset%s",
-			who, reset.From, reset.To, dur(reset.RST.Sub(reset.First)), then)
+		return Refused, fmt.Sprintf("%s SYN from %s to %s was answered with a TCP reset %s later: nothing listens there, or a firewall rejects it with a reset%s",
+			whose, reset.From, reset.To, dur(reset.RST.Sub(reset.First)), then)
 	}
 	if icmpAt != nil {
 		i := icmpAt.ICMP
@@ -110,8 +110,8 @@ func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool) (Verdict,
 		if i.From != icmpAt.To.Addr() {
 			sender = "router or firewall " + i.From.String()
 		}
-		return ICMP, fmt.Sprintf("%s's SYN from %s to %s was answered by %s with %s (%s)%s",
-			who, icmpAt.From, icmpAt.To, sender, icmpName(i.V6), i.Describe(), then)
+		return ICMP, fmt.Sprintf("%s SYN from %s to %s was answered by %s with %s (%s)%s",
+			whose, icmpAt.From, icmpAt.To, sender, icmpName(i.V6), i.Describe(), then)
 	}
 	if syns > 0 {
 		knowable := final != 0 || !captureEnd || now.Sub(last) >= a.cfg.DataTimeout || laterActivity(ch, last)
@@ -282,6 +282,8 @@ func dur(d time.Duration) string {
 	case d < 0:
 		d = 0
 		fallthrough
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	case d < time.Second:
 		return fmt.Sprintf("%d ms", int(math.Round(float64(d)/float64(time.Millisecond))))
 	case d < 10*time.Second:

@@ -11,8 +11,8 @@ type jsonDamage struct {
 
 type jsonSummary struct {
 	Type        string            `json:"type"`
-	Sessions    uint64            `json:"sessions"`
-	Channels    uint64            `json:"channels"`
+	Sessions    uint64            `json:"session_count"`
+	Channels    uint64            `json:"channel_count"`
 	Verdicts    map[string]uint64 `json:"verdicts"`
 	Blocked     uint64            `json:"blocked"`
 	NAT         uint64            `json:"nat"`

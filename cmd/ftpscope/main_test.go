@@ -53,7 +53,7 @@ type record struct {
 		NAT     bool   `json:"nat"`
 		Reason  string `json:"reason"`
 	} `json:"channels"`
-	Sessions  uint64 `json:"sessions"`
+	Sessions  uint64 `json:"session_count"`
 	Truncated bool   `json:"truncated"`
 	Packets   uint64 `json:"packets"`
 }

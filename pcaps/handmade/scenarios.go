@@ -274,8 +274,8 @@ var Scenarios = []Scenario{
 			c := session(w, 0, ap(cli4, 40007), ap(srv4, 21))
 			// The PORT command is retransmitted.
 			seq := c.NextSeq(craft.FromClient)
-			c.Client(at(1), "PORT 192,0,2,10,156,90\r\n")
-			c.SendAt(at(1.2), craft.FromClient, seq, []byte("PORT 192,0,2,10,156,90\r\n"))
+			c.Client(at(1), "PORT 192,0,2,10,156,74\r\n")
+			c.SendAt(at(1.2), craft.FromClient, seq, []byte("PORT 192,0,2,10,156,74\r\n"))
 			c.Server(at(1.21), "200 PORT command successful.\r\n")
 			c.Client(at(1.22), "RETR r\r\n")
 			transfer(w, 1.23, ap(srv4, 20), ap(cli4, 40010), 700, craft.FromClient)
@@ -322,7 +322,7 @@ var Scenarios = []Scenario{
 		},
 		write: one(func(w *craft.Writer) error {
 			c := session(w, 0, ap(cli4, 40009), ap(srv4, 21))
-			c.Client(at(1), "PORT 192,0,2,10,156,148\r\n")
+			c.Client(at(1), "PORT 192,0,2,10,156,84\r\n")
 			c.Server(at(1.01), "200 PORT command successful. Consider using PASV.\r\n")
 			c.Client(at(1.02), "LIST\r\n")
 			w.SYNUnanswered(at(1.03), ap(srv4, 20), ap(cli4, 40020), 5)
@@ -406,7 +406,7 @@ var Scenarios = []Scenario{
 			c.Client(at(2.02), "RETR a\r\n")
 			c.Server(at(2.03), "150 Opening BINARY mode data connection.\r\n")
 			c.Server(at(2.5), "226 Transfer complete.\r\n")
-			c.Client(at(3), "PORT 192,0,2,10,156,168\r\n")
+			c.Client(at(3), "PORT 192,0,2,10,156,104\r\n")
 			c.Server(at(3.01), "200 PORT command successful.\r\n")
 			c.Client(at(3.02), "STOR b\r\n")
 			c.Server(at(63), "425 Failed to establish connection.\r\n")
@@ -478,7 +478,7 @@ var Scenarios = []Scenario{
 		Channels: []Channel{{Method: "PORT", Mode: "active", Announced: "192.0.2.10:40050", Verdict: "ok"}},
 		write: one(func(w *craft.Writer) error {
 			c := session(w, 0, ap(cli4, 40015), ap(srv4, 21))
-			c.Client(at(1), "PORT 192,0,2,10,156,178\r\n")
+			c.Client(at(1), "PORT 192,0,2,10,156,114\r\n")
 			c.Server(at(1.01), "200 PORT command successful.\r\n")
 			c.Client(at(1.02), "LIST\r\n")
 			transfer(w, 1.03, ap(srv4, 20), ap(cli4, 40050), 100, craft.FromClient)
