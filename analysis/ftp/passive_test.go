@@ -95,6 +95,10 @@ var epsvCases = []epsvCase{
 	{"parenthesised junk first, bare form later", "229 (see below) |||6446|", EPSVReply{Port: 6446}, false},
 	{"bad parenthesised form, good one later", "229 (|||0|) (|||6446|)", EPSVReply{Port: 6446, Parens: true}, false},
 	{"leading zeros in the port", "229 (|||006446|)", EPSVReply{Port: 6446, Parens: true}, false},
+	// Found by FuzzParseEPSVReply: legal under the RFC 2428 delimiter rule.
+	{"comma delimiter", "229 (,,,6446,)", EPSVReply{Port: 6446, Parens: true}, false},
+	{"non-hex letter delimiter with an address", "229 XX::1X6446X", EPSVReply{Port: 6446, Addr: netip.MustParseAddr("::1")}, false},
+	{"unclosed parenthesis is the bare form", "229 (|||6446|", EPSVReply{Port: 6446}, false},
 
 	{"port 0", "229 Entering Extended Passive Mode (|||0|)", EPSVReply{}, true},
 	{"port 65536", "229 Entering Extended Passive Mode (|||65536|)", EPSVReply{}, true},
