@@ -15,6 +15,8 @@ type ReplyCode uint16
 
 // Reply is one complete server reply, single- or multi-line.
 type Reply struct {
+	// Code is the reply code (100..599 from a ReplyReader); for a multi-line
+	// reply, the code of its opening and closing lines.
 	Code ReplyCode
 	// Lines holds the text of each line with the code and its separator removed
 	// from the first and last lines (RFC 959 4.2). Middle lines are kept as
@@ -31,6 +33,7 @@ type Reply struct {
 
 // EPSVReply is a parsed 229 reply.
 type EPSVReply struct {
+	// Port is the announced data port, 1..65535.
 	Port uint16
 	// Addr is set when the server (against RFC 2428) wrote a network address
 	// into the reply; normally the data address is the control server's.

@@ -99,7 +99,8 @@ const DefaultMaxLines = 1000
 // reply between calls. The zero value is ready to use. A ReplyReader holds at
 // most MaxLines lines, so memory stays bounded whatever the server sends.
 type ReplyReader struct {
-	// MaxLines bounds the lines of one reply; 0 means DefaultMaxLines.
+	// MaxLines bounds the lines of one reply; 0 (or less) means
+	// DefaultMaxLines.
 	MaxLines int
 
 	open      bool      // a "ddd-" line was seen and its closing line was not
