@@ -67,6 +67,10 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	for _, d := range sum.Capture.Damage {
 		fmt.Fprintf(stderr, "ftpscope: %v (everything before it is reported)\n", d)
 	}
+	if c := sum.Capture; c.KernelDropped+c.InterfaceDropped > 0 {
+		fmt.Fprintf(stderr, "ftpscope: WARNING: %d packets dropped by the kernel and %d by the interface before ftpscope saw them; verdicts may be wrong (try a larger -B or a narrower filter)\n",
+			c.KernelDropped, c.InterfaceDropped)
+	}
 	switch {
 	case sum.Capture.Truncated():
 		return exitError
@@ -85,6 +89,10 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 		Session: func(s *analysis.Session) {
 			if werr == nil {
 				werr = out.Session(s)
+			}
+			// Live output is read as it comes: push each closed session out.
+			if f, ok := out.(interface{ Flush() error }); ok && werr == nil && o.iface != "" {
+				werr = f.Flush()
 			}
 		},
 		Channel: func(s *analysis.Session, c *analysis.Channel) {
