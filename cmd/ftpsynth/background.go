@@ -16,7 +16,7 @@ import (
 
 // buildBackground writes one background conversation starting at start.
 func (g *gen) buildBackground(start time.Time, rng *rand.Rand) *flow {
-	f := &flow{}
+	f := &flow{steps: g.takeSteps()}
 	b := &builder{f: f, now: start, rng: rng, overhead: g.overhead}
 	v6 := rng.Float64() < g.cfg.ipv6Share
 	cl := g.hosts.client(rng, v6)

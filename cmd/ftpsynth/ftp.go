@@ -146,7 +146,7 @@ type ftpBuilder struct {
 // buildFTP writes the script of FTP session idx starting at start.
 func (g *gen) buildFTP(idx int, start time.Time, rng *rand.Rand) *flow {
 	v6 := rng.Float64() < g.cfg.ipv6Share
-	f := &flow{}
+	f := &flow{steps: g.takeSteps()}
 	fb := &ftpBuilder{
 		builder: &builder{f: f, now: start, rng: rng, overhead: g.overhead},
 		g:       g,

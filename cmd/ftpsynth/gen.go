@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -53,8 +52,10 @@ type gen struct {
 	// committed counts the estimated bytes of the flows started, by kind.
 	ftpBytes, bgBytes int64
 
-	pattern []byte // bulk payload
-	opaque  []byte // TLS record bodies
+	out     *pipe    // to the writer goroutine
+	free    [][]step // scripts of finished flows, reused
+	pattern []byte   // bulk payload
+	opaque  []byte   // TLS record bodies
 	st      stats
 }
 
@@ -79,6 +80,16 @@ func newGen(cfg config, w *craft.Writer, truth *truthWriter) *gen {
 		g.opaque[i] = byte(r.Uint32())
 	}
 	return g
+}
+
+// takeSteps returns an empty script, reusing a finished flow's memory.
+func (g *gen) takeSteps() []step {
+	if n := len(g.free); n > 0 {
+		s := g.free[n-1]
+		g.free = g.free[:n-1]
+		return s
+	}
+	return make([]step, 0, 64)
 }
 
 // tlsRecord returns a TLS record of content type typ with n opaque bytes.
@@ -138,6 +149,7 @@ func (g *gen) startFlow(t time.Time) *flow {
 		return nil
 	}
 	f.id = idx
+	f.refresh()
 	return f
 }
 
@@ -152,6 +164,16 @@ func (g *gen) run(ctx context.Context) error {
 		g.flows.push(f)
 		t = t.Add(time.Duration(g.sched.IntN(int(2 * time.Millisecond))))
 	}
+	g.out = newPipe(g.w)
+	err := g.play(ctx)
+	if werr := g.out.close(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+// play interleaves the flows until all are done.
+func (g *gen) play(ctx context.Context) error {
 	var n int
 	for len(g.flows.fs) > 0 {
 		f := g.flows.fs[0]
@@ -168,11 +190,11 @@ func (g *gen) run(ctx context.Context) error {
 				f.ftp.reordered++
 			}
 		}
-		if err := g.emit(f, &p); err != nil {
-			return err
-		}
+		g.emit(f, &p)
+		f.refresh()
 		if f.done() {
 			g.finish(f)
+			g.free = append(g.free, f.steps[:0])
 			next := g.startFlow(p.t.Add(time.Duration(g.sched.ExpFloat64() * float64(20*time.Millisecond))))
 			if next != nil {
 				g.flows.fs[0] = next
@@ -187,13 +209,16 @@ func (g *gen) run(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			if g.out.failed.Load() {
+				return nil // the writer's error is reported by run
+			}
 		}
 	}
-	return g.w.Err()
+	return nil
 }
 
-// emit writes one packet unless capture loss takes it.
-func (g *gen) emit(f *flow, p *pkt) error {
+// emit queues one packet unless capture loss takes it.
+func (g *gen) emit(f *flow, p *pkt) {
 	if g.cfg.loss > 0 && g.loss.Float64() < g.cfg.loss {
 		g.st.lost++
 		if s := f.ftp; s != nil {
@@ -202,20 +227,9 @@ func (g *gen) emit(f *flow, p *pkt) error {
 				s.chLost[p.ch]++
 			}
 		}
-		return nil
+		return
 	}
-	var err error
-	switch p.kind {
-	case pkTCP:
-		err = g.w.Segment(p.t, p.seg)
-	case pkUDP:
-		err = g.w.UDP(p.t, p.seg.Src, p.seg.Dst, p.seg.Payload)
-	case pkICMP:
-		err = g.w.ICMPUnreachable(p.t, p.icmpFrom, p.icmpCode, p.seg)
-	}
-	if err != nil {
-		return fmt.Errorf("packet %d: %w", g.st.packets+1, err)
-	}
+	g.out.add(p)
 	if g.st.packets == 0 {
 		g.st.first = p.t
 	}
@@ -227,7 +241,6 @@ func (g *gen) emit(f *flow, p *pkt) error {
 			g.st.ctlPackets++
 		}
 	}
-	return nil
 }
 
 // finish writes the truth of a finished FTP session.
@@ -283,11 +296,11 @@ func (g *gen) summary() summaryTruth {
 type flowHeap struct{ fs []*flow }
 
 func (h *flowHeap) less(i, j int) bool {
-	a, b := h.fs[i].peek(), h.fs[j].peek()
-	if a.Equal(b) {
+	a, b := h.fs[i].at, h.fs[j].at
+	if a == b {
 		return h.fs[i].id < h.fs[j].id
 	}
-	return a.Before(b)
+	return a < b
 }
 
 func (h *flowHeap) push(f *flow) {

@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "capture file to write (\"-\": standard output)")
 	truthPath := fs.String("truth", "", "JSON Lines truth file to write (one object per session and per data channel, then a summary)")
 	sizeStr := fs.String("size", "", "target capture size, e.g. 1GiB, 500MB (KB/MB/GB: powers of 1000; K/M/G, KiB/MiB/GiB: of 1024)")
-	sessions := fs.Int("sessions", 0, "number of FTP sessions (default 1000 without --size, 200000 with --small-packets)")
+	sessions := fs.Int("sessions", 0, "number of FTP sessions (default 100 without --size, 200000 with --small-packets)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	loss := fs.Float64("loss", 0, "fraction of packets left out of the capture, all traffic included (e.g. 0.001)")
 	reorder := fs.Float64("reorder", 0, "fraction of packets swapped with the next packet of their connection")
@@ -119,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if cfg.sessions == 0 && cfg.size == 0 {
-		cfg.sessions = 1000
+		cfg.sessions = 100
 		if cfg.small {
 			cfg.sessions = 200000
 		}

@@ -63,6 +63,15 @@ type flow struct {
 	id    int         // start order, to break ties between flows
 	ftp   *ftpSession // nil for background flows
 	bytes int64       // estimated capture bytes, for the size budget
+	// at caches peek() in Unix nanoseconds for the scheduler's comparisons.
+	at int64
+}
+
+// refresh updates the cached time of the next packet.
+func (f *flow) refresh() {
+	if !f.done() {
+		f.at = f.peek().UnixNano()
+	}
 }
 
 // done reports whether the flow has no packet left.
