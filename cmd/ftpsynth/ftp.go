@@ -417,7 +417,12 @@ func (fb *ftpBuilder) announce(method string, private, refuse bool, scen outcome
 	fb.ch().Time = stamp(fb.now)
 	if method == "PASV" {
 		fb.ch().AnnounceReply = 227
-		fb.reply(fmt.Sprintf(fb.fl.pasv, encodeHostPort(a.announced)))
+		if fb.rng.IntN(20) == 0 {
+			// Some servers write the numbers without parentheses.
+			fb.reply("227 Entering Passive Mode " + encodeHostPort(a.announced))
+		} else {
+			fb.reply(fmt.Sprintf(fb.fl.pasv, encodeHostPort(a.announced)))
+		}
 	} else {
 		fb.ch().AnnounceReply = 229
 		fb.reply(fmt.Sprintf(fb.fl.epsv, a.announced.Port()))

@@ -221,7 +221,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || v*mult > 1<<62 {
+	if err != nil || !(v >= 0) || math.IsInf(v, 0) || v*mult > 1<<62 {
 		return 0, fmt.Errorf("bad size %q", s)
 	}
 	return int64(v * mult), nil
