@@ -15,7 +15,7 @@ type config struct {
 	sessions    int     // FTP sessions (0: as many as fit in size)
 	seed        uint64  // everything random derives from it
 	loss        float64 // fraction of packets left out of the capture
-	reorder     float64 // fraction of packets swapped with their flow's next one
+	reorder     float64 // fraction of packets delayed past the next one in their direction
 	vlans       []uint16
 	small       bool    // small-packet-heavy traffic
 	concurrency int     // flows open at once
@@ -178,19 +178,23 @@ func (g *gen) play(ctx context.Context) error {
 	for len(g.flows.fs) > 0 {
 		f := g.flows.fs[0]
 		p := f.next(g.pattern)
-		if g.cfg.reorder > 0 && !f.done() && g.loss.Float64() < g.cfg.reorder {
-			// Swap this packet with the flow's next one, keeping the times:
-			// the capture stays in time order, the flow's packets do not.
-			q := f.next(g.pattern)
-			p.t, q.t = q.t, p.t
-			f.pending, f.hasPending = p, true
-			p = q
+		if g.cfg.reorder > 0 && !f.holding && !f.done() && g.loss.Float64() < g.cfg.reorder {
+			// Delay this packet until after the next one in the same
+			// direction of the same connection: out-of-order delivery.
+			f.held, f.holding = p, true
 			g.st.reordered++
 			if f.ftp != nil {
 				f.ftp.reordered++
 			}
+		} else {
+			g.emit(f, &p)
+			if f.holding && (f.done() || p.seg.Src == f.held.seg.Src && p.seg.Dst == f.held.seg.Dst) {
+				h := f.held
+				h.t = p.t
+				f.holding = false
+				g.emit(f, &h)
+			}
 		}
-		g.emit(f, &p)
 		f.refresh()
 		if f.done() {
 			g.finish(f)

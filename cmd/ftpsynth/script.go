@@ -56,9 +56,10 @@ type flow struct {
 	segs   int  // segments of the bulk already sent
 	ackDue bool // an ACK is the next packet of the bulk
 	bt     time.Time
-	// pending is a packet held back by reordering; it goes out first.
-	pending    pkt
-	hasPending bool
+	// held is a packet delayed by reordering: it goes out right after the
+	// flow's next packet in the same direction.
+	held    pkt
+	holding bool
 
 	id    int         // start order, to break ties between flows
 	ftp   *ftpSession // nil for background flows
@@ -75,13 +76,10 @@ func (f *flow) refresh() {
 }
 
 // done reports whether the flow has no packet left.
-func (f *flow) done() bool { return !f.hasPending && f.i >= len(f.steps) }
+func (f *flow) done() bool { return f.i >= len(f.steps) }
 
 // peek returns the time of the next packet; the flow must not be done.
 func (f *flow) peek() time.Time {
-	if f.hasPending {
-		return f.pending.t
-	}
 	s := &f.steps[f.i]
 	if s.bulkN > 0 && (f.off > 0 || f.ackDue) {
 		return f.bt
@@ -92,10 +90,6 @@ func (f *flow) peek() time.Time {
 // next returns the next packet; the flow must not be done. payload is the
 // shared pattern bulk segments carry.
 func (f *flow) next(pattern []byte) pkt {
-	if f.hasPending {
-		f.hasPending = false
-		return f.pending
-	}
 	s := &f.steps[f.i]
 	if s.bulkN == 0 {
 		f.i++
