@@ -1,0 +1,157 @@
+package reassembly
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// framed is one line the framer produced, as FuzzFramer compares them.
+type framed struct {
+	text      string
+	truncated bool
+	packet    uint64
+	atStart   bool
+	segments  int
+}
+
+// frameAll feeds data to a framer of the given maximum in segments of the
+// given sizes (cycled; a zero size is an empty delivery) and returns the
+// lines, the partial line at the end (if any) and the bytes consumed.
+func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *framed) {
+	t.Helper()
+	f := framer{max: max}
+	var lines []framed
+	emit := func() framed {
+		text, trunc := f.text()
+		if bytes.IndexByte(text, '\n') >= 0 {
+			t.Fatalf("line %q contains LF", text)
+		}
+		if len(text) > max {
+			t.Fatalf("line of %d bytes, max %d", len(text), max)
+		}
+		l := framed{string(text), trunc, f.packet, f.atSegStart, f.segments}
+		f.reset()
+		return l
+	}
+	if allZero(sizes) {
+		sizes = nil
+	}
+	off, seg := 0, 0
+	for off < len(data) {
+		n := len(data) - off
+		if len(sizes) > 0 {
+			n = min(n, int(sizes[seg%len(sizes)]))
+		}
+		seg++
+		ref := segRef{id: uint64(seg), packet: uint64(seg), time: time.Unix(int64(seg), 0)}
+		chunk := data[off : off+n]
+		start := true
+		for len(chunk) > 0 {
+			used, done := f.take(chunk, ref, start)
+			if used <= 0 || used > len(chunk) {
+				t.Fatalf("take consumed %d of %d bytes", used, len(chunk))
+			}
+			if done != (chunk[used-1] == '\n') || bytes.IndexByte(chunk[:used-1], '\n') >= 0 {
+				t.Fatalf("take(%q) consumed %d bytes, done=%v: not up to the first LF", chunk, used, done)
+			}
+			chunk, start = chunk[used:], false
+			if done {
+				lines = append(lines, emit())
+			}
+		}
+		if n == 0 {
+			// An empty delivery consumes nothing and changes nothing.
+			if used, done := f.take(nil, ref, true); used != 0 || done {
+				t.Fatalf("take(nil) = %d, %v", used, done)
+			}
+		}
+		off += n
+	}
+	if f.inLine {
+		l := emit()
+		return lines, &l
+	}
+	return lines, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzFramer cuts arbitrary bytes into control lines, delivered whole and in
+// arbitrary segment sizes. Properties: no line contains LF or exceeds the
+// maximum; each line is its input line without the LF and one trailing CR,
+// cut at the maximum exactly when it was longer (Truncated says so);
+// segmentation changes neither the lines nor their text, only the segment
+// bookkeeping, which must name the segment that held each line's first byte
+// and count the segments its bytes came from.
+func FuzzFramer(f *testing.F) {
+	f.Add([]byte("USER anonymous\r\nPASS x\r\n"), uint8(4), []byte{3, 5})
+	f.Add([]byte("227 Entering Passive Mode (192,0,2,1,4,1)\r\n220-a\n220 b\r\n"), uint8(16), []byte{1})
+	f.Add([]byte("no newline at all"), uint8(5), []byte{0, 2})
+	f.Add([]byte("\r\n\n\r\r\n"), uint8(1), []byte{})
+	f.Add([]byte("exactly8\r\nexactly8\nexactly8\r"), uint8(8), []byte{9, 1})
+	f.Fuzz(func(t *testing.T, data []byte, maxb uint8, sizes []byte) {
+		max := int(maxb)%64 + 1
+		whole, wholeTail := frameAll(t, data, max, nil)
+		split, splitTail := frameAll(t, data, max, sizes)
+
+		// The expected lines, straight from the input.
+		rest := data
+		var want []framed
+		var wantTail *framed
+		for len(rest) > 0 {
+			i := bytes.IndexByte(rest, '\n')
+			line := rest
+			if i >= 0 {
+				line, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			l := framed{text: string(line)}
+			if len(line) > max {
+				l.text, l.truncated = string(line[:max]), true
+			}
+			if i >= 0 {
+				want = append(want, l)
+			} else {
+				wantTail = &l
+			}
+		}
+		check := func(name string, got []framed, tail *framed) {
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d lines, want %d", name, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].text != want[i].text || got[i].truncated != want[i].truncated {
+					t.Fatalf("%s: line %d = %q (truncated %v), want %q (%v)", name, i, got[i].text, got[i].truncated, want[i].text, want[i].truncated)
+				}
+			}
+			if (tail == nil) != (wantTail == nil) || tail != nil && (tail.text != wantTail.text || tail.truncated != wantTail.truncated) {
+				t.Fatalf("%s: unfinished line %+v, want %+v", name, tail, wantTail)
+			}
+		}
+		check("whole", whole, wholeTail)
+		check("segmented", split, splitTail)
+		for i, l := range whole {
+			if l.packet != 1 || l.segments != 1 || l.atStart != (i == 0) {
+				t.Fatalf("whole: line %d says packet %d, %d segments, at start %v", i, l.packet, l.segments, l.atStart)
+			}
+		}
+		for i, l := range split {
+			if l.segments < 1 || l.packet < 1 {
+				t.Fatalf("segmented: line %d says packet %d, %d segments", i, l.packet, l.segments)
+			}
+			if i > 0 && l.packet < split[i-1].packet+uint64(split[i-1].segments)-1 {
+				t.Fatalf("segmented: line %d starts in segment %d, before the end of line %d (%d+%d-1)", i, l.packet, i-1, split[i-1].packet, split[i-1].segments)
+			}
+		}
+	})
+}
