@@ -96,6 +96,7 @@ type pending struct {
 	verb, arg string
 	time      time.Time
 	ch        *Channel // the channel a PORT created or a transfer uses
+	answered  bool     // a reply to it was seen (for latency)
 }
 
 // sessionState is the Analyzer's private state behind a Session.
@@ -109,6 +110,7 @@ type sessionState struct {
 	endAt    time.Time // capture time after which the ended session is emitted
 	last     time.Time // last activity
 	elem     int       // index in Analyzer.order (for eviction)
+	lint     lintState // what the helper lint remembers
 }
 
 // Analyzer builds sessions from control lines and packets. It is not safe for
@@ -195,6 +197,7 @@ func (a *Analyzer) Line(l reassembly.Line) {
 	if st.opaque {
 		return
 	}
+	a.lintLine(st, l)
 	switch l.From {
 	case reassembly.RoleClient:
 		a.command(st, l)
@@ -446,6 +449,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		return
 	}
 	p := &st.pending[i]
+	a.observeReply(st, p, int(code), t)
 	interesting := p.ch != nil || code == 234 || code == 425 || code == 426 || code >= 500 || code == 227 || code == 228 || code == 229 || code == 221 || code == 230 || code == 530
 	if interesting || isSetupVerb(p.verb) || p.verb == "USER" || p.verb == "PASS" || p.verb == "AUTH" {
 		a.exchange(st, t, false, fmt.Sprintf("%d %s", code, firstLine(text)))
@@ -476,7 +480,11 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 			if s.EPSVAll && pv.verb != "EPSV" {
 				a.note(st, t, NoteProtocol, pv.verb+" after EPSV ALL (RFC 2428 forbids it)")
 			}
+			before := len(s.Channels)
 			a.announcePassive(st, pv.verb, rep, t)
+			if n := len(s.Channels); n > 0 && (n > before || s.Channels[n-1].Time.Equal(t)) && s.Channels[n-1].Asked.IsZero() {
+				s.Channels[n-1].Asked, s.Channels[n-1].SetupReply = pv.time, t
+			}
 		case code.Class() == ftp.TransientNegative || code.Class() == ftp.PermanentNegative:
 			a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s: %d %s", pv.verb, code, firstLine(text)))
 		}

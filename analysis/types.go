@@ -170,6 +170,11 @@ type Attempt struct {
 	FIN bool
 	// NoSYN is true when the connection's SYN was not in the capture (seen mid-flow).
 	NoSYN bool
+	// RSTTTL and RSTIPID are the IP TTL (hop limit) and IPv4 ID of the reset
+	// that answered the SYN (see Analyzer.Trace); compared with the
+	// acceptor's control packets they tell a forged reset from a real one.
+	RSTTTL  uint8
+	RSTIPID uint16
 }
 
 // Established reports whether the attempt got through: a SYN-ACK, or data.
@@ -211,6 +216,20 @@ type Channel struct {
 	Reason  string
 	// Superseded is true when a later announcement replaced this one unused.
 	Superseded bool
+	// Asked is when the setup command was sent: the PORT itself, or the PASV
+	// that the 227 answers (zero when the capture missed it).
+	Asked time.Time
+	// SetupReply is when the server answered the setup command (the 200 to
+	// PORT; for passive channels the 227/229 itself).
+	SetupReply time.Time
+	// FirstReply is when the transfer command got its first reply (150, or a
+	// final one); Prelim is the time of its 1xx reply (zero if none).
+	FirstReply, Prelim time.Time
+	// Vantage says where the capture point sits relative to whatever stopped
+	// the data connection; NATDiag explains an announced address that is not
+	// the announcer's control address. Both are set with the verdict.
+	Vantage Vantage
+	NATDiag *NATDiagnosis
 
 	session *Session
 	final   bool
@@ -332,6 +351,13 @@ type Session struct {
 	GapBytes          int
 	// Closed says how the control connection ended.
 	Closed string
+	// ClientTrace and ServerTrace are the IP-level traits (TTL, IP ID) of each
+	// end's control packets as seen at the capture point (Analyzer.Trace).
+	ClientTrace, ServerTrace HostTrace
+	// Lint lists what would defeat a connection-tracking FTP helper.
+	Lint []LintFinding
+	// Latency summarises command -> first reply times.
+	Latency Latency
 
 	ended bool
 }

@@ -21,6 +21,7 @@ func (a *Analyzer) judge(ch *Channel, now time.Time, captureEnd bool) {
 	case NotSeen:
 		ch.Blocked = ch.has425()
 	}
+	a.explain(ch)
 }
 
 func (ch *Channel) has425() bool {

@@ -1,0 +1,369 @@
+package analysis
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/ftpscope/ftpscope/analysis/ftp"
+	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/reassembly"
+)
+
+// LintCode names something in a session that defeats a connection-tracking
+// FTP helper. Linux nf_conntrack_ftp is the reference: it reads a segment
+// only when the segment starts right after a line end, looks there for
+// "PORT", "EPRT", "227 " or "229 ", drops the segment when the pattern
+// starts but cannot be completed inside it ("partial matching"), keeps one
+// expectation per control connection, and ignores an address that is not
+// the sender's unless loaded with loose=1.
+type LintCode uint8
+
+// The lint codes.
+const (
+	// LintSplit: an announcement whose line spans several TCP segments.
+	LintSplit LintCode = iota + 1
+	// LintNotAtStart: an announcement that does not begin its segment.
+	LintNotAtStart
+	// LintMultiline227: a multi-line 227 reply.
+	LintMultiline227
+	// LintEPSVNoParens: a 229 reply without the parenthesised (|||port|).
+	LintEPSVNoParens
+	// LintSuperseded: a new announcement before the previous one was used.
+	LintSuperseded
+	// LintEPRTFamily: an EPRT whose address family is not the control connection's.
+	LintEPRTFamily
+	// LintControlPort: a control connection on a port other than 21.
+	LintControlPort
+	// LintEncrypted: AUTH TLS/SSL accepted; the helper cannot read anything after it.
+	LintEncrypted
+	// LintAddressMismatch: an announced address that is not the announcer's.
+	LintAddressMismatch
+	// LintUnknownCommand: LPRT/LPSV, which the helper does not know.
+	LintUnknownCommand
+	// LintHelperDrop: a segment the helper would drop (partial match).
+	LintHelperDrop
+	// LintRetransmitted: such a segment sent again and again.
+	LintRetransmitted
+)
+
+var lintNames = [...]string{"", "split-across-segments", "not-at-segment-start", "multiline-227",
+	"229-without-parentheses", "superseded-before-use", "eprt-family-mismatch", "control-port-not-21",
+	"encrypted-control", "address-not-announcer", "command-unknown-to-helper", "helper-would-drop",
+	"retransmitted-unparseable"}
+
+// String names the code as used in JSON and tables.
+func (c LintCode) String() string {
+	if int(c) < len(lintNames) && c != 0 {
+		return lintNames[c]
+	}
+	return "unknown"
+}
+
+// LintFinding is one kind of helper-defeating traffic in a session: where it
+// first appeared, how often, and what it does to a helper.
+type LintFinding struct {
+	Code LintCode
+	// Time and Packet locate the first occurrence (Packet 0 when unknown).
+	Time   time.Time
+	Packet uint64
+	// Count is how many times it occurred.
+	Count int
+	// Text explains the first occurrence.
+	Text string
+}
+
+// lintState is the per-session memory the lint needs.
+type lintState struct {
+	started bool
+	// multi227 is set inside a "227-" multi-line reply.
+	multi227 bool
+	// drops remembers the last segments a helper would drop, to spot their
+	// retransmissions (a small ring: the same segment comes back within seconds).
+	drops [4]dropSeen
+	next  int
+}
+
+type dropSeen struct {
+	seq        uint32
+	fromClient bool
+	copies     int
+	used       bool
+}
+
+func addLint(s *Session, code LintCode, t time.Time, pkt uint64, text string) {
+	for i := range s.Lint {
+		if s.Lint[i].Code == code {
+			s.Lint[i].Count++
+			return
+		}
+	}
+	// One entry per code: the list is bounded by the number of codes.
+	s.Lint = append(s.Lint, LintFinding{Code: code, Time: t, Packet: pkt, Count: 1, Text: text})
+}
+
+// LintOf returns the session's finding of one code, and whether there is one.
+func (s *Session) LintOf(code LintCode) (LintFinding, bool) {
+	for _, f := range s.Lint {
+		if f.Code == code {
+			return f, true
+		}
+	}
+	return LintFinding{}, false
+}
+
+func hasPrefixFold(b []byte, p string) bool {
+	return len(b) >= len(p) && bytes.EqualFold(b[:len(p)], []byte(p))
+}
+
+// lintLine checks one control line, before it is parsed.
+func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line) {
+	s := st.s
+	if !st.lint.started {
+		st.lint.started = true
+		if p := s.Server.Port(); p != 21 {
+			addLint(s, LintControlPort, l.Time, l.Packet, fmt.Sprintf("the control connection uses port %d: nf_conntrack_ftp watches port 21 only, unless loaded with ports=%d or assigned to this port explicitly (nft ct helper set, iptables -j CT --helper ftp)", p, p))
+		}
+	}
+	text := l.Text
+	switch l.From {
+	case reassembly.RoleClient:
+		switch {
+		case hasPrefixFold(text, "PORT "):
+			lintPosition(s, l, "PORT")
+		case hasPrefixFold(text, "EPRT "):
+			lintPosition(s, l, "EPRT")
+			ep, err := ftp.ParseEPRT(string(text[5:]))
+			if err == nil && ep.Addr().Unmap().Is4() != s.Client.Addr().Unmap().Is4() {
+				addLint(s, LintEPRTFamily, l.Time, l.Packet, fmt.Sprintf("EPRT names %s over an %s control connection: nf_conntrack_ftp rejects the mismatched family and drops the segment", ep, family(s.Client.Addr())))
+			}
+		}
+	case reassembly.RoleServer:
+		switch {
+		case bytes.HasPrefix(text, []byte("227-")):
+			if !st.lint.multi227 {
+				st.lint.multi227 = true
+			}
+		case bytes.HasPrefix(text, []byte("227 ")):
+			if st.lint.multi227 {
+				st.lint.multi227 = false
+				how := "its last line, the one a helper would need, does not start a TCP segment, so the helper never sees the address"
+				if l.Segments == 1 && l.AtSegmentStart {
+					how = "here its last line starts a TCP segment, so nf_conntrack_ftp still finds it, but helpers that read the first line only do not"
+				}
+				addLint(s, LintMultiline227, l.Time, l.Packet, "a multi-line 227 reply: "+how)
+				return
+			}
+			lintPosition(s, l, "227")
+			if l.Segments == 1 && l.AtSegmentStart && tryRFC1123(append(append([]byte(nil), text[4:]...), '\r')) == 0 {
+				addLint(s, LintHelperDrop, l.Time, l.Packet, fmt.Sprintf("the 227 reply %s has no address where nf_conntrack_ftp looks for it (six comma-separated numbers from the first digit after \"227 \"): the helper drops the segment (\"partial matching\")", quote(text)))
+			}
+		case bytes.HasPrefix(text, []byte("229 ")):
+			lintPosition(s, l, "229")
+			if r, err := ftp.ParseEPSVReply(string(text)); err == nil && !r.Parens {
+				addLint(s, LintEPSVNoParens, l.Time, l.Packet, fmt.Sprintf("the 229 reply %s has no parentheses: nf_conntrack_ftp looks for \"(\" after \"229 \", finds none and drops the segment (\"partial matching\"), so the control connection stalls behind such a helper", quote(text)))
+			}
+		case bytes.HasPrefix(text, []byte("234")):
+			addLint(s, LintEncrypted, l.Time, l.Packet, "AUTH TLS/SSL was accepted: from here on the control channel is encrypted and no FTP helper can read PORT or PASV, so only an explicit port range in the firewall (and a passive range pinned on the server) lets data connections through")
+		}
+	}
+}
+
+// lintPosition flags an announcement line that a per-segment reader cannot
+// see whole. Lines fed without segment information (Segments 0) are skipped.
+func lintPosition(s *Session, l reassembly.Line, what string) {
+	switch {
+	case l.Segments == 0:
+	case l.Segments > 1:
+		addLint(s, LintSplit, l.Time, l.Packet, fmt.Sprintf("the %s line is split across %d TCP segments: a helper reads one segment at a time, finds an incomplete %s and drops the segment (nf_conntrack_ftp: \"partial matching\"), unless the split falls after the address", what, l.Segments, what))
+	case !l.AtSegmentStart:
+		addLint(s, LintNotAtStart, l.Time, l.Packet, fmt.Sprintf("the %s line does not start its TCP segment (it follows another line in the same segment): a helper only reads the start of a segment, misses it and opens nothing for the data connection", what))
+	}
+}
+
+// lintChannel adds the findings a judged channel shows.
+func (a *Analyzer) lintChannel(ch *Channel) {
+	s := ch.session
+	if ch.Superseded {
+		addLint(s, LintSuperseded, ch.Time, ch.Packet, fmt.Sprintf("%s %s was replaced by a new announcement before any transfer used it: a helper keeps one expectation per control connection (nf_conntrack_ftp max_expected=1), so only the newest is open", ch.Method, ch.Announced))
+	}
+	switch ch.Method {
+	case LPRT, LPSV:
+		addLint(s, LintUnknownCommand, ch.Time, ch.Packet, fmt.Sprintf("%s (RFC 1639) is not parsed by nf_conntrack_ftp, which knows PORT, EPRT, 227 and 229 only: it opens nothing for this data connection", ch.Method))
+	default:
+		if ch.NAT {
+			addLint(s, LintAddressMismatch, ch.Time, ch.Packet, fmt.Sprintf("%s names %s, not the %s's address %s as seen here: nf_conntrack_ftp creates no expectation for it unless loaded with loose=1", ch.Method, ch.Announced.Addr(), acceptorRole(ch), ch.Alternate.Addr()))
+		}
+	}
+}
+
+// lintSegment runs the helper's per-segment pattern search on a control
+// segment and notes segments it would drop, and their retransmissions.
+func (a *Analyzer) lintSegment(st *sessionState, p *capture.Packet, fromClient bool) {
+	b := p.Payload
+	if len(b) < p.PayloadLen {
+		return // snapped: the helper saw bytes this capture does not have
+	}
+	var res int
+	var pattern string
+	if fromClient {
+		v4 := p.Src.Addr().Unmap().Is4()
+		if res = helperFind(b, "PORT", ' ', '\r', func(d []byte, term byte) int { return tryNumber(d, 6, ',', term) }); res == 0 {
+			res = helperFind(b, "EPRT", ' ', '\r', func(d []byte, _ byte) int { return tryEPRT(d, v4) })
+			pattern = "EPRT"
+		} else {
+			pattern = "PORT"
+		}
+	} else {
+		if res = helperFind(b, "227 ", 0, 0, func(d []byte, _ byte) int { return tryRFC1123(d) }); res == 0 {
+			res = helperFind(b, "229 ", '(', ')', func(d []byte, _ byte) int { return tryEPSV(d) })
+			pattern = "229 "
+		} else {
+			pattern = "227 "
+		}
+	}
+	if res >= 0 {
+		return
+	}
+	s := st.s
+	if len(b) < 5 {
+		return // a tiny segment (keep-alive, a lone byte) says nothing useful
+	}
+	who := "server"
+	if fromClient {
+		who = "client"
+	}
+	addLint(s, LintHelperDrop, p.Time, p.Num, fmt.Sprintf("the %s segment %s (packet %d) starts with %q but does not hold a complete announcement: nf_conntrack_ftp drops it (\"partial matching of `%s'\")", who, quote(b), p.Num, pattern, pattern))
+	ls := &st.lint
+	for i := range ls.drops {
+		d := &ls.drops[i]
+		if d.used && d.seq == p.Seq && d.fromClient == fromClient {
+			d.copies++
+			addLint(s, LintRetransmitted, p.Time, p.Num, fmt.Sprintf("the %s sent the same unparseable %q segment again (packet %d): a firewall FTP helper that drops it drops every copy, and the control connection stalls (the pure-ftpd issue 175 pattern)", who, pattern, p.Num))
+			return
+		}
+	}
+	ls.drops[ls.next] = dropSeen{seq: p.Seq, fromClient: fromClient, copies: 1, used: true}
+	ls.next = (ls.next + 1) % len(ls.drops)
+}
+
+func family(a netip.Addr) string {
+	if a.Unmap().Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// The functions below re-implement, from its documented behaviour, the
+// pattern search of Linux nf_conntrack_ftp, so the lint says exactly what the
+// helper does with a segment: 1 match, 0 no match, -1 partial match (dropped).
+
+func helperFind(data []byte, pattern string, skip, term byte, getnum func([]byte, byte) int) int {
+	plen := len(pattern)
+	if len(data) <= plen {
+		if bytes.EqualFold(data, []byte(pattern[:len(data)])) {
+			return -1
+		}
+		return 0
+	}
+	if !bytes.EqualFold(data[:plen], []byte(pattern)) {
+		return 0
+	}
+	i := plen
+	if skip != 0 {
+		for ; data[i] != skip; i++ {
+			if i == len(data)-1 {
+				return -1
+			}
+		}
+		i++
+	}
+	if getnum(data[i:], term) == 0 {
+		return -1
+	}
+	return 1
+}
+
+// tryNumber reads n numbers separated by sep and ended by term (any
+// character when term is 0); it returns the length read, 0 on failure.
+func tryNumber(data []byte, n int, sep, term byte) int {
+	i := 0
+	for l := 0; l < len(data) && i < n; l++ {
+		c := data[l]
+		switch {
+		case c >= '0' && c <= '9':
+		case c == sep:
+			i++
+		default:
+			if (c == term || term == 0) && i == n-1 {
+				return l
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+func tryRFC1123(data []byte) int {
+	i := bytes.IndexFunc(data, func(r rune) bool { return r >= '0' && r <= '9' })
+	if i < 0 {
+		return 0
+	}
+	return tryNumber(data[i:], 6, ',', 0)
+}
+
+func helperPort(data []byte, start int, delim byte) int {
+	port := 0
+	for i := start; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == delim:
+			if port == 0 {
+				return 0
+			}
+			return i + 1
+		case c >= '0' && c <= '9':
+			port = (port*10 + int(c-'0')) & 0xffff
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+func tryEPSV(data []byte) int {
+	if len(data) <= 3 {
+		return 0
+	}
+	d := data[0]
+	if (d >= '0' && d <= '9') || d < 33 || d > 126 || data[1] != d || data[2] != d {
+		return 0
+	}
+	return helperPort(data, 3, d)
+}
+
+func tryEPRT(data []byte, v4 bool) int {
+	if len(data) <= 3 {
+		return 0
+	}
+	d := data[0]
+	if (d >= '0' && d <= '9') || d < 33 || d > 126 || data[2] != d {
+		return 0
+	}
+	if (v4 && data[1] != '1') || (!v4 && data[1] != '2') {
+		return 0
+	}
+	end := bytes.IndexByte(data[3:], d)
+	if end <= 0 {
+		return 0
+	}
+	if v4 {
+		if tryNumber(data[3:3+end+1], 4, '.', d) == 0 {
+			return 0
+		}
+	} else if _, err := netip.ParseAddr(string(data[3 : 3+end])); err != nil {
+		return 0
+	}
+	return helperPort(data, 3+end+1, d)
+}
