@@ -147,9 +147,11 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 		}
 		switch p.Kind {
 		case capture.KindTCP:
-			if !asm.Packet(p) {
+			control := asm.Packet(p)
+			if !control {
 				an.Packet(p)
 			}
+			an.Trace(p, control)
 		case capture.KindICMP:
 			an.Packet(p)
 		}
