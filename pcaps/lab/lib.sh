@@ -99,6 +99,9 @@ topology_up() {
 	nsx "$NS_S" ip route add default via "$RS4"
 	nsx "$NS_S" ip -6 route add default via "$RS6"
 	nsx "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	# A server's unanswered active SYNs give up after ~7 s instead of ~2 min, so servers
+	# without a connect timeout of their own (proftpd) still answer 425 within the run.
+	nsx "$NS_S" sysctl -qw net.ipv4.tcp_syn_retries=2
 	# The router must not answer for addresses it does not own (the DNAT address has no owner).
 	#	wait_for 5 nsx "$NS_C" ping -c1 -W1 "$S4" || die "no IPv4 path client->server"
 	#	wait_for 5 nsx "$NS_C" ping -6 -c1 -W1 "$S6" || die "no IPv6 path client->server"
@@ -137,7 +140,7 @@ fetch_servers() {
 # (deterministic bytes, so captures differ only in ports and times).
 make_ftp_root() {
 	local root=$1
-	mkdir -p "$root/pub" "$root/upload"
+	mkdir -p "$root/pub" "$root/upload" "$WORK/dl"
 	head -c 4096 /dev/zero | tr '\0' 'a' >"$root/pub/small.txt"
 	seq 1 2000 >"$root/pub/numbers.txt"                  # ~8.9 KB
 	head -c 65536 /dev/zero | tr '\0' 'b' >"$root/pub/big.bin"  # for the rate-limited ABOR and kill scenarios
@@ -245,6 +248,7 @@ scenario_begin() {
 	SERVER_KIND="" SERVER_LOG="" CONTROL_PORT=21
 	SOFTWARE_SERVER=() SOFTWARE_CLIENT=()
 	log "scenario $SCENARIO: $SC_TITLE"
+	rm -f "$WORK/root/upload/"* # uploads of earlier scenarios (sticky dir: other servers' users could not replace them)
 	nsx "$NS_R" nft flush ruleset
 	nsx "$NS_R" conntrack -F >/dev/null 2>&1 || true
 	nsx "$NS_R" conntrack -F expect >/dev/null 2>&1 || true

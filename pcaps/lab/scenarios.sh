@@ -93,3 +93,327 @@ cls -1 /pub
 LFTP
 	scenario_end
 }
+
+sc_02_extended_v4_v6() {
+	scenario_begin 02-extended-v4-v6 "EPSV and EPRT over IPv4 and IPv6" \
+		"vsftpd behind an open router. curl uses EPSV and EPRT by default, over IPv4 here; lftp over IPv6 uses EPRT for LIST and RETR, then EPSV for NLST, STOR and RETR; curl over IPv6 stores with EPSV."
+	open_router
+	server_start vsftpd main
+	capture_start
+	curl_run pass pass "curl EPSV RETR over IPv4" "ftp://$S4/pub/small.txt"
+	curl_run pass pass "curl EPRT LIST over IPv4" -P - "ftp://$S4/pub/"
+	lftp_active_and_passive "[$S6]" "lftp over IPv6: EPRT LIST, EPRT RETR, EPSV NLST, EPSV STOR, EPSV RETR"
+	curl_run pass pass "curl EPSV STOR over IPv6" -T "$WORK/upload-me.txt" "ftp://[$S6]/upload/curl6.txt"
+	scenario_end
+}
+
+sc_03_proftpd() {
+	scenario_begin 03-proftpd "a second server: proftpd, IPv4 and IPv6, MLSD, ranged download with ABOR" \
+		"proftpd (virtual user labuser) behind an open router. Its active data connections do not come from port 20. lftp uses MLSD for listings with proftpd. curl -r 0-999 stops reading early and sends ABOR."
+	open_router
+	server_start proftpd main
+	capture_start
+	lftp_run pass pass "lftp over IPv4: PORT MLSD, PORT RETR, PASV NLST, PASV STOR" <<LFTP
+open ftp://labuser:secret@$S4
+set ftp:passive-mode off
+cls -1 /pub
+get /pub/small.txt
+set ftp:passive-mode on
+nlist /pub
+put -O /upload $WORK/upload-me.txt
+LFTP
+	lftp_run pass pass "lftp over IPv6: EPRT MLSD, EPSV RETR" <<LFTP
+open ftp://labuser:secret@[$S6]
+set ftp:passive-mode off
+cls -1 /pub
+set ftp:passive-mode on
+get /pub/numbers.txt
+LFTP
+	curl_run pass pass "curl EPSV ranged RETR, then ABOR" -u labuser:secret -r 0-999 "ftp://$S4/pub/numbers.txt"
+	scenario_end
+}
+
+active_blocked() { # NAME ACTION FATE TITLE
+	scenario_begin "$1" "$4" \
+		"vsftpd (connect_timeout=3) behind a router that answers every new connection from the server side with: $2. The server replies 425 after its attempt fails; lftp tries a second PORT/EPRT in the same session. Passive connections would pass."
+	blocking_router active "$2"
+	server_start vsftpd main
+	capture_start
+	lftp_run "$3" pass "lftp PORT LIST over IPv4" <<LFTP
+open ftp://anonymous:lab@$S4
+set ftp:passive-mode off
+cls -1 /pub
+LFTP
+	lftp_run "$3" pass "lftp EPRT LIST over IPv6" <<LFTP
+open ftp://anonymous:lab@[$S6]
+set ftp:passive-mode off
+cls -1 /pub
+LFTP
+	scenario_end
+}
+
+sc_04_active_drop() { active_blocked 04-active-drop drop drop "the router drops the active data connection (IPv4 PORT, IPv6 EPRT)"; }
+sc_05_active_reset() { active_blocked 05-active-reset "reject with tcp reset" reset "the router rejects the active data connection with a TCP reset"; }
+sc_06_active_icmp() { active_blocked 06-active-icmp "reject with icmpx type admin-prohibited" icmp "the router rejects the active data connection with ICMP / ICMPv6 administratively prohibited"; }
+
+passive_blocked() { # NAME ACTION FATE TITLE
+	scenario_begin "$1" "$4" \
+		"vsftpd behind a router that answers every new client connection to a port other than 21 with: $2. lftp and curl connect before sending the transfer command, so the server often never sees the transfer asked for; lftp reconnects once and tries again."
+	blocking_router passive "$2"
+	server_start vsftpd main
+	capture_start
+	lftp_run pass "$3" "lftp PASV LIST over IPv4" <<LFTP
+open ftp://anonymous:lab@$S4
+cls -1 /pub
+LFTP
+	curl_run pass "$3" "curl EPSV RETR over IPv6" "ftp://[$S6]/pub/small.txt"
+	curl_run pass "$3" "curl PASV RETR over IPv4" --disable-epsv "ftp://$S4/pub/small.txt"
+	lftp_run pass "$3" "lftp EPSV LIST over IPv6" <<LFTP
+open ftp://anonymous:lab@[$S6]
+cls -1 /pub
+LFTP
+	scenario_end
+}
+
+sc_07_passive_drop() { passive_blocked 07-passive-drop drop drop "the router drops the passive data connection (PASV, EPSV; IPv4, IPv6)"; }
+sc_08_passive_reset() { passive_blocked 08-passive-reset "reject with tcp reset" reset "the router rejects the passive data connection with a TCP reset"; }
+sc_09_passive_icmp() { passive_blocked 09-passive-icmp "reject with icmpx type admin-prohibited" icmp "the router rejects the passive data connection with ICMP / ICMPv6 administratively prohibited"; }
+
+sc_10_dnat_pasv_private() {
+	scenario_begin 10-dnat-pasv-private "server behind DNAT announces its private address in 227" \
+		"The router DNATs $PUB4 ports 21 and 30000-30009 to vsftpd at $S4 (pasv_min_port=30000, pasv_max_port=30009, no pasv_address), and drops anything else toward the server's private network. The 227 carries $S4. curl (default) and lftp (default ftp:fix-pasv-address, or ftp:ignore-pasv-address) connect to the control address instead and work; curl --no-ftp-skip-pasv-ip and lftp with ftp:fix-pasv-address off follow the 227 address and are dropped."
+	ruleset <<NFT
+table ip labnat {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname "rc" ip daddr $PUB4 tcp dport { 21, 30000-30009 } dnat to $S4
+	}
+}
+table inet lab {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "rc" ct status dnat accept
+		iifname "rs" accept
+		counter comment "everything else toward the private network"
+	}
+}
+NFT
+	server_start vsftpd main pasv_min_port=30000 pasv_max_port=30009
+	capture_start
+	curl_run pass pass "curl (default: skips the 227 address)" --disable-epsv "ftp://$PUB4/pub/small.txt"
+	curl_run pass drop "curl --no-ftp-skip-pasv-ip (follows the 227 address)" --disable-epsv --no-ftp-skip-pasv-ip "ftp://$PUB4/pub/small.txt"
+	lftp_run pass pass "lftp default (ftp:fix-pasv-address on)" <<LFTP
+open ftp://anonymous:lab@$PUB4
+cls -1 /pub
+LFTP
+	lftp_run pass pass "lftp ftp:ignore-pasv-address on" <<LFTP
+set ftp:ignore-pasv-address on
+open ftp://anonymous:lab@$PUB4
+cls -1 /pub
+LFTP
+	lftp_run pass drop "lftp ftp:fix-pasv-address off (follows the 227 address)" <<LFTP
+set ftp:fix-pasv-address off
+open ftp://anonymous:lab@$PUB4
+cls -1 /pub
+LFTP
+	scenario_end
+}
+
+snat_router() { # [helper]: client network masqueraded behind the router's server-side address
+	local helper="" pre=""
+	if [[ ${1:-} == helper ]]; then
+		helper='ct helper ftp-21 { type "ftp" protocol tcp; l3proto ip; }'
+		pre='chain prerouting { type filter hook prerouting priority filter; policy accept; iifname "rc" ip protocol tcp tcp dport 21 ct helper set "ftp-21"; }'
+	fi
+	ruleset <<NFT
+table ip lab {
+	$helper
+	$pre
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "rc" accept
+		iifname "rs" counter comment "new connections from outside: dropped"
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "rs" ip saddr 10.0.1.0/24 masquerade
+	}
+}
+NFT
+}
+
+sc_11_snat_no_helper() {
+	scenario_begin 11-snat-no-helper "client behind SNAT without the FTP helper: PORT refused, or accepted and sent to the wrong address" \
+		"The router masquerades $C4 as $RS4 and drops new connections from the server side; no FTP helper. vsftpd (port_promiscuous=NO, the default) refuses a PORT/EPRT naming $C4 with 500 Illegal PORT command. Then proftpd with AllowForeignAddress on accepts it and connects to $C4, which the router drops: 425."
+	snat_router
+	server_start vsftpd strict
+	capture_start
+	lftp_run drop pass "lftp PORT LIST, vsftpd port_promiscuous=NO" <<LFTP
+open ftp://anonymous:lab@$S4
+set ftp:passive-mode off
+cls -1 /pub
+LFTP
+	curl_run drop pass "curl EPRT LIST, vsftpd port_promiscuous=NO" -P - "ftp://$S4/pub/"
+	server_stop
+	# vsftpd 3.0.3 with port_promiscuous=YES answers such a PORT's LIST with
+	# "500 OOPS: vsf_sysutil_bind" in this lab, so the accepting server is proftpd.
+	server_start proftpd foreign "AllowForeignAddress on"
+	lftp_run drop pass "lftp PORT LIST, proftpd AllowForeignAddress on" <<LFTP
+set net:timeout 15
+open ftp://labuser:secret@$S4
+set ftp:passive-mode off
+cls -1 /pub
+LFTP
+	scenario_end
+}
+
+sc_12_snat_ftp_helper() {
+	scenario_begin 12-snat-ftp-helper "client behind SNAT with the Linux FTP helper: PORT rewritten" \
+		"The same masquerading router as 11-snat-no-helper, with ct helper \"ftp\" on the control connection. nf_nat_ftp rewrites PORT/EPRT $C4 to $RS4 (the server's log shows the rewritten command) and the expectation lets the server's connection in as related. Passive connections pass as well."
+	snat_router helper
+	server_start vsftpd main
+	capture_start
+	lftp_run pass pass "lftp PORT LIST and RETR, PASV NLST through the helper" <<LFTP
+open ftp://anonymous:lab@$S4
+set ftp:passive-mode off
+cls -1 /pub
+get /pub/small.txt
+set ftp:passive-mode on
+nlist /pub
+LFTP
+	curl_run pass pass "curl EPRT LIST through the helper" -P - "ftp://$S4/pub/"
+	scenario_end
+}
+
+sc_13_control_port_2121() {
+	CONTROL_PORT=2121
+	scenario_begin 13-control-port-2121 "control connection on port 2121" \
+		"vsftpd listens on 2121 (listen_port=2121, ftp_data_port=2120) behind an open router. ftpscope must find FTP on 2121 from the conversation, without --control-ports."
+	CONTROL_PORT=2121
+	open_router
+	server_start vsftpd main listen_port=2121 ftp_data_port=2120
+	capture_start
+	lftp_run pass pass "lftp PORT LIST, PASV RETR on port 2121" <<LFTP
+open ftp://anonymous:lab@$S4:2121
+set ftp:passive-mode off
+cls -1 /pub
+set ftp:passive-mode on
+get /pub/small.txt
+LFTP
+	curl_run pass pass "curl EPSV RETR over IPv6 on port 2121" "ftp://[$S6]:2121/pub/numbers.txt"
+	scenario_end
+	CONTROL_PORT=21
+}
+
+sc_14_ftps_helper_firewall() {
+	scenario_begin 14-ftps-helper-firewall "AUTH TLS behind a firewall that relies on the FTP helper" \
+		"The router admits only control connections to port 21 and what the FTP helper marks related. Plain FTP works (PORT and PASV). After AUTH TLS the helper cannot read PORT/PASV, so every data connection is dropped; ftpscope cannot see the announcements either (the channel list is empty, the session is tls)."
+	ruleset <<'NFT'
+table inet lab {
+	ct helper ftp-21 { type "ftp" protocol tcp; l3proto inet; }
+	chain prerouting {
+		type filter hook prerouting priority filter; policy accept;
+		iifname "rc" tcp dport 21 ct helper set "ftp-21"
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "rc" tcp dport 21 ct state new accept
+		counter comment "unrelated new connections"
+	}
+}
+NFT
+	server_start vsftpd tls ssl_enable=YES "rsa_cert_file=$WORK/cert.pem" "rsa_private_key_file=$WORK/key.pem" \
+		allow_anon_ssl=YES force_anon_logins_ssl=NO force_anon_data_ssl=NO require_ssl_reuse=NO
+	capture_start
+	lftp_run pass pass "plain FTP: PASV LIST and PORT RETR pass as related" <<LFTP
+set ftp:ssl-allow no
+open ftp://anonymous:lab@$S4
+cls -1 /pub
+set ftp:passive-mode off
+get /pub/small.txt
+LFTP
+	lftp_run pass drop "AUTH TLS, PASV LIST: dropped, invisible to the helper" <<LFTP
+set ftp:ssl-force yes
+set ssl:verify-certificate no
+open ftp://anonymous:lab@$S4
+cls -1 /pub
+LFTP
+	curl_run pass drop "curl AUTH TLS, EPSV RETR: dropped" --ssl-reqd -k "ftp://$S4/pub/small.txt"
+	scenario_end
+}
+
+sc_15_long_session_abort_kill() {
+	scenario_begin 15-long-session-abort-kill "many transfers with a 25 s idle period; ABOR mid-transfer; a client killed mid-transfer" \
+		"vsftpd limited to 16 KB/s (anon_max_rate) behind an open router. lftp: 8 transfers, 25 s idle (wall time kept short on purpose), 3 more transfers, then a 64 KB download it aborts after 2 s (ABOR). curl -r 0-999 ends a download early with ABOR. A last lftp is killed (SIGKILL) 2 s into a 64 KB download."
+	open_router
+	server_start vsftpd main anon_max_rate=16384
+	capture_start
+	lftp_run pass pass "lftp: 8 transfers, 25 s idle, 3 transfers, ABOR" <<LFTP
+open ftp://anonymous:lab@$S4
+cls -1 /pub
+get /pub/small.txt
+nlist /pub
+get /pub/numbers.txt
+put -O /upload $WORK/upload-me.txt
+set ftp:passive-mode off
+cls -1 /pub
+get /pub/small.txt
+nlist /upload
+sleep 25
+get /pub/small.txt
+set ftp:passive-mode on
+cls -1 /upload
+get /pub/numbers.txt
+get /pub/big.bin &
+sleep 2
+kill all
+sleep 1
+LFTP
+	curl_run pass pass "curl ranged RETR ended with ABOR" --disable-epsv -r 0-999 "ftp://$S4/pub/big.bin"
+	# A client killed mid-transfer: lftp in the background, SIGKILL by its PID.
+	RUN_N=$((RUN_N + 1))
+	local id=r$RUN_N
+	{ printf '%s\n' "$LFTP_PRELUDE"; printf 'open ftp://anonymous:lab@%s\nget /pub/big.bin\n' "$S4"; } >"$SDIR/logs/$id-lftp.script"
+	(cd "$WORK/dl" && exec ip netns exec "$NS_C" lftp -d -f "$SDIR/logs/$id-lftp.script") >"$SDIR/logs/$id-lftp.log" 2>&1 &
+	local pid=$!
+	LAB_PIDS+=("$pid")
+	sleep 2
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	record_run "$id" lftp "logs/$id-lftp.log" pass pass "lftp killed (SIGKILL) 2 s into a 64 KB RETR"
+	scenario_end
+}
+
+sc_16_passive_range_firewall() {
+	scenario_begin 16-passive-range-firewall "passive port range behind a firewall that admits only that range" \
+		"The router admits new client connections to port 21 and 30000-30009 only (no helper). vsftpd with pasv_min_port=30000, pasv_max_port=30009 works in passive mode; its active connections are dropped. Then proftpd with PassivePorts 40000 40009 (outside the admitted range) is dropped in passive mode."
+	ruleset <<'NFT'
+table inet lab {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "rc" tcp dport { 21, 30000-30009 } ct state new accept
+		counter comment "everything else"
+	}
+}
+NFT
+	server_start vsftpd range pasv_min_port=30000 pasv_max_port=30009
+	capture_start
+	lftp_run drop pass "lftp PASV LIST and RETR inside the range" <<LFTP
+open ftp://anonymous:lab@$S4
+cls -1 /pub
+get /pub/small.txt
+LFTP
+	curl_run drop pass "curl EPSV RETR over IPv6 inside the range" "ftp://[$S6]/pub/numbers.txt"
+	curl_run drop pass "curl PORT LIST: active is not admitted" -P - --disable-eprt "ftp://$S4/pub/"
+	server_stop
+	server_start proftpd outside "PassivePorts 40000 40009"
+	lftp_run drop drop "proftpd announcing ports outside the range" <<LFTP
+open ftp://labuser:secret@$S4
+cls -1 /pub
+LFTP
+	scenario_end
+}

@@ -61,6 +61,9 @@ func build(dir string, spec Spec) (Truth, error) {
 		if err != nil {
 			return t, err
 		}
+		if len(clientSessions) == 0 {
+			return t, fmt.Errorf("run %s: %s shows no control connection", r.ID, r.ClientLog)
+		}
 		if !serverLoaded[r.ServerLog] {
 			ss, err := parseServer(dir, r)
 			if err != nil {
@@ -132,9 +135,17 @@ func judge(r Run, cs, ss side) (TruthSession, TruthSession, error) {
 	}
 	for i, cc := range cs.info.channels {
 		sc := ss.info.channels[i]
-		if cc.method != sc.method || cc.command != sc.command {
-			return ct, st, fmt.Errorf("announcement %d: client log %s/%s, server log %s/%s",
-				i+1, cc.method, cc.command, sc.method, sc.command)
+		if cc.method != sc.method {
+			return ct, st, fmt.Errorf("announcement %d: client log %s, server log %s", i+1, cc.method, sc.method)
+		}
+		if cc.command != sc.command && sc.command != "" {
+			return ct, st, fmt.Errorf("announcement %d: client log says %s, server log %s", i+1, cc.command, sc.command)
+		}
+		if cc.command != "" && sc.command == "" && r.Server == "vsftpd" {
+			// lftp logs "---> LIST" for a command it queued and then dropped when it
+			// closed the connection; vsftpd logs every command it reads, so its log says
+			// what went on the wire. (proftpd logs a transfer only when it completes.)
+			cc.command, cc.argument = "", ""
 		}
 		if cc.hidden {
 			ct.HiddenChannels++
@@ -161,6 +172,9 @@ type sideVerdict struct {
 // The connecting side (client for passive, server for active) has its own SYN in its
 // capture; the other side sees it only if the router let it through.
 func verdicts(r Run, cc, sc *channel) (client, server sideVerdict, err error) {
+	if sc.command == "" {
+		sc.command = cc.command
+	}
 	reply := sc.reply // the server's own log says what it answered
 	if reply == 0 {
 		reply = cc.reply
