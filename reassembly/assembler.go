@@ -51,13 +51,12 @@ type Assembler struct {
 	ch     ConflictHandler // h, when it implements ConflictHandler
 	detect bool
 
-	// ctrl marks the control ports; busy marks ports used by a tracked
-	// connection or candidate that is not on a control port. Together they
-	// let Packet reject a data-connection packet with two bit tests and no
-	// map lookup.
+	// ctrl marks the control ports; hot marks them too, and the ports used
+	// by a candidate or a connection recognised elsewhere. hot lets Packet
+	// reject a data-connection packet with two bit tests and no map lookup.
 	ctrl portSet
-	busy portSet
-	refs []uint32 // per port: tracked non-control flows using it (nil when NoDetect)
+	hot  portSet
+	refs map[uint16]uint32 // per port: candidates and recognised connections using it
 
 	conns map[flowKey]*conn // control connections and candidates
 	lru   connList          // control connections, most recently active first
@@ -84,6 +83,7 @@ type Assembler struct {
 	got      bool // a synthetic packet made gopacket deliver something
 	pending  []*conn
 	lastTick time.Time
+	leaked   int // gopacket connections Close found still open (tests assert 0)
 
 	stats Stats
 }
@@ -131,10 +131,9 @@ func New(cfg Config, h Handler) *Assembler {
 	a.ch, _ = h.(ConflictHandler)
 	for _, p := range cfg.ControlPorts {
 		a.ctrl.set(p)
+		a.hot.set(p)
 	}
-	if a.detect {
-		a.refs = make([]uint32, 1<<16)
-	}
+	a.refs = make(map[uint16]uint32)
 	a.tombs.init()
 	a.live.anc[0] = &a.live
 	a.synInfo.anc[0] = &a.synInfo
@@ -155,23 +154,23 @@ func New(cfg Config, h Handler) *Assembler {
 // for a data-connection attempt (Handler.Open is the cue to forget it).
 //
 // Packets of other connections cost two bit tests, plus a map lookup when
-// one of their ports is in use by a recognised connection.
+// one of their ports is in use by a candidate or a recognised connection.
 func (a *Assembler) Packet(p *capture.Packet) bool {
 	if p.Kind != capture.KindTCP {
 		return false
 	}
 	sp, dp := p.Src.Port(), p.Dst.Port()
+	if !a.hot.has(sp) && !a.hot.has(dp) {
+		if a.detect && isGreeting(p.Payload) {
+			a.newCandidate(p, makeFlowKey(p.Src, p.Dst))
+		}
+		return false
+	}
 	if a.ctrl.has(sp) || a.ctrl.has(dp) {
 		a.control(p)
 		return true
 	}
-	if a.busy.has(sp) || a.busy.has(dp) {
-		return a.tracked(p)
-	}
-	if a.detect && isGreeting(p.Payload) {
-		a.newCandidate(p, makeFlowKey(p.Src, p.Dst))
-	}
-	return false
+	return a.tracked(p)
 }
 
 // control handles a packet on a control port.
@@ -252,10 +251,10 @@ func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected boo
 		a.closeConn(a.lru.back, CloseEvicted, t)
 	}
 	c := &conn{a: a, fk: fk, key: key, detected: detected, last: t}
-	c.flows[RoleClient] = netFlow(key.Client.Addr(), key.Server.Addr())
-	c.flows[RoleServer] = c.flows[RoleClient].Reverse()
+	c.flows[0] = netFlow(key.Client.Addr(), key.Server.Addr())
+	c.flows[1] = c.flows[0].Reverse()
 	for r := RoleClient; r <= RoleServer; r++ {
-		c.dirs[r].fr.max = a.cfg.MaxLineLen
+		c.dir(r).fr.max = a.cfg.MaxLineLen
 	}
 	a.conns[fk] = c
 	a.lru.pushFront(c)
@@ -301,7 +300,7 @@ func (a *Assembler) assemble(c *conn, role Role, tcp *layers.TCP, info *pktInfo)
 	a.cur, a.curRole = c, role
 	a.curTime, a.curNum, a.curRST = info.ci.Timestamp, info.num, tcp.RST
 	a.retry, a.second = false, false
-	a.asm.AssembleWithContext(c.flows[role], tcp, info)
+	a.asm.AssembleWithContext(c.flows[role-1], tcp, info)
 	if a.retry {
 		// The segment is going to wait out of order: gopacket keeps the
 		// context with its pages, so it needs one of its own rather than the
@@ -311,7 +310,7 @@ func (a *Assembler) assemble(c *conn, role Role, tcp *layers.TCP, info *pktInfo)
 		own.anc[0] = own
 		own.ci.AncillaryData = own.anc[:]
 		a.second = true
-		a.asm.AssembleWithContext(c.flows[role], tcp, own)
+		a.asm.AssembleWithContext(c.flows[role-1], tcp, own)
 		a.second = false
 	}
 	a.cur = nil
@@ -344,7 +343,7 @@ func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
 	a.synth = kind
 	a.got = false
 	a.cur, a.curRole, a.curTime, a.curNum, a.curRST = c, from, t, 0, false
-	a.asm.AssembleWithContext(c.flows[from], &a.synTCP, &a.synInfo)
+	a.asm.AssembleWithContext(c.flows[from-1], &a.synTCP, &a.synInfo)
 	a.cur = nil
 	a.synth = synthNone
 }
@@ -355,7 +354,7 @@ func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
 // only while some queued segment was seen before olderThan (gopacket's rule:
 // a page is as old as the oldest one queued behind it).
 func (a *Assembler) flushDir(c *conn, r Role, olderThan time.Time, all bool, t time.Time) {
-	d := &c.dirs[r]
+	d := c.dir(r)
 	if len(d.queued) == 0 {
 		return
 	}
@@ -422,12 +421,12 @@ func (a *Assembler) finish(c *conn) {
 	a.lru.remove(c)
 	if c.detected {
 		a.unref(c.fk)
-	} else {
+	} else if why == CloseFIN || why == CloseRST {
+		// Only a connection that really ended: an idle or evicted one may
+		// still be alive and must be able to come back (as mid-session).
 		a.tombs.add(c.fk, t)
 	}
-	for r := RoleClient; r <= RoleServer; r++ {
-		c.dirs[r] = direction{}
-	}
+	c.dirs = [2]direction{}
 }
 
 // Advance tells the assembler capture time has reached now: out-of-order data
@@ -484,7 +483,7 @@ func (a *Assembler) Close(now time.Time) {
 	}
 	// Every gopacket connection was closed above; this only guards against
 	// one left behind, which would otherwise keep its pages forever.
-	a.asm.FlushAll()
+	a.leaked += a.asm.FlushAll()
 	a.pending = a.pending[:0]
 }
 

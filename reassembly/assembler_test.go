@@ -213,6 +213,16 @@ func TestScenarios(t *testing.T) {
 		end:  true,
 		want: []string{"open", "C USER u", "C QUIT", "close capture-end"},
 	}, {
+		name: "FIN ahead of a hole ends the direction after the gap",
+		steps: concat(handshake, []step{
+			C(0, fPA, "USER u\r\n"),
+			C(20, fPA, "QUIT\r\n"),
+			C(26, fFA, ""),
+			S(0, fFA, ""),
+			advance(10 * time.Second),
+		}),
+		want: []string{"open", "C USER u", "gap C 12", "C QUIT [gap]", "close fin"},
+	}, {
 		name: "unterminated line at FIN delivered as partial",
 		steps: concat(handshake, []step{
 			S(0, fPA, "221 bye"),
@@ -301,7 +311,7 @@ func TestScenarios(t *testing.T) {
 			if slices.Contains(ctrl, true) || a.cands.n != 0 || a.Stats().Streams != 0 {
 				t.Errorf("Packet() = %v, candidates %d, streams %d", ctrl, a.cands.n, a.Stats().Streams)
 			}
-			if a.busy.has(25) || a.busy.has(40000) {
+			if a.hot.has(25) || a.hot.has(40000) {
 				t.Errorf("ports still marked busy after the candidate was dropped")
 			}
 		},
@@ -466,18 +476,15 @@ func checkOrder(t testing.TB, evs []event, maxLine int) {
 // checkEmpty asserts that after Close nothing is left anywhere.
 func checkEmpty(t testing.TB, a *Assembler) {
 	t.Helper()
-	if a.Open() != 0 || len(a.conns) != 0 || a.cands.n != 0 || len(a.pending) != 0 {
-		t.Fatalf("after Close: open %d, conns %d, candidates %d, pending %d", a.Open(), len(a.conns), a.cands.n, len(a.pending))
+	if a.Open() != 0 || len(a.conns) != 0 || a.cands.n != 0 || len(a.pending) != 0 || a.leaked != 0 {
+		t.Fatalf("after Close: open %d, conns %d, candidates %d, pending %d, gopacket connections left %d",
+			a.Open(), len(a.conns), a.cands.n, len(a.pending), a.leaked)
 	}
-	for p, n := range a.refs {
-		if n != 0 {
-			t.Fatalf("after Close: port %d still referenced %d times", p, n)
-		}
+	if len(a.refs) != 0 {
+		t.Fatalf("after Close: ports still referenced: %v", a.refs)
 	}
-	for i, w := range a.busy {
-		if w != 0 {
-			t.Fatalf("after Close: busy ports left in word %d", i)
-		}
+	if a.hot != a.ctrl {
+		t.Fatalf("after Close: ports other than the control ports still marked hot")
 	}
 }
 
@@ -649,6 +656,96 @@ func TestCloseReasonString(t *testing.T) {
 		CloseEvicted: "evicted", CloseCaptureEnd: "capture-end", CloseReused: "reused", 99: "unknown"} {
 		if got := r.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", r, got, want)
+		}
+	}
+}
+
+func TestIdleClosedConnectionMayResume(t *testing.T) {
+	var r recorder
+	s := newSession(cliAP, srvAP)
+	a := run(t, Config{IdleTimeout: time.Minute}, &r, s, concat(handshake, []step{
+		S(0, fPA, "220 x\r\n"),
+		advance(2 * time.Minute),
+		C(0, fPA, "NOOP\r\n"), // the connection was only quiet
+	}))
+	a.Close(s.now)
+	diffEvents(t, r.strings(), []string{"open", "S 220 x", "close idle", "open mid", "C NOOP", "close capture-end"})
+	checkOrder(t, r.events, DefaultMaxLineLen)
+}
+
+// TestManyConnectionsStayFlat runs thousands of short sessions ended by FIN
+// or RST (some with a hole, some detected on another port) and checks that
+// nothing is kept for them: tables empty after each, gopacket empty at the end.
+func TestManyConnectionsStayFlat(t *testing.T) {
+	h := &countHandler{}
+	a := New(Config{GapTimeout: time.Second}, h)
+	now := t0
+	const n = 3000
+	for i := range n {
+		srv := srvAP
+		if i%3 == 2 {
+			srv = netip.MustParseAddrPort("198.51.100.20:2121")
+		}
+		s := newSession(netip.AddrPortFrom(cliAP.Addr(), uint16(1024+i)), srv)
+		s.now = now
+		steps := concat(handshake, []step{S(0, fPA, "220 x\r\n"), C(0, fPA, "USER u\r\n")})
+		switch i % 4 {
+		case 0:
+			steps = append(steps, C(8, fFA, ""), S(7, fFA, ""), C(9, fA, ""))
+		case 1:
+			steps = append(steps, C(8, fRA, ""))
+		case 2:
+			steps = append(steps, S(20, fPA, "200 late\r\n"), S(30, fRA, "")) // hole, then RST
+		case 3:
+			steps = append(steps, S(7, fFA, ""), C(8, fPA, "QUIT\r\n"), C(14, fFA, ""))
+		}
+		feed(a, s, steps)
+		now = s.now.Add(time.Second)
+		a.Advance(now)
+		if a.Open() != 0 || len(a.conns) != 0 || len(a.refs) != 0 {
+			t.Fatalf("session %d: open %d conns %d refs %d after it ended", i, a.Open(), len(a.conns), len(a.refs))
+		}
+	}
+	if len(a.pending) > 1 {
+		t.Errorf("pending list holds %d connections", len(a.pending))
+	}
+	a.Close(now)
+	checkEmpty(t, a)
+	if h.opens != n || h.closes != n {
+		t.Errorf("opens %d closes %d, want %d", h.opens, h.closes, n)
+	}
+}
+
+func TestDetectionPredicates(t *testing.T) {
+	for _, tc := range []struct {
+		in             string
+		greeting, user bool
+	}{
+		{"220 ready\r\n", true, false},
+		{"220-multi", true, false},
+		{"220\r\n", true, false},
+		{"220", true, false},
+		{"2200 x", false, false},
+		{"22", false, false},
+		{"230 ok", false, false},
+		{"USER anon\r\n", false, true},
+		{"user anon", false, true},
+		{"AUTH TLS", false, true},
+		{"auth ssl", false, true},
+		{"FEAT\r\n", false, true},
+		{"opts utf8 on", false, true},
+		{"USERS", false, false},
+		{"USE", false, false},
+		{"EHLO x", false, false},
+		{"GET / HTTP/1.1", false, false},
+		{"\x75\x73\x65\x72 x", false, true}, // "user" as bytes
+		{"U\x13ER x", false, false},            // case folding must not map controls to letters
+	} {
+		if got := isGreeting([]byte(tc.in)); got != tc.greeting {
+			t.Errorf("isGreeting(%q) = %v, want %v", tc.in, got, tc.greeting)
+		}
+		if got := isClientCommand([]byte(tc.in)); got != tc.user {
+			t.Errorf("isClientCommand(%q) = %v, want %v", tc.in, got, tc.user)
 		}
 	}
 }

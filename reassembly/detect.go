@@ -161,19 +161,21 @@ func (a *Assembler) dropCandidate(c *conn) {
 // ref and unref count the tracked flows on each port outside the control
 // ports, which lets Packet skip the map for every other packet.
 func (a *Assembler) ref(fk flowKey) {
-	for _, p := range [2]uint16{fk.lo.Port(), fk.hi.Port()} {
+	for _, p := range fk.portPair() {
 		a.refs[p]++
-		a.busy.set(p)
+		a.hot.set(p)
 	}
 }
 
 func (a *Assembler) unref(fk flowKey) {
-	for _, p := range [2]uint16{fk.lo.Port(), fk.hi.Port()} {
-		if a.refs[p] > 0 {
+	for _, p := range fk.portPair() {
+		if a.refs[p] > 1 {
 			a.refs[p]--
+			continue
 		}
-		if a.refs[p] == 0 {
-			a.busy.clear(p)
+		delete(a.refs, p)
+		if !a.ctrl.has(p) {
+			a.hot.clear(p)
 		}
 	}
 }

@@ -21,8 +21,8 @@ type conn struct {
 	cand       *candidate
 
 	detected bool
-	flows    [3]gopacket.Flow // network flow of packets sent by each Role
-	dirs     [3]direction     // indexed by the sending Role
+	flows    [2]gopacket.Flow // network flow of packets sent by the client, the server
+	dirs     [2]direction     // the client's, the server's (see dir)
 	gpFirst  Role             // sender of the first packet gopacket saw (its "client->server")
 	gp       bool             // gopacket holds a connection for it
 	synSeq   uint32           // the client's ISN, to tell a repeated SYN from port reuse
@@ -77,8 +77,11 @@ func (d *direction) prune() {
 	d.queued = keep
 }
 
+// dir returns the state of the direction sent by r.
+func (c *conn) dir(r Role) *direction { return &c.dirs[r-1] }
+
 func (c *conn) queued() bool {
-	return len(c.dirs[RoleClient].queued) > 0 || len(c.dirs[RoleServer].queued) > 0
+	return len(c.dirs[0].queued) > 0 || len(c.dirs[1].queued) > 0
 }
 
 func (c *conn) roleOf(src netip.AddrPort) Role {
@@ -155,7 +158,7 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 		return false
 	}
 	const invalid = tcpreasm.Sequence(-1)
-	d := &c.dirs[c.dirRole(dir)]
+	d := c.dir(c.dirRole(dir))
 	switch a.synth {
 	case synthFlush:
 		if nextSeq == invalid {
@@ -236,7 +239,7 @@ func (c *conn) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerCont
 	n, _ := sg.Lengths()
 	dir, _, end, skip := sg.Info()
 	role := c.dirRole(dir)
-	d := &c.dirs[role]
+	d := c.dir(role)
 	if skip < 0 {
 		// gopacket had no start for this direction; it cannot happen with
 		// the start forced in Accept, but never guess sequence numbers.
@@ -355,7 +358,7 @@ func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg seg
 
 // partial emits the unfinished line of one direction, which ended.
 func (a *Assembler) partial(c *conn, role Role) {
-	d := &c.dirs[role]
+	d := c.dir(role)
 	if d.fr.inLine {
 		a.emit(c, role, d, true)
 	}

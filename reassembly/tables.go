@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 )
@@ -14,15 +15,26 @@ func (s *portSet) set(p uint16)      { s[p>>6] |= 1 << (p & 63) }
 func (s *portSet) clear(p uint16)    { s[p>>6] &^= 1 << (p & 63) }
 
 // flowKey names a connection independently of direction: the lower endpoint
-// first.
-type flowKey struct{ lo, hi netip.AddrPort }
+// first. It is plain integers without padding, so the map hashes it in one
+// pass (netip.AddrPort fields, with their zone handles, cost several).
+type flowKey struct {
+	loHi, loLo, hiHi, hiLo uint64 // the two addresses as 16 bytes (IPv4 mapped)
+	ports                  uint64 // lo port << 16 | hi port
+}
 
 func makeFlowKey(a, b netip.AddrPort) flowKey {
-	if a.Compare(b) > 0 {
-		a, b = b, a
+	a16, b16 := a.Addr().As16(), b.Addr().As16()
+	ah, al := binary.BigEndian.Uint64(a16[:8]), binary.BigEndian.Uint64(a16[8:])
+	bh, bl := binary.BigEndian.Uint64(b16[:8]), binary.BigEndian.Uint64(b16[8:])
+	ap, bp := uint64(a.Port()), uint64(b.Port())
+	if ah > bh || ah == bh && (al > bl || al == bl && ap > bp) {
+		ah, al, ap, bh, bl, bp = bh, bl, bp, ah, al, ap
 	}
-	return flowKey{a, b}
+	return flowKey{ah, al, bh, bl, ap<<16 | bp}
 }
+
+// portPair returns the two ports of the connection.
+func (k flowKey) portPair() [2]uint16 { return [2]uint16{uint16(k.ports >> 16), uint16(k.ports)} }
 
 // connList is an intrusive doubly-linked list of conns, front = most recent.
 // A conn is in at most one list (control connections or candidates).
