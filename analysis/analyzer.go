@@ -393,14 +393,26 @@ func (a *Analyzer) addChannel(st *sessionState, m SetupMethod, ep, alt netip.Add
 	}
 	a.stats.Channels++
 	if countLive(s) >= a.cfg.MaxChannels {
-		// Keep the newest; the oldest final one leaves the listing.
+		// Keep the newest; the oldest final one leaves the listing. When
+		// every listed channel still waits for its outcome (transfers asked
+		// for and never answered), the oldest is judged now with what was
+		// seen, or the listing would grow without bound.
+		victim := -1
 		for i, c := range s.Channels {
 			if c.final {
-				s.Channels = append(s.Channels[:i:i], s.Channels[i+1:]...)
-				s.ChannelsDropped++
-				a.stats.EvictedChannels++
+				victim = i
 				break
 			}
+		}
+		if victim < 0 && len(s.Channels) > 0 {
+			victim = 0
+			s.Channels[0].early = true
+			a.finalize(s.Channels[0], t, false)
+		}
+		if victim >= 0 {
+			s.Channels = append(s.Channels[:victim:victim], s.Channels[victim+1:]...)
+			s.ChannelsDropped++
+			a.stats.EvictedChannels++
 		}
 	}
 	s.Channels = append(s.Channels, ch)

@@ -235,6 +235,9 @@ type Channel struct {
 	final   bool
 	// gap is set when control bytes went missing while the channel was open.
 	gap bool
+	// early is set when the channel is judged before its outcome could be
+	// known, to keep the session's listing under Config.MaxChannels.
+	early bool
 	// settleAt is the capture time after which the channel may be finalised
 	// even while its session stays open.
 	settleAt time.Time

@@ -14,6 +14,14 @@ import (
 // an outcome still pending is unknowable rather than negative.
 func (a *Analyzer) judge(ch *Channel, now time.Time, captureEnd bool) {
 	ch.Verdict, ch.Reason = a.decide(ch, now, captureEnd)
+	if ch.early {
+		switch ch.Verdict {
+		case OK, Refused, ICMP: // the packets already told
+		default:
+			ch.Verdict = Unknown
+			ch.Reason = fmt.Sprintf("judged before its outcome was known, to keep memory bounded: more than %d channels of this session were waiting (--max-channels); so far: %s", a.cfg.MaxChannels, ch.Reason)
+		}
+	}
 	ch.Blocked = false
 	switch ch.Verdict {
 	case Dropped, Refused, ICMP:
