@@ -321,7 +321,7 @@ func (a *Assembler) assemble(c *conn, role Role, tcp *layers.TCP, info *pktInfo)
 		a.closeConn(c, CloseRST, info.ci.Timestamp)
 		return
 	}
-	if c.queued() && !c.inPending {
+	if c.waiting() && !c.inPending {
 		c.inPending = true
 		a.pending = append(a.pending, c)
 	}
@@ -388,6 +388,7 @@ func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
 	if c.gp {
 		for r := RoleClient; r <= RoleServer && !c.done; r++ {
 			a.flushDir(c, r, time.Time{}, true, t)
+			a.tailGap(c, r)
 			if !c.done {
 				a.synthetic(c, r, synthRST, t)
 			}
@@ -397,6 +398,24 @@ func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
 		// gopacket never held it (or did not complete it): finish by hand.
 		a.finish(c)
 	}
+}
+
+// tailGap reports the bytes a direction lost between what was delivered and
+// the FIN or RST that ended it, which no later segment will ever reveal.
+func (a *Assembler) tailGap(c *conn, r Role) {
+	d := c.dir(r)
+	if c.done || !d.endKnown || !d.nextKnown {
+		return
+	}
+	n := d.next.Difference(d.endSeq)
+	if n <= 0 {
+		return
+	}
+	d.fr.gap()
+	d.next = d.endSeq
+	a.stats.Gaps++
+	a.stats.GapBytes += uint64(n)
+	a.h.Gap(c.key, r, d.endAt, n)
 }
 
 // finish delivers c's unfinished lines, reports Close and forgets c. It runs
@@ -447,10 +466,13 @@ func (a *Assembler) Advance(now time.Time) {
 				c.inPending = false
 				continue
 			}
+			if fin, at := c.finBoth(); fin && at.Before(gapBefore) {
+				a.closeConn(c, CloseFIN, at)
+			}
 			for r := RoleClient; r <= RoleServer && !c.done; r++ {
 				a.flushDir(c, r, gapBefore, false, now)
 			}
-			if !c.done && c.queued() {
+			if c.waiting() {
 				keep = append(keep, c)
 			} else {
 				c.inPending = false

@@ -223,6 +223,32 @@ func TestScenarios(t *testing.T) {
 		}),
 		want: []string{"open", "C USER u", "gap C 12", "C QUIT [gap]", "close fin"},
 	}, {
+		name: "FIN after a hole with nothing queued: tail gap, closed after GapTimeout",
+		steps: concat(handshake, []step{
+			C(0, fPA, "USER u\r\nPA"),
+			// C(10, "SS p\r\n") was lost
+			C(16, fFA, ""),
+			S(0, fFA, ""),
+			advance(3 * time.Second), // not yet
+			advance(10 * time.Second),
+		}),
+		want: []string{"open", "C USER u", "gap C 6", "close fin"},
+		check: func(t *testing.T, a *Assembler, r *recorder, _ []bool) {
+			if c := r.events[len(r.events)-1]; !c.t.Equal(t0.Add(60 * time.Millisecond)) {
+				t.Errorf("close time +%v, want the later FIN's (+60ms)", c.t.Sub(t0))
+			}
+			if g := r.events[2]; !g.t.Equal(t0.Add(50 * time.Millisecond)) {
+				t.Errorf("gap time +%v, want the FIN's (+50ms)", g.t.Sub(t0))
+			}
+		},
+	}, {
+		name: "RST after a hole with nothing queued reports the tail gap",
+		steps: concat(handshake, []step{
+			S(0, fPA, "220 x\r\n"),
+			S(27, fRA, ""),
+		}),
+		want: []string{"open", "S 220 x", "gap S 20", "close rst"},
+	}, {
 		name: "unterminated line at FIN delivered as partial",
 		steps: concat(handshake, []step{
 			S(0, fPA, "221 bye"),
@@ -739,7 +765,7 @@ func TestDetectionPredicates(t *testing.T) {
 		{"EHLO x", false, false},
 		{"GET / HTTP/1.1", false, false},
 		{"\x75\x73\x65\x72 x", false, true}, // "user" as bytes
-		{"U\x13ER x", false, false},            // case folding must not map controls to letters
+		{"U\x13ER x", false, false},         // case folding must not map controls to letters
 	} {
 		if got := isGreeting([]byte(tc.in)); got != tc.greeting {
 			t.Errorf("isGreeting(%q) = %v, want %v", tc.in, got, tc.greeting)

@@ -49,6 +49,12 @@ type direction struct {
 	// without walking all of gopacket's connections which ones wait and how
 	// old their data is.
 	queued []queuedSeg
+	// endSeq is where a plausible FIN or RST said this direction ends; bytes
+	// between next and endSeq never arrived.
+	endSeq   tcpreasm.Sequence
+	endKnown bool
+	fin      bool // the end was a FIN
+	endAt    time.Time
 }
 
 type queuedSeg struct {
@@ -82,6 +88,26 @@ func (c *conn) dir(r Role) *direction { return &c.dirs[r-1] }
 
 func (c *conn) queued() bool {
 	return len(c.dirs[0].queued) > 0 || len(c.dirs[1].queued) > 0
+}
+
+// finBoth reports whether both directions sent a FIN. gopacket completes
+// such a connection by itself unless a hole precedes a FIN; then the
+// assembler closes it once GapTimeout has passed since the later FIN.
+func (c *conn) finBoth() (bool, time.Time) {
+	a, b := &c.dirs[0], &c.dirs[1]
+	if !a.fin || !b.fin {
+		return false, time.Time{}
+	}
+	if a.endAt.After(b.endAt) {
+		return true, a.endAt
+	}
+	return true, b.endAt
+}
+
+// waiting reports whether Advance has something to do for c.
+func (c *conn) waiting() bool {
+	fin, _ := c.finBoth()
+	return !c.done && (c.queued() || fin)
 }
 
 func (c *conn) roleOf(src netip.AddrPort) Role {
@@ -196,8 +222,20 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 		// gopacket starts the direction here (at the SYN or forced).
 		d.next, d.nextKnown = dataSeq, true
 	}
-	if tcp.RST && (nextSeq == invalid || inRange(nextSeq.Difference(seq), -1, rstWindow)) {
-		c.rstSeen = true
+	if tcp.FIN || tcp.RST {
+		// Plausible when at or ahead of the bytes delivered so far (a RST
+		// may sit one before, after a FIN), within a window: gopacket itself
+		// honours only one exactly at the next byte.
+		end, lo := dataSeq.Add(len(tcp.Payload)), 0
+		if tcp.RST {
+			end, lo = seq, -1
+		}
+		if nextSeq == invalid || inRange(nextSeq.Difference(end), lo, rstWindow) {
+			if !d.endKnown {
+				d.endSeq, d.endKnown, d.endAt, d.fin = end, true, a.curTime, !tcp.RST
+			}
+			c.rstSeen = c.rstSeen || tcp.RST
+		}
 	}
 	if len(tcp.Payload) == 0 || (tcp.SYN && nextSeq != invalid) {
 		return true
