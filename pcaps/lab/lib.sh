@@ -308,14 +308,21 @@ server_listening() {
 	nsx "$NS_S" ss -Hltn "sport = :$CONTROL_PORT" | grep -q LISTEN
 }
 
+# server_idle: wait (at most 15 s) until the server has no session process left, so that
+# sessions never overlap in its log (truthgen refuses overlapping vsftpd sessions).
+server_idle() {
+	local i
+	[[ -n ${PID_server:-} ]] || return 0
+	for ((i = 0; i < 150; i++)); do
+		pgrep -P "$PID_server" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+}
+
 # server_stop: wait (bounded) until the server's session processes have ended, so the
 # last replies (a late 425) are in the captures, then stop the listener by its PID.
 server_stop() {
-	local i
-	for ((i = 0; i < 150; i++)); do
-		pgrep -P "$PID_server" >/dev/null 2>&1 || break
-		sleep 0.1
-	done
+	server_idle
 	local child
 	for child in $(pgrep -P "$PID_server" 2>/dev/null); do
 		stop_pid "$child"
@@ -342,6 +349,7 @@ set cmd:fail-exit no'
 # script on stdin (after a common prelude). Fates say what the ruleset does to new
 # active and passive data connections: pass, drop, reset or icmp.
 lftp_run() {
+	server_idle
 	RUN_N=$((RUN_N + 1))
 	local id=r$RUN_N
 	{ printf '%s\n' "$LFTP_PRELUDE"; cat; } >"$SDIR/logs/$id-lftp.script"
@@ -354,6 +362,7 @@ lftp_run() {
 
 # curl_run ACTIVE_FATE PASSIVE_FATE NOTE CURL_ARGS...: one curl -v invocation, one URL.
 curl_run() {
+	server_idle
 	RUN_N=$((RUN_N + 1))
 	local id=r$RUN_N af=$1 pf=$2 note=$3; shift 3
 	printf '%q ' curl -v -sS --connect-timeout 6 -m 30 "$@" >"$SDIR/logs/$id-curl.cmdline"

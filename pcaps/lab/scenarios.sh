@@ -374,6 +374,7 @@ sleep 1
 LFTP
 	curl_run pass pass "curl ranged RETR ended with ABOR" --disable-epsv -r 0-999 "ftp://$S4/pub/big.bin"
 	# A client killed mid-transfer: lftp in the background, SIGKILL by its PID.
+	server_idle
 	RUN_N=$((RUN_N + 1))
 	local id=r$RUN_N
 	{ printf '%s\n' "$LFTP_PRELUDE"; printf 'open ftp://anonymous:lab@%s\nget /pub/big.bin\n' "$S4"; } >"$SDIR/logs/$id-lftp.script"
