@@ -33,6 +33,10 @@ type Config struct {
 	MaxPending int
 	// MaxAttempts caps the unmatched connection attempts remembered (default 65536).
 	MaxAttempts int
+	// MaxChannelAttempts caps the connection attempts one channel follows
+	// (default 64): a SYN flood toward an announced endpoint must not grow
+	// memory while the channel waits. Later attempts are counted, not followed.
+	MaxChannelAttempts int
 	// MaxExchanges and MaxNotes cap the transcript and notes per session
 	// (defaults 200 and 50).
 	MaxExchanges, MaxNotes int
@@ -57,6 +61,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxChannels, 1000)
 	def(&c.MaxPending, 20)
 	def(&c.MaxAttempts, 65536)
+	def(&c.MaxChannelAttempts, 64)
 	def(&c.MaxExchanges, 200)
 	def(&c.MaxNotes, 50)
 	def(&c.MaxReplyLines, 1000)
@@ -87,6 +92,9 @@ type Stats struct {
 	UnmatchedReplies uint64
 	// Evictions, by table.
 	EvictedSessions, EvictedChannels, EvictedPending, EvictedAttempts, EvictedNotes uint64
+	// UnfollowedAttempts counts connection attempts toward a channel that
+	// already followed Config.MaxChannelAttempts of them.
+	UnfollowedAttempts uint64
 	// Attempts counts data-connection attempts matched to channels.
 	Attempts uint64
 }

@@ -1,10 +1,12 @@
 package analysis
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/reassembly"
 )
 
 // flowKey names a data connection from its initiator to its acceptor.
@@ -70,7 +72,7 @@ func (d *dataTracker) expect(ch *Channel) {
 		d.ref(ep, 1)
 	}
 	for _, ep := range eps {
-		for c := d.byDst[ep]; c != nil; c = c.prevByDst {
+		for c := d.byDst[ep]; c != nil && !d.full(ch); c = c.prevByDst {
 			if c.ch == nil && !c.dead && !c.created.Before(ch.Time.Add(-d.a.cfg.AttemptWindow)) && d.initiatorFits(ch, c.key.from) {
 				d.claim(c, ch)
 			}
@@ -127,7 +129,7 @@ func (d *dataTracker) pick(ep, from netip.AddrPort) (*Channel, Match) {
 	var best *Channel
 	bestMatch := MatchNone
 	for _, ch := range d.expects[ep] {
-		if ch.final || !d.initiatorFits(ch, from) {
+		if ch.final || !d.initiatorFits(ch, from) || d.full(ch) {
 			continue
 		}
 		m := MatchControl
@@ -160,6 +162,27 @@ func (d *dataTracker) claim(c *conn, ch *Channel) {
 	ch.Attempts = append(ch.Attempts, c.att)
 	d.a.stats.Attempts++
 	d.unlinkDst(c)
+}
+
+// full reports whether ch follows as many attempts as it may.
+func (d *dataTracker) full(ch *Channel) bool { return len(ch.Attempts) >= d.a.cfg.MaxChannelAttempts }
+
+// unfollowed counts a SYN toward ep that a channel would have claimed had it
+// not been full, and says so once in the channel's session.
+func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
+	for _, ch := range d.expects[ep] {
+		if ch.final || !d.full(ch) || !d.initiatorFits(ch, from) {
+			continue
+		}
+		d.a.stats.UnfollowedAttempts++
+		if !ch.capped {
+			ch.capped = true
+			if st := d.a.sessions[reassembly.ConnKey{Client: ch.session.Client, Server: ch.session.Server}]; st != nil {
+				d.a.note(st, t, NoteEviction, fmt.Sprintf("more than %d connection attempts toward %s (a scan or a SYN flood?): later ones are counted in the summary, not followed (--max-channel-attempts)", d.a.cfg.MaxChannelAttempts, ep))
+			}
+		}
+		return
+	}
 }
 
 // forget drops anything known about a connection that turned out to be a
@@ -252,6 +275,7 @@ func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 	if ch, _ := d.pick(p.Dst, p.Src); ch != nil {
 		d.claim(c, ch)
 	} else {
+		d.unfollowed(p.Dst, p.Src, p.Time)
 		if len(d.unmatched)-d.unmatchedHead >= d.a.cfg.MaxAttempts {
 			d.expireOne()
 			d.a.stats.EvictedAttempts++

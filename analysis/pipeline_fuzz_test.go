@@ -71,7 +71,7 @@ var pipeDataFlags = []capture.TCPFlags{
 
 // pipeLimits are small, so that every table reaches its limit.
 var pipeLimits = Config{
-	MaxSessions: 3, MaxChannels: 3, MaxPending: 3, MaxAttempts: 4, MaxExchanges: 8, MaxNotes: 5, MaxReplyLines: 4,
+	MaxSessions: 3, MaxChannels: 3, MaxPending: 3, MaxAttempts: 4, MaxChannelAttempts: 3, MaxExchanges: 8, MaxNotes: 5, MaxReplyLines: 4,
 	DataTimeout: 5 * time.Second, AttemptWindow: 2 * time.Second,
 }
 
@@ -90,6 +90,7 @@ type pipeCheck struct {
 	emitted  map[*Session]bool
 	inSess   map[*Channel]*Session
 	sessions int
+	trace    func(format string, args ...any)
 }
 
 // Line, Open, Gap, Close and Conflict check the reassembly contract on the
@@ -102,6 +103,9 @@ func (c *pipeCheck) Close(k reassembly.ConnKey, t time.Time, why reassembly.Clos
 	c.an.Close(k, t, why)
 }
 func (c *pipeCheck) Line(l reassembly.Line) {
+	if c.trace != nil {
+		c.trace("line %s %s %q", l.Conn, l.From, l.Text)
+	}
 	if bytes.IndexByte(l.Text, '\n') >= 0 {
 		c.t.Fatalf("control line %q contains LF", l.Text)
 	}
@@ -198,8 +202,8 @@ func (c *pipeCheck) bounds(asm *reassembly.Assembler) {
 			c.t.Fatalf("%d exchanges, limit %d", len(s.Exchanges), cfg.MaxExchanges)
 		}
 		for _, ch := range s.Channels {
-			if len(ch.Attempts) > maxChannelAttempts {
-				c.t.Fatalf("channel %s %s holds %d attempts, limit %d", ch.Method, ch.Announced, len(ch.Attempts), maxChannelAttempts)
+			if len(ch.Attempts) > cfg.MaxChannelAttempts {
+				c.t.Fatalf("channel %s %s holds %d attempts, limit %d", ch.Method, ch.Announced, len(ch.Attempts), cfg.MaxChannelAttempts)
 			}
 		}
 	}
@@ -209,7 +213,7 @@ func (c *pipeCheck) bounds(asm *reassembly.Assembler) {
 	}
 	// Every followed connection is an unmatched attempt or an attempt of a
 	// channel still waiting for its verdict.
-	limit := cfg.MaxAttempts + cfg.MaxSessions*cfg.MaxChannels*maxChannelAttempts
+	limit := cfg.MaxAttempts + cfg.MaxSessions*cfg.MaxChannels*cfg.MaxChannelAttempts
 	if len(d.conns) > limit || len(d.byDst) > cfg.MaxAttempts || len(d.expects) > 2*cfg.MaxSessions*cfg.MaxChannels {
 		c.t.Fatalf("data tracker holds %d connections, %d destinations, %d expected endpoints", len(d.conns), len(d.byDst), len(d.expects))
 	}
@@ -217,12 +221,13 @@ func (c *pipeCheck) bounds(asm *reassembly.Assembler) {
 
 // pipeFeeder turns the fuzz program into packets.
 type pipeFeeder struct {
-	asm  *reassembly.Assembler
-	an   *Analyzer
-	now  time.Time
-	num  uint64
-	seq  [4][2]uint32
-	last *capture.Packet
+	asm   *reassembly.Assembler
+	an    *Analyzer
+	now   time.Time
+	num   uint64
+	seq   [4][2]uint32
+	last  *capture.Packet
+	trace func(format string, args ...any)
 }
 
 func (f *pipeFeeder) send(p *capture.Packet) {
@@ -231,6 +236,9 @@ func (f *pipeFeeder) send(p *capture.Packet) {
 	p.Time = f.now
 	p.CapLen = 54 + len(p.Payload)
 	p.Len = p.CapLen
+	if f.trace != nil {
+		f.trace("packet %d %s %s -> %s %s seq %d len %d", p.Num, p.Kind, p.Src, p.Dst, p.Flags, p.Seq, len(p.Payload))
+	}
 	if p.Kind == capture.KindTCP {
 		p.PayloadLen = len(p.Payload)
 		if !f.asm.Packet(p) {
@@ -279,12 +287,19 @@ func FuzzPipeline(f *testing.F) {
 		1, 2, 0, 0, 1, 6, 1, 0, 0, 2, 3, 0, 0, 6, 5, 0, 2, 14, 9, 0, 4, 0, 0, 20, 2, 14, 9, 0,
 		0, 2, 10, 0, 4, 1, 1, 40, 0, 6, 11, 0, 5, 0, 0, 0, 0, 2, 3, 6, 0, 2, 3, 7,
 	})
-	f.Fuzz(func(t *testing.T, prog []byte) {
+	f.Fuzz(func(t *testing.T, prog []byte) { runPipeline(t, prog, pipeLimits, nil) })
+}
+
+// runPipeline runs one fuzz program with the given analysis limits; trace,
+// when set, hears every line and packet (for debugging a corpus entry).
+func runPipeline(t *testing.T, prog []byte, limits Config, trace func(format string, args ...any)) *pipeCheck {
+	{
 		c := &pipeCheck{t: t, chCalls: map[*Channel]int{}, perSess: map[*Session]int{},
 			emitted: map[*Session]bool{}, inSess: map[*Channel]*Session{}}
-		c.an = New(pipeLimits, Sink{Channel: c.channel, Session: c.session})
+		c.an = New(limits, Sink{Channel: c.channel, Session: c.session})
+		c.trace = trace
 		asm := reassembly.New(pipeReasm, c)
-		fd := &pipeFeeder{asm: asm, an: c.an, now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}
+		fd := &pipeFeeder{asm: asm, an: c.an, now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), trace: trace}
 		for i := range fd.seq {
 			fd.seq[i] = [2]uint32{1000 * uint32(i+1), 0xfffff000 + uint32(i)} // one side wraps around
 		}
@@ -394,8 +409,6 @@ func FuzzPipeline(f *testing.F) {
 		if n := len(c.an.data.expects); n != 0 {
 			t.Fatalf("%d endpoints still expected after Finish", n)
 		}
-	})
+		return c
+	}
 }
-
-// maxChannelAttempts bounds the attempts one channel holds.
-const maxChannelAttempts = 1 << 30

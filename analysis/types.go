@@ -238,6 +238,8 @@ type Channel struct {
 	// early is set when the channel is judged before its outcome could be
 	// known, to keep the session's listing under Config.MaxChannels.
 	early bool
+	// capped is set once the channel follows Config.MaxChannelAttempts attempts.
+	capped bool
 	// settleAt is the capture time after which the channel may be finalised
 	// even while its session stays open.
 	settleAt time.Time
