@@ -261,10 +261,10 @@ func (a *Analyzer) vantage(ch *Channel) (Vantage, string) {
 				initName, init.TTLMax, initName)
 		}
 		where := ""
-		if aok && ah == 0 {
-			where = fmt.Sprintf(" (this capture point is on the %s's link: its control packets arrive with TTL %d)", accName, acc.TTLMax)
+		if aok && iok && ah == 0 && ih > 0 {
+			where = fmt.Sprintf(", on its link (the %s's control packets arrive with TTL %d, not decremented by a router)", accName, acc.TTLMax)
 		}
-		return VantageAfter, fmt.Sprintf("no SYN reaches this capture point although the server replied 425: the block lies upstream, between the %s and here%s, unless the %s never tried", initName, where, initName)
+		return VantageAfter, fmt.Sprintf("if it was blocked, this capture point sits after the block, on the %s's side of it%s", accName, where)
 	}
 	return VantageUnknown, ""
 }
