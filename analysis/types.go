@@ -302,9 +302,10 @@ const (
 	NoteBounce                // PORT/EPRT naming a third party (FTP bounce)
 	NoteEviction              // something was dropped to keep memory bounded
 	NoteCaptureEnd            // the capture ended while the session was open
+	NoteConflict              // overlapping segments carried different bytes
 )
 
-var noteKindNames = [...]string{"info", "refused-setup", "tls", "gap", "protocol", "no-setup", "bounce", "eviction", "capture-end"}
+var noteKindNames = [...]string{"info", "refused-setup", "tls", "gap", "protocol", "no-setup", "bounce", "eviction", "capture-end", "conflict"}
 
 // String names the kind.
 func (k NoteKind) String() string {
@@ -354,6 +355,8 @@ type Session struct {
 	// missing from the control connection.
 	Commands, Replies int
 	GapBytes          int
+	// Conflicts counts overlapping control segments whose bytes differed.
+	Conflicts int
 	// Closed says how the control connection ended.
 	Closed string
 	// ClientTrace and ServerTrace are the IP-level traits (TTL, IP ID) of each
