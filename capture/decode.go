@@ -109,6 +109,14 @@ func (d *frameDecoder) parserFor(lt layers.LinkType, data []byte) *gopacket.Deco
 // TCP header cut short. Malformed frames are KindOther. decode never panics
 // and never allocates once warmed up.
 func (d *frameDecoder) decode(p *Packet, frame []byte, lt layers.LinkType) (malformed bool) {
+	prev := p.Kind
+	malformed = d.decodeKind(p, frame, lt)
+	p.clearStale(prev)
+	return malformed
+}
+
+// decodeKind is decode without the clean-up of the previous packet's fields.
+func (d *frameDecoder) decodeKind(p *Packet, frame []byte, lt layers.LinkType) (malformed bool) {
 	p.Kind = KindOther
 	parser := d.parserFor(lt, frame)
 	if parser == nil {
@@ -135,7 +143,13 @@ func (d *frameDecoder) decode(p *Packet, frame []byte, lt layers.LinkType) (malf
 	}
 	switch d.decoded[n-1] {
 	case layers.LayerTypeTCP:
-		return d.fillTCP(p, frame, net)
+		switch net {
+		case layers.LayerTypeIPv4:
+			return d.fillTCP4(p, frame)
+		case layers.LayerTypeIPv6:
+			return d.fillTCP6(p, frame)
+		}
+		return true
 	case layers.LayerTypeICMPv4:
 		if net == layers.LayerTypeIPv4 {
 			d.fillICMPv4(p)
@@ -158,69 +172,85 @@ func (d *frameDecoder) decode(p *Packet, frame []byte, lt layers.LinkType) (malf
 	return false
 }
 
-// fillTCP fills a KindTCP packet from the decoded IP and TCP layers.
-func (d *frameDecoder) fillTCP(p *Packet, frame []byte, net gopacket.LayerType) (malformed bool) {
-	tcp := &d.tcp
-	var (
-		src, dst netip.Addr
-		ipStart  int // offset of the IP header in frame
-		ipTotal  int // IP datagram length from the header, -1 if unknown
-		ttl      uint8
-		ipid     uint16
-	)
-	switch net {
-	case layers.LayerTypeIPv4:
-		ip := &d.ip4
-		src = netip.AddrFrom4([4]byte(ip.SrcIP))
-		dst = netip.AddrFrom4([4]byte(ip.DstIP))
-		ipStart = offsetIn(frame, ip.Contents)
-		ipTotal = int(ip.Length)
-		ttl, ipid = ip.TTL, ip.Id
-	case layers.LayerTypeIPv6:
-		ip := &d.ip6
-		src = netip.AddrFrom16([16]byte(ip.SrcIP))
-		dst = netip.AddrFrom16([16]byte(ip.DstIP))
-		ipStart = offsetIn(frame, ip.Contents)
-		ipTotal = -1
-		if ip.Length != 0 { // 0 is a jumbogram: length in hop-by-hop option
-			ipTotal = 40 + int(ip.Length)
-		}
-		ttl = ip.HopLimit
-	default:
+// clearStale zeroes the fields that the packet decoded before, of kind
+// prev, set and the current kind does not: the Packet struct is reused.
+func (p *Packet) clearStale(prev Kind) {
+	if prev == p.Kind || prev == KindOther {
+		return
+	}
+	if prev == KindTCP {
+		p.Src, p.Dst = netip.AddrPort{}, netip.AddrPort{}
+		p.Flags, p.Seq, p.Ack, p.Window = 0, 0, 0, 0
+		p.Payload, p.PayloadLen = nil, 0
+		p.TCP, p.NetFlow = nil, gopacket.Flow{}
+	} else {
+		p.ICMP = ICMPError{}
+	}
+	if p.Kind == KindOther {
+		p.TTL, p.IPID = 0, 0
+	}
+}
+
+// fillTCP4 fills a KindTCP packet from the decoded IPv4 and TCP layers.
+// It is split from fillTCP6 because this is the per-packet path of every
+// capture: no branching on the IP version, no copies through locals.
+func (d *frameDecoder) fillTCP4(p *Packet, frame []byte) (malformed bool) {
+	ip, tcp := &d.ip4, &d.tcp
+	hdr := tcp.Contents
+	if len(hdr) < 20 {
 		return true
 	}
+	// From the IP length rather than the captured bytes, so that a small
+	// snap length shows as PayloadLen > len(Payload). The offset of the TCP
+	// header from the IP header counts IP options.
+	payloadLen := int(ip.Length) - (offsetIn(frame, hdr) - offsetIn(frame, ip.Contents)) - len(hdr)
+	if payloadLen < len(tcp.Payload) {
+		return true
+	}
+	src, dst := [4]byte(ip.SrcIP), [4]byte(ip.DstIP)
+	p.NetFlow = gopacket.NewFlow(layers.EndpointIPv4, src[:], dst[:])
+	p.Src = netip.AddrPortFrom(netip.AddrFrom4(src), uint16(tcp.SrcPort))
+	p.Dst = netip.AddrPortFrom(netip.AddrFrom4(dst), uint16(tcp.DstPort))
+	p.TTL, p.IPID = ip.TTL, ip.Id
+	fillTCPHeader(p, tcp, payloadLen)
+	return false
+}
+
+// fillTCP6 is fillTCP4 for IPv6. The offset of the TCP header counts
+// extension headers.
+func (d *frameDecoder) fillTCP6(p *Packet, frame []byte) (malformed bool) {
+	ip, tcp := &d.ip6, &d.tcp
 	hdr := tcp.Contents
 	if len(hdr) < 20 {
 		return true
 	}
 	payloadLen := len(tcp.Payload)
-	if ipTotal >= 0 {
-		// From the IP length rather than the captured bytes, so that a
-		// small snap length shows as PayloadLen > len(Payload). The offset
-		// of the TCP header counts IP options and IPv6 extension headers.
-		payloadLen = ipTotal - (offsetIn(frame, hdr) - ipStart) - len(hdr)
+	if ip.Length != 0 { // 0 is a jumbogram: the length is in an option
+		payloadLen = 40 + int(ip.Length) - (offsetIn(frame, hdr) - offsetIn(frame, ip.Contents)) - len(hdr)
 		if payloadLen < len(tcp.Payload) {
 			return true
 		}
 	}
+	src, dst := [16]byte(ip.SrcIP), [16]byte(ip.DstIP)
+	p.NetFlow = gopacket.NewFlow(layers.EndpointIPv6, src[:], dst[:])
+	p.Src = netip.AddrPortFrom(netip.AddrFrom16(src), uint16(tcp.SrcPort))
+	p.Dst = netip.AddrPortFrom(netip.AddrFrom16(dst), uint16(tcp.DstPort))
+	p.TTL, p.IPID = ip.HopLimit, 0
+	fillTCPHeader(p, tcp, payloadLen)
+	return false
+}
+
+// fillTCPHeader fills the fields that come from the TCP header alone.
+func fillTCPHeader(p *Packet, tcp *layers.TCP, payloadLen int) {
 	p.Kind = KindTCP
-	p.TTL, p.IPID = ttl, ipid
-	if net == layers.LayerTypeIPv4 {
-		p.NetFlow = d.ip4.NetworkFlow()
-	} else {
-		p.NetFlow = d.ip6.NetworkFlow()
-	}
-	p.Src = netip.AddrPortFrom(src, uint16(tcp.SrcPort))
-	p.Dst = netip.AddrPortFrom(dst, uint16(tcp.DstPort))
 	// Byte 13 of the header carries the flags in the bit order of TCPFlags.
-	p.Flags = TCPFlags(hdr[13]) & (FIN | SYN | RST | PSH | ACK | URG)
+	p.Flags = TCPFlags(tcp.Contents[13]) & (FIN | SYN | RST | PSH | ACK | URG)
 	p.Seq = tcp.Seq
 	p.Ack = tcp.Ack
 	p.Window = tcp.Window
 	p.Payload = tcp.Payload
 	p.PayloadLen = payloadLen
 	p.TCP = tcp
-	return false
 }
 
 // fillICMPv4 makes p a KindICMP packet if the ICMP message is an error that
@@ -274,6 +304,7 @@ func (d *frameDecoder) fillICMPv6(p *Packet) {
 	p.Kind = KindICMP
 	p.ICMP = e
 	p.TTL = d.ip6.HopLimit
+	p.IPID = 0
 }
 
 // quotedTCPv4 reads the IPv4 header and the first bytes of the TCP header

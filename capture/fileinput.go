@@ -65,11 +65,14 @@ type fileInput struct {
 	ng     *pcapgo.NgReader
 	link   layers.LinkType // of a pcap file
 
-	// The head: the input's next packet, read but not yet delivered.
+	// The head: the input's next packet, read but not yet delivered, and
+	// the Packet it is decoded into. pcapgo's CaptureInfo is read straight
+	// into pkt (one copy of it per packet rather than two); its Timestamp
+	// is the merge key, and holds the first packet's time while the input
+	// is closed.
 	data []byte
-	ci   gopacket.CaptureInfo
+	pkt  Packet
 	lt   layers.LinkType
-	at   time.Time // merge key: head time, or first while not active
 
 	num  uint64 // packets read intact from this input
 	next int64  // offset just past the last intact record
@@ -188,15 +191,15 @@ func (in *fileInput) startNg() error {
 func (in *fileInput) read() error {
 	var err error
 	if in.pcap != nil {
-		in.data, in.ci, err = in.pcap.ZeroCopyReadPacketData()
+		in.data, in.pkt.CaptureInfo, err = in.pcap.ZeroCopyReadPacketData()
 		in.lt = in.link
 	} else {
-		in.data, in.ci, err = in.ng.ZeroCopyReadPacketData()
+		in.data, in.pkt.CaptureInfo, err = in.ng.ZeroCopyReadPacketData()
 		if err == nil {
 			// WantMixedLinkType puts the interface's link type here.
 			lt, ok := layers.LinkType(0), false
-			if len(in.ci.AncillaryData) > 0 {
-				lt, ok = in.ci.AncillaryData[0].(layers.LinkType)
+			if len(in.pkt.CaptureInfo.AncillaryData) > 0 {
+				lt, ok = in.pkt.CaptureInfo.AncillaryData[0].(layers.LinkType)
 			}
 			if !ok {
 				err = errors.New("packet without an interface link type")
@@ -208,7 +211,6 @@ func (in *fileInput) read() error {
 		return in.damage(err)
 	}
 	in.num++
-	in.at = in.ci.Timestamp
 	in.next = in.offset()
 	return nil
 }
@@ -238,7 +240,7 @@ func (in *fileInput) damage(err error) error {
 			return fmt.Errorf("%w inside a record header (%d of %d bytes)", io.ErrUnexpectedEOF, got, pcapRecordHeaderLen)
 		}
 		return fmt.Errorf("%w inside a packet record (%d of %d bytes)", io.ErrUnexpectedEOF,
-			got-pcapRecordHeaderLen, in.ci.CaptureLength)
+			got-pcapRecordHeaderLen, in.pkt.CaptureInfo.CaptureLength)
 	}
 	if in.ng != nil {
 		return fmt.Errorf("corrupt pcapng block: %w", err)
@@ -262,7 +264,7 @@ func (in *fileInput) close() error {
 	}
 	in.active = false
 	in.file, in.gz, in.raw, in.buf, in.pcap, in.ng = nil, nil, nil, nil, nil, nil
-	in.data, in.ci = nil, gopacket.CaptureInfo{}
+	in.data, in.pkt = nil, Packet{CaptureInfo: gopacket.CaptureInfo{Timestamp: in.first}}
 	return err
 }
 

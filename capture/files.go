@@ -14,15 +14,14 @@ var errClosed = errors.New("capture: source closed")
 
 // fileSource merges capture files into one timeline: a k-way merge over a
 // binary heap of inputs keyed by the timestamp of each input's next packet,
-// ties going to the input named first. Each input keeps its own read buffer,
-// so the packet handed out stays valid while the others are read; the input
-// it came from is advanced only at the next call to Next.
+// ties going to the input named first. Each input keeps its own read buffer
+// and Packet, so the packet handed out stays valid while the others are
+// read; the input it came from is advanced only at the next call to Next.
 type fileSource struct {
 	inputs []*fileInput
 	heap   []*fileInput // inputs with a packet still to deliver
 	last   *fileInput   // delivered the current packet, advance it next
 	dec    *frameDecoder
-	pkt    Packet
 	stats  Stats
 	closed bool
 }
@@ -62,7 +61,7 @@ func openFiles(names []string, opts FileOptions) (Source, error) {
 			continue
 		}
 		if in.reopen {
-			in.first, in.firstLen = in.at, in.ci.CaptureLength
+			in.first, in.firstLen = in.pkt.CaptureInfo.Timestamp, in.pkt.CaptureInfo.CaptureLength
 			in.close()
 		}
 		s.push(in)
@@ -93,7 +92,7 @@ func (s *fileSource) reactivate(in *fileInput) bool {
 	if err == nil {
 		in.active = true
 		err = in.read()
-		if err == nil && (!in.at.Equal(in.first) || in.ci.CaptureLength != in.firstLen) {
+		if err == nil && (!in.pkt.CaptureInfo.Timestamp.Equal(in.first) || in.pkt.CaptureInfo.CaptureLength != in.firstLen) {
 			err = errors.New("file changed while it was being read")
 		} else if err == io.EOF {
 			err = errors.New("file emptied while it was being read")
@@ -143,8 +142,8 @@ func (s *fileSource) Next() (*Packet, error) {
 // deliver decodes the head of in into the source's Packet and counts it.
 func (s *fileSource) deliver(in *fileInput) *Packet {
 	st := &s.stats
-	ci := in.ci
-	t := ci.Timestamp
+	p := &in.pkt
+	t := p.CaptureInfo.Timestamp
 	if st.Packets == 0 {
 		st.First = t
 	} else if t.Before(st.Last) {
@@ -152,18 +151,16 @@ func (s *fileSource) deliver(in *fileInput) *Packet {
 	}
 	st.Last = t
 	st.Packets++
-	st.Bytes += uint64(ci.CaptureLength)
+	st.Bytes += uint64(p.CaptureInfo.CaptureLength)
 
-	p := &s.pkt
-	*p = Packet{
-		Num:         st.Packets,
-		File:        in.name,
-		FileNum:     in.num,
-		Time:        t,
-		Len:         ci.Length,
-		CapLen:      ci.CaptureLength,
-		CaptureInfo: ci,
-	}
+	// Field by field: the decoder resets what the previous packet's kind
+	// left behind, and a whole-struct store of this pointer-laden struct
+	// costs more than the rest of the bookkeeping.
+	p.Num = st.Packets
+	p.File = in.name
+	p.FileNum = in.num
+	p.Time = t
+	p.Len, p.CapLen = p.CaptureInfo.Length, p.CaptureInfo.CaptureLength
 	malformed := s.dec.decode(p, in.data, in.lt)
 	switch p.Kind {
 	case KindTCP:
@@ -216,7 +213,7 @@ func (s *fileSource) Close() error {
 
 func (s *fileSource) less(i, j int) bool {
 	a, b := s.heap[i], s.heap[j]
-	if c := a.at.Compare(b.at); c != 0 {
+	if c := a.pkt.CaptureInfo.Timestamp.Compare(b.pkt.CaptureInfo.Timestamp); c != 0 {
 		return c < 0
 	}
 	return a.index < b.index
