@@ -487,6 +487,9 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	pv := *p
 	switch pv.verb {
 	case "PORT", "EPRT", "LPRT":
+		if pv.ch != nil && code.Class() == ftp.Completion {
+			pv.ch.SetupCode = code
+		}
 		if pv.ch != nil && code.Class() != ftp.Completion {
 			a.refuseActive(st, pv, code, text, t)
 		}
@@ -503,7 +506,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 			before := len(s.Channels)
 			a.announcePassive(st, pv.verb, rep, t)
 			if n := len(s.Channels); n > 0 && (n > before || s.Channels[n-1].Time.Equal(t)) && s.Channels[n-1].Asked.IsZero() {
-				s.Channels[n-1].Asked, s.Channels[n-1].SetupReply = pv.time, t
+				s.Channels[n-1].Asked, s.Channels[n-1].SetupReplyTime = pv.time, t
 			}
 		case code.Class() == ftp.TransientNegative || code.Class() == ftp.PermanentNegative:
 			a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s: %d %s", pv.verb, code, firstLine(text)))
@@ -585,23 +588,14 @@ func isSetupVerb(v string) bool {
 // a refused PORT predicts nothing.
 func (a *Analyzer) refuseActive(st *sessionState, p pending, code ftp.ReplyCode, text string, t time.Time) {
 	ch := p.ch
-	s := st.s
 	a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s %s: %d %s", p.verb, ch.Announced, code, firstLine(text)))
+	ch.SetupCode, ch.SetupRefused = code, true
 	if len(ch.Attempts) > 0 || ch.final {
 		return // something connected anyway: keep it, the packets speak
 	}
-	a.data.unexpect(ch)
-	ch.final = true
-	for i, c := range s.Channels {
-		if c == ch {
-			s.Channels = append(s.Channels[:i], s.Channels[i+1:]...)
-			break
-		}
-	}
-	a.stats.Channels--
-	if ch.NAT {
-		a.stats.NAT--
-	}
+	// The channel stays in the report as unused: a refused announcement
+	// predicts nothing, so nothing may be matched to it any more.
+	a.finalize(ch, t, false)
 }
 
 // announcePassive creates the channel a 227/228/229 reply announces. asked is

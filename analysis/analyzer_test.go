@@ -31,7 +31,9 @@ func newHarness(t *testing.T, client, server string, cfg Config) *harness {
 	return h
 }
 
-func (h *harness) at(sec float64) time.Time { return h.t0.Add(time.Duration(sec * float64(time.Second))) }
+func (h *harness) at(sec float64) time.Time {
+	return h.t0.Add(time.Duration(sec * float64(time.Second)))
+}
 
 func (h *harness) cmd(sec float64, text string) {
 	h.a.Line(reassembly.Line{Conn: h.key, From: reassembly.RoleClient, Time: h.at(sec), Text: []byte(text)})
@@ -291,7 +293,7 @@ func TestScenarios(t *testing.T) {
 				h.rep(1.1, "425 Use PORT or PASV first.")
 			},
 			end:  100,
-			want: nil,
+			want: []wantChannel{{method: PORT, announced: "192.168.7.7:40001", verdict: Unused, nat: true, reason: []string{"refused the PORT with 500"}}},
 		},
 		{
 			name: "EPSV over IPv6 ok", client: "[2001:db8::1]:40000", server: "[2001:db8::2]:21",
@@ -403,8 +405,8 @@ func TestRefusedPORTIsNoted(t *testing.T) {
 	if !found {
 		t.Errorf("no refused-setup note naming the PORT endpoint and the 500: %+v", s.Notes)
 	}
-	if got := h.a.Stats().Channels; got != 0 {
-		t.Errorf("stats count %d channels for a refused PORT, want 0", got)
+	if len(s.Channels) != 1 || s.Channels[0].Verdict != Unused || !s.Channels[0].SetupRefused {
+		t.Errorf("a refused PORT must be one unused channel marked refused, got %+v", s.Channels)
 	}
 }
 

@@ -123,11 +123,17 @@ func (d *dataTracker) initiatorFits(ch *Channel, from netip.AddrPort) bool {
 	return from.Addr() != s.Server.Addr() || s.Client.Addr() == s.Server.Addr()
 }
 
-// pick chooses the channel a new connection toward ep belongs to: the oldest
-// one still waiting, preferring announced endpoints over alternates.
+// pick chooses the channel a new connection toward ep belongs to. Servers
+// reuse passive ports, so several sessions may wait on one endpoint: prefer a
+// session still open, then a connection from the expected initiator's address,
+// then the announced endpoint over the control-address alternate, and among
+// equals the most recent announcement (the older ones were usually given up).
 func (d *dataTracker) pick(ep, from netip.AddrPort) (*Channel, Match) {
-	var best *Channel
-	bestMatch := MatchNone
+	var (
+		best      *Channel
+		bestMatch = MatchNone
+		bestScore = -1
+	)
 	for _, ch := range d.expects[ep] {
 		if ch.final || !d.initiatorFits(ch, from) || d.full(ch) {
 			continue
@@ -145,11 +151,29 @@ func (d *dataTracker) pick(ep, from netip.AddrPort) (*Channel, Match) {
 		if busy {
 			continue
 		}
-		if best == nil || m < bestMatch && m != MatchNone {
-			best, bestMatch = ch, m
+		score := 0
+		if !ch.session.ended {
+			score += 4
+		}
+		if from.Addr() == d.initiator(ch) {
+			score += 2
+		}
+		if m == MatchAnnounced {
+			score++
+		}
+		if score > bestScore || score == bestScore && ch.Time.After(best.Time) {
+			best, bestMatch, bestScore = ch, m, score
 		}
 	}
 	return best, bestMatch
+}
+
+// initiator is the address expected to open a channel's data connection.
+func (d *dataTracker) initiator(ch *Channel) netip.Addr {
+	if ch.Mode() == Active {
+		return ch.session.Server.Addr()
+	}
+	return ch.session.Client.Addr()
 }
 
 func (d *dataTracker) claim(c *conn, ch *Channel) {

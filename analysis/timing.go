@@ -37,7 +37,7 @@ func since(from, to time.Time) time.Duration {
 // Timings measures the channel's delays.
 func (c *Channel) Timings() Timings {
 	t := Timings{
-		SetupReply:     since(c.Asked, c.SetupReply),
+		SetupReply:     since(c.Asked, c.SetupReplyTime),
 		AnnounceToSYN:  NoTiming,
 		SYNToSYNACK:    NoTiming,
 		CommandToReply: NoTiming,
@@ -110,8 +110,8 @@ func (a *Analyzer) observeReply(st *sessionState, p *pending, code int, t time.T
 	}
 	switch p.verb {
 	case "PORT", "EPRT", "LPRT":
-		if ch.SetupReply.IsZero() {
-			ch.Asked, ch.SetupReply = p.time, t
+		if ch.SetupReplyTime.IsZero() {
+			ch.Asked, ch.SetupReplyTime = p.time, t
 		}
 		return
 	}

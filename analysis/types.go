@@ -216,12 +216,17 @@ type Channel struct {
 	Reason  string
 	// Superseded is true when a later announcement replaced this one unused.
 	Superseded bool
+	// SetupCode is the server's reply code to a PORT/EPRT/LPRT (0 for passive
+	// channels, whose announcement is itself the reply); SetupRefused is true
+	// when that reply was negative, so the channel predicts nothing.
+	SetupCode    ftp.ReplyCode
+	SetupRefused bool
 	// Asked is when the setup command was sent: the PORT itself, or the PASV
 	// that the 227 answers (zero when the capture missed it).
 	Asked time.Time
-	// SetupReply is when the server answered the setup command (the 200 to
-	// PORT; for passive channels the 227/229 itself).
-	SetupReply time.Time
+	// SetupReplyTime is when the server answered the setup command (the 200
+	// to PORT; for passive channels the 227/229 itself).
+	SetupReplyTime time.Time
 	// FirstReply is when the transfer command got its first reply (150, or a
 	// final one); Prelim is the time of its 1xx reply (zero if none).
 	FirstReply, Prelim time.Time

@@ -157,6 +157,9 @@ func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool) (Verdict,
 	if ch.gap {
 		return Unknown, fmt.Sprintf("bytes missing from the control connection hide whether a transfer used %s", target)
 	}
+	if ch.SetupRefused {
+		return Unused, fmt.Sprintf("the server refused the %s with %d, so it announces no connection", ch.Method, ch.SetupCode)
+	}
 	if ch.Superseded {
 		return Unused, fmt.Sprintf("superseded by a later announcement before any transfer used %s", target)
 	}

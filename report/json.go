@@ -63,7 +63,10 @@ type jsonChannel struct {
 	RST        bool      `json:"rst"`
 	ICMP       *jsonICMP `json:"icmp,omitempty"`
 	Superseded bool      `json:"superseded,omitempty"`
-	Packet     uint64    `json:"packet,omitempty"`
+	SetupReply *int      `json:"setup_reply,omitempty"`
+	// SetupRefused marks a PORT/EPRT/LPRT the server refused.
+	SetupRefused bool   `json:"setup_refused,omitempty"`
+	Packet       uint64 `json:"packet,omitempty"`
 }
 
 type jsonNote struct {
@@ -104,28 +107,33 @@ type jsonStreamChannel struct {
 
 func channelJSON(c *analysis.Channel) jsonChannel {
 	j := jsonChannel{
-		Method:     c.Method.String(),
-		Mode:       c.Mode().String(),
-		Announced:  c.Announced.String(),
-		Time:       stamp(c.Time),
-		Command:    c.Command,
-		Argument:   c.Argument,
-		SYN:        c.SYNs(),
-		Bytes:      c.Bytes(),
-		Verdict:    c.Verdict.String(),
-		Blocked:    c.Blocked,
-		NAT:        c.NAT,
-		Reason:     c.Reason,
-		Alternate:  c.Alternate.String(),
-		Replies:    []int{},
-		ReplyText:  c.ReplyText,
-		Attempts:   len(c.Attempts),
-		Superseded: c.Superseded,
-		Packet:     c.Packet,
+		Method:       c.Method.String(),
+		Mode:         c.Mode().String(),
+		Announced:    c.Announced.String(),
+		Time:         stamp(c.Time),
+		Command:      c.Command,
+		Argument:     c.Argument,
+		SYN:          c.SYNs(),
+		Bytes:        c.Bytes(),
+		Verdict:      c.Verdict.String(),
+		Blocked:      c.Blocked,
+		NAT:          c.NAT,
+		Reason:       c.Reason,
+		Alternate:    c.Alternate.String(),
+		Replies:      []int{},
+		ReplyText:    c.ReplyText,
+		Attempts:     len(c.Attempts),
+		Superseded:   c.Superseded,
+		SetupRefused: c.SetupRefused,
+		Packet:       c.Packet,
 	}
 	if c.Reply != 0 {
 		r := int(c.Reply)
 		j.Reply = &r
+	}
+	if c.SetupCode != 0 {
+		r := int(c.SetupCode)
+		j.SetupReply = &r
 	}
 	for _, r := range c.Replies {
 		j.Replies = append(j.Replies, int(r))

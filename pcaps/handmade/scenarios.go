@@ -207,9 +207,11 @@ var Scenarios = []Scenario{
 	},
 	{
 		Name: "refused-port-epsv-all", Files: []string{"refused-port-epsv-all.pcap"},
-		Doc:      "a PORT the server refuses (500) predicts nothing; EPSV ALL, a PORT after it (refused), then EPSV used",
+		Doc:      "a PORT the server refuses (500) predicts nothing (reported unused); EPSV ALL, a PORT after it (refused), then EPSV used",
 		Sessions: 1,
 		Channels: []Channel{
+			{Method: "PORT", Mode: "active", Announced: "10.9.9.9:40001", Verdict: "unused", NAT: true},
+			{Method: "PORT", Mode: "active", Announced: "192.0.2.10:40002", Verdict: "unused"},
 			{Method: "EPSV", Mode: "passive", Announced: "198.51.100.20:6448", Verdict: "ok"},
 		},
 		write: one(func(w *craft.Writer) error {
