@@ -229,8 +229,15 @@ func (a *Analyzer) vantage(ch *Channel) (Vantage, string) {
 		}
 	}
 	switch ch.Verdict {
-	case OK, Unused:
+	case OK:
 		return VantageNone, ""
+	case Unused:
+		if ch.Mode() != Passive || ch.Superseded || len(ch.Attempts) > 0 {
+			return VantageNone, ""
+		}
+		// lftp and curl open a passive data connection before they send the
+		// transfer command: a blocked one leaves only an unused PASV here.
+		return VantageUnknown, "no SYN toward it reached this capture point; clients such as lftp and curl send the transfer command only once the data connection is up, so a connection blocked before this capture point looks just like this"
 	case Dropped:
 		to := tried.To.Addr()
 		if aok && iok && ah == 0 && ih > 0 && to == ch.Alternate.Addr() {

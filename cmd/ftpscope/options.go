@@ -40,6 +40,8 @@ type options struct {
 	format        string
 	failOnBlocked bool
 	verbose       bool
+	views         []string
+	ladder        bool
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
 
@@ -83,6 +85,8 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	out.StringVarP(&o.format, "format", "f", "table", "report `FORMAT`: table, json (JSON Lines) or csv")
 	out.BoolVarP(&o.verbose, "verbose", "v", false, "explain every channel, not only the failed ones")
 	out.BoolVar(&o.failOnBlocked, "fail-on-blocked", false, "exit with status 3 when any data connection was blocked")
+	out.StringSliceVar(&o.views, "report", []string{"sessions"}, "`VIEWS` to report, comma-separated: sessions (per session and channel), firewall (per server: ports, modes, TLS and suggested nftables/iptables rules and server settings; table or json)")
+	out.BoolVar(&o.ladder, "ladder", false, "draw each session as a sequence diagram (client and server lifelines, control exchanges, data connections and their fate; table format)")
 
 	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Limits", lim}, {"Output", out}}
 	all := pflag.NewFlagSet("ftpscope", pflag.ContinueOnError)
@@ -161,6 +165,9 @@ func (o *options) validate(rest []string) error {
 	if !ok {
 		return fmt.Errorf("--format: unknown format %q (want table, json or csv)", o.format)
 	}
+	if err := o.validateViews(); err != nil {
+		return err
+	}
 	if o.dataTimeout <= 0 {
 		return fmt.Errorf("--data-timeout must be positive")
 	}
@@ -200,4 +207,33 @@ func (o *options) reassemblyConfig() reassembly.Config {
 		MaxPagesTotal:   o.maxPages,
 		MaxPagesPerConn: per,
 	}
+}
+
+// validateViews checks --report and --ladder against the format.
+func (o *options) validateViews() error {
+	for _, v := range o.views {
+		switch v {
+		case "sessions":
+		case "firewall":
+			if o.format == "csv" {
+				return fmt.Errorf("--report firewall: use --format table or json")
+			}
+		default:
+			return fmt.Errorf("--report: unknown view %q (want sessions or firewall)", v)
+		}
+	}
+	if o.ladder && o.format != "table" {
+		return fmt.Errorf("--ladder draws on the terminal: use it with --format table")
+	}
+	return nil
+}
+
+// wants reports whether view was asked for with --report.
+func (o *options) wants(view string) bool {
+	for _, v := range o.views {
+		if v == view {
+			return true
+		}
+	}
+	return false
 }

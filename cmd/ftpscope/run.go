@@ -59,6 +59,15 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
 		return exitUsage
 	}
+	if o.ladder {
+		out = report.WithLadder(out, stdout)
+	}
+	if o.wants("firewall") {
+		if out, err = report.WithFirewall(out, report.Format(o.format), stdout, o.wants("sessions")); err != nil {
+			fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+			return exitUsage
+		}
+	}
 	sum, err := analyze(ctx, src, o, out)
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)

@@ -1,0 +1,276 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ftpscope/ftpscope/analysis"
+)
+
+// The ladder's geometry: a time column, the client's lifeline, an arrow
+// area, the server's lifeline, then a tag naming the channel.
+const (
+	ladderTimeWidth = 10 // "  61.050 " and the client lifeline after it
+	ladderSpan      = 66 // characters between the two lifelines
+)
+
+// ladderWriter draws a sequence diagram of each session after the inner
+// writer rendered it.
+type ladderWriter struct {
+	inner Writer
+	w     *bufio.Writer
+	n     int
+}
+
+// WithLadder returns a Writer that renders each session with inner and then
+// draws its ladder: a plain-ASCII sequence diagram with the client and server
+// lifelines, the control exchanges that matter and every data-connection
+// attempt with its fate, on a capture-time axis in seconds from the
+// session's start. The output is deterministic.
+func WithLadder(inner Writer, w io.Writer) Writer {
+	return &ladderWriter{inner: inner, w: bufio.NewWriter(w)}
+}
+
+func (l *ladderWriter) Session(s *analysis.Session) error {
+	if err := l.inner.Session(s); err != nil {
+		return err
+	}
+	l.n++
+	if err := Ladder(l.w, l.n, s); err != nil {
+		return err
+	}
+	return l.w.Flush()
+}
+
+func (l *ladderWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
+	return l.inner.Channel(s, c)
+}
+
+func (l *ladderWriter) Close(sum Summary) error { return l.inner.Close(sum) }
+
+// Flush passes a flush on to the inner writer when it buffers.
+func (l *ladderWriter) Flush() error {
+	if err := l.w.Flush(); err != nil {
+		return err
+	}
+	if f, ok := l.inner.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+type ladderEvent struct {
+	t    time.Time
+	rank int // ties: exchanges first, then data attempts, in input order
+	seq  int
+	line string
+}
+
+// Ladder draws session number n as a sequence diagram.
+func Ladder(w io.Writer, n int, s *analysis.Session) error {
+	var evs []ladderEvent
+	seq := 0
+	add := func(t time.Time, rank int, line string) {
+		evs = append(evs, ladderEvent{t: t, rank: rank, seq: seq, line: line})
+		seq++
+	}
+	// Tag the exchange that announced each channel with the channel's number.
+	tags := map[int]string{}
+	for i, c := range s.Channels {
+		for j, e := range s.Exchanges {
+			if _, taken := tags[j]; taken || !e.Time.Equal(c.Time) {
+				continue
+			}
+			if e.FromClient == (c.Mode() == analysis.Active) && announces(e.Text) {
+				tags[j] = fmt.Sprintf("#%d %s", i+1, c.Verdict)
+				break
+			}
+		}
+	}
+	for j, e := range s.Exchanges {
+		add(e.Time, 0, controlArrow(e.FromClient, e.Text)+tagged(tags[j]))
+	}
+	if s.TLS {
+		add(s.TLSTime, 1, "|"+fill(" TLS: the control channel is encrypted from here on ", '~', ladderSpan)+"|")
+	}
+	for i, c := range s.Channels {
+		for _, at := range c.Attempts {
+			t := at.First
+			add(t, 2, dataArrow(c, at)+tagged(fmt.Sprintf("#%d %s", i+1, c.Verdict)))
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool {
+		a, b := evs[i], evs[j]
+		if !a.t.Equal(b.t) {
+			return a.t.Before(b.t)
+		}
+		if a.rank != b.rank {
+			return a.rank < b.rank
+		}
+		return a.seq < b.seq
+	})
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "Ladder %d: client %s -> server %s, t=0 at %s\n", n, s.Client, s.Server, stamp(s.Start))
+	left := "client " + s.Client.Addr().String()
+	right := "server " + s.Server.Addr().String()
+	gap := ladderSpan + 2 - len(left) - len(right)
+	if gap < 1 {
+		gap = 1
+	}
+	fmt.Fprintf(bw, "%*s %s%s%s\n", ladderTimeWidth-1, "seconds", left, strings.Repeat(" ", gap), right)
+	for _, e := range evs {
+		fmt.Fprintf(bw, "%*.3f %s\n", ladderTimeWidth-1, e.t.Sub(s.Start).Seconds(), e.line)
+	}
+	if len(evs) == 0 {
+		fmt.Fprintf(bw, "%*s (no control exchange or data connection recorded)\n", ladderTimeWidth-1, "")
+	}
+	bw.WriteString("\n")
+	return bw.Flush()
+}
+
+// announces reports whether a control line is a setup command or reply.
+func announces(text string) bool {
+	for _, p := range []string{"PORT", "EPRT", "LPRT", "227", "228", "229"} {
+		if strings.HasPrefix(strings.ToUpper(text), p) {
+			return true
+		}
+	}
+	return false
+}
+
+func tagged(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	return "  " + tag
+}
+
+// ascii keeps a label printable: control and non-ASCII characters become '?'.
+func ascii(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r > 0x7e {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// fill centres text in a run of c n characters wide, clipping it when needed.
+func fill(text string, c byte, n int) string {
+	text = ascii(text)
+	if len(text) > n-2 {
+		text = text[:n-5] + "..."
+	}
+	l := (n - len(text)) / 2
+	return strings.Repeat(string(c), l) + text + strings.Repeat(string(c), n-l-len(text))
+}
+
+// arrow draws a labelled arrow between the lifelines. toRight says the
+// direction; head is the character at the arrow's end ('>' or '<' when it
+// arrives, 'X' when it dies); short leaves the far end unreached.
+func arrow(label string, line byte, toRight bool, head byte, short bool) string {
+	label = ascii(label)
+	room := ladderSpan - 6
+	if short {
+		room -= 4
+	}
+	if len(label) > room {
+		label = label[:room-3] + "..."
+	}
+	body := make([]byte, 0, ladderSpan)
+	if toRight {
+		body = append(body, line, line, ' ')
+		body = append(body, label...)
+		body = append(body, ' ')
+		end := ladderSpan - 1
+		if short {
+			end -= 4
+		}
+		for len(body) < end {
+			body = append(body, line)
+		}
+		body = append(body, head)
+		for len(body) < ladderSpan {
+			body = append(body, ' ')
+		}
+	} else {
+		start := 0
+		if short {
+			for ; start < 4; start++ {
+				body = append(body, ' ')
+			}
+		}
+		body = append(body, head)
+		body = append(body, line, ' ')
+		body = append(body, label...)
+		body = append(body, ' ')
+		for len(body) < ladderSpan {
+			body = append(body, line)
+		}
+	}
+	return "|" + string(body) + "|"
+}
+
+func controlArrow(fromClient bool, text string) string {
+	if fromClient {
+		return arrow(text, '-', true, '>', false)
+	}
+	return arrow(text, '-', false, '<', false)
+}
+
+// dataArrow draws one data-connection attempt with its fate.
+func dataArrow(c *analysis.Channel, at *analysis.Attempt) string {
+	toRight := c.Mode() == analysis.Passive // passive: the client connects to the server
+	var b strings.Builder
+	switch {
+	case at.NoSYN:
+		b.WriteString("data (begun before the capture)")
+	case at.SYNs > 1:
+		fmt.Fprintf(&b, "SYN x%d", at.SYNs)
+	case at.SYNs == 1:
+		b.WriteString("SYN")
+	default:
+		b.WriteString("SYN (not in capture)")
+	}
+	// The lifelines name the hosts; an address is written only when the
+	// attempt went elsewhere (a NATed or third-party endpoint).
+	to := fmt.Sprintf(":%d", at.To.Port())
+	if at.To.Addr() != c.Alternate.Addr() {
+		to = at.To.String()
+	}
+	fmt.Fprintf(&b, " :%d -> %s", at.From.Port(), to)
+	if at.Match == analysis.MatchControl && c.NAT {
+		b.WriteString(" (control address)")
+	}
+	head, short := byte('>'), false
+	switch {
+	case at.Established():
+		if at.Bytes > 0 {
+			fmt.Fprintf(&b, ", %d bytes", at.Bytes)
+		} else {
+			b.WriteString(", connected")
+		}
+		if at.ResetLater {
+			b.WriteString(", reset later")
+		}
+	case !at.RST.IsZero():
+		b.WriteString(", RST")
+		head = 'X'
+	case at.ICMP != nil:
+		fmt.Fprintf(&b, ", ICMP %s from %s", at.ICMP.Describe(), at.ICMP.From)
+		head, short = 'X', true
+	default:
+		b.WriteString(", no answer")
+		head, short = 'X', true
+	}
+	if !toRight && head == '>' {
+		head = '<'
+	}
+	return arrow(b.String(), '=', toRight, head, short)
+}
