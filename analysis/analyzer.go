@@ -483,8 +483,8 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		return // the final reply is still to come
 	}
 	// Everything before the matched command lost its reply (gap, mid-session).
+	pv := *p // before the shift below moves a later command into *p
 	st.pending = append(st.pending[:0], st.pending[i+1:]...)
-	pv := *p
 	switch pv.verb {
 	case "PORT", "EPRT", "LPRT":
 		if pv.ch != nil && code.Class() == ftp.Completion {
