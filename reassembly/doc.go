@@ -39,7 +39,27 @@
 // other ports (MaxCandidates), gopacket's out-of-order pages (MaxPagesTotal,
 // MaxPagesPerConn), line length (MaxLineLen). Connections that end (FIN both
 // ways, RST) are closed and forgotten at once, so memory stays flat over
-// captures of many hours.
+// captures of many hours. A tracked control connection costs about 2 KiB
+// (gopacket's state included) plus whatever it holds out of order.
+//
+// # Limits
+//
+//   - Without a SYN, the first segment seen in a direction starts it: bytes
+//     with lower sequence numbers that arrive later are taken for old
+//     retransmissions and dropped, as a receiver would.
+//   - A connection recognised on another port is reported from its greeting
+//     on; only the greeting's first segments are kept while waiting for the
+//     client (2 KiB, 4 segments), and a greeting whose segments arrive out of
+//     order is not recognised.
+//   - Conflicting overlaps are found against the first 256 bytes of each of a
+//     direction's 6 most recent segments; older or longer overlaps pass
+//     unnoticed. Which copy becomes a line is gopacket's choice (see
+//     ConflictHandler).
+//   - gopacket acts on a RST only at the exact next byte; the assembler also
+//     takes one up to 1 MiB ahead (after a hole) as ending the connection,
+//     and ignores one behind it (stale or forged).
+//   - A connection recognised as FTP on another port returned false from
+//     Packet for its handshake and greeting, before the proof arrived.
 package reassembly
 
 import (
