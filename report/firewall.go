@@ -197,12 +197,8 @@ func firewallTable(w *bufio.Writer, b *analysis.FirewallBook) error {
 		}
 		active := "none seen"
 		if p.ActiveChannels > 0 {
-			src := p.ActiveSource()
-			if src == "" {
-				src = "no connection seen"
-			} else {
-				src = "from port " + src
-			}
+			src := map[string]string{"": "no connection seen", "20": "from port 20", "ephemeral": "from ephemeral ports",
+				"20 and ephemeral": "from port 20 and ephemeral ports"}[p.ActiveSource()]
 			active = fmt.Sprintf("%s (%d channel%s: %s)", src, p.ActiveChannels, plural(p.ActiveChannels), methodCounts(p, analysis.PORT, analysis.EPRT, analysis.LPRT))
 		}
 		rows := [][]string{
