@@ -389,11 +389,11 @@ func TestLintLines(t *testing.T) {
 
 func TestLintSegments(t *testing.T) {
 	h := newHarness(t, cli, srv, Config{})
-	h.seg(1, false, 5000, "227 Entering Pass")         // split 227: partial match
-	h.seg(1.2, false, 5000, "227 Entering Pass")       // retransmitted
-	h.seg(1.6, false, 5000, "227 Entering Pass")       // and again
+	h.seg(1, false, 5000, "227 Entering Pass")           // split 227: partial match
+	h.seg(1.2, false, 5000, "227 Entering Pass")         // retransmitted
+	h.seg(1.6, false, 5000, "227 Entering Pass")         // and again
 	h.seg(2, false, 6000, "229 Extended (|||6446|)\r\n") // fine
-	h.seg(3, true, 700, "PORT 10,0,0,1,156,65\n")       // bare LF: the helper wants \r
+	h.seg(3, true, 700, "PORT 10,0,0,1,156,65\n")        // bare LF: the helper wants \r
 	s := h.finish(100)
 	got := lintCodes(s)
 	if got[LintHelperDrop] != 4 || got[LintRetransmitted] != 2 {
