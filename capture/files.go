@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // errClosed is returned by Next after Close.
@@ -22,6 +24,7 @@ type fileSource struct {
 	heap   []*fileInput // inputs with a packet still to deliver
 	last   *fileInput   // delivered the current packet, advance it next
 	dec    *frameDecoder
+	fr     Frame // NextFrame's result
 	stats  Stats
 	closed bool
 }
@@ -109,6 +112,16 @@ func (s *fileSource) reactivate(in *fileInput) bool {
 
 // Next implements Source.
 func (s *fileSource) Next() (*Packet, error) {
+	in, err := s.advance()
+	if err != nil {
+		return nil, err
+	}
+	return s.deliver(in), nil
+}
+
+// advance moves the merge on: it reads the next packet of the input that
+// delivered the last one, and returns the input whose head is due now.
+func (s *fileSource) advance() (*fileInput, error) {
 	if s.closed {
 		return nil, errClosed
 	}
@@ -134,13 +147,21 @@ func (s *fileSource) Next() (*Packet, error) {
 			continue
 		}
 		s.last = in
-		return s.deliver(in), nil
+		return in, nil
 	}
 	return nil, io.EOF
 }
 
-// deliver decodes the head of in into the source's Packet and counts it.
+// deliver decodes the head of in into the input's Packet and counts it.
 func (s *fileSource) deliver(in *fileInput) *Packet {
+	p := s.frame(in)
+	decodeCounted(s.dec, &s.stats, p, in.data, in.lt)
+	return p
+}
+
+// frame counts the head of in as read and fills the fields of its Packet
+// that come from the capture record rather than from decoding.
+func (s *fileSource) frame(in *fileInput) *Packet {
 	st := &s.stats
 	p := &in.pkt
 	t := p.CaptureInfo.Timestamp
@@ -161,7 +182,13 @@ func (s *fileSource) deliver(in *fileInput) *Packet {
 	p.FileNum = in.num
 	p.Time = t
 	p.Len, p.CapLen = p.CaptureInfo.Length, p.CaptureInfo.CaptureLength
-	malformed := s.dec.decode(p, in.data, in.lt)
+	return p
+}
+
+// decodeCounted decodes frame into p (whose record fields are set) and
+// counts it by kind in st.
+func decodeCounted(dec *frameDecoder, st *Stats, p *Packet, frame []byte, lt layers.LinkType) {
+	malformed := dec.decode(p, frame, lt)
 	switch p.Kind {
 	case KindTCP:
 		st.TCP++
@@ -176,7 +203,6 @@ func (s *fileSource) deliver(in *fileInput) *Packet {
 			st.Undecodable++
 		}
 	}
-	return p
 }
 
 func (s *fileSource) addDamage(in *fileInput, err error) {
