@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"math"
 	"net/netip"
+	"sort"
+	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
 )
@@ -67,6 +70,11 @@ type jsonChannel struct {
 	// SetupRefused marks a PORT/EPRT/LPRT the server refused.
 	SetupRefused bool   `json:"setup_refused,omitempty"`
 	Packet       uint64 `json:"packet,omitempty"`
+	// Diagnosis: where the capture point
+	// sits relative to the block, the NAT hypothesis, the delays.
+	Vantage      string       `json:"vantage"`
+	NATDiagnosis *jsonNATDiag `json:"nat_diagnosis,omitempty"`
+	Timings      jsonTimings  `json:"timings"`
 }
 
 type jsonNote struct {
@@ -86,16 +94,19 @@ type jsonSession struct {
 	Modes    []string      `json:"modes"`
 	Channels []jsonChannel `json:"channels"`
 	// Fields beyond the original contract.
-	Password        string     `json:"password,omitempty"`
-	Midstream       bool       `json:"midstream"`
-	EPSVAll         bool       `json:"epsv_all,omitempty"`
-	Greeting        string     `json:"greeting,omitempty"`
-	Commands        int        `json:"commands"`
-	Replies         int        `json:"replies"`
-	GapBytes        int        `json:"gap_bytes"`
-	Closed          string     `json:"closed"`
-	ChannelsDropped int        `json:"channels_dropped,omitempty"`
-	Notes           []jsonNote `json:"notes"`
+	Password        string           `json:"password,omitempty"`
+	Midstream       bool             `json:"midstream"`
+	EPSVAll         bool             `json:"epsv_all,omitempty"`
+	Greeting        string           `json:"greeting,omitempty"`
+	Commands        int              `json:"commands"`
+	Replies         int              `json:"replies"`
+	GapBytes        int              `json:"gap_bytes"`
+	Closed          string           `json:"closed"`
+	ChannelsDropped int              `json:"channels_dropped,omitempty"`
+	Notes           []jsonNote       `json:"notes"`
+	CapturePoint    jsonCapturePoint `json:"capture_point"`
+	Lint            []jsonLint       `json:"lint"`
+	Latency         jsonLatency      `json:"latency"`
 }
 
 type jsonStreamChannel struct {
@@ -149,6 +160,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 			j.ICMP = &jsonICMP{From: at.ICMP.From.String(), Type: at.ICMP.Type, Code: at.ICMP.Code, Text: at.ICMP.Describe(), V6: at.ICMP.V6}
 		}
 	}
+	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings())
 	return j
 }
 
@@ -170,6 +182,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	for _, n := range s.Notes {
 		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: n.Text})
 	}
+	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
 	return j.enc.Encode(rec)
 }
 
@@ -194,3 +207,112 @@ func (j *jsonWriter) Close(sum Summary) error {
 func (j *jsonWriter) Flush() error { return j.w.Flush() }
 
 func ap(a netip.AddrPort) string { return a.String() }
+
+// The diagnosis fields of issue 4: capture point, NAT, lint, timings.
+
+type jsonNATDiag struct {
+	Kind        string `json:"kind"`
+	Announced   string `json:"announced"`
+	Control     string `json:"control"`
+	ConnectedTo string `json:"connected_to"`
+	Established bool   `json:"established"`
+	Supported   string `json:"supported"`
+	Hypothesis  string `json:"hypothesis"`
+	Fix         string `json:"fix"`
+}
+
+func natJSON(d *analysis.NATDiagnosis) *jsonNATDiag {
+	if d == nil {
+		return nil
+	}
+	to := d.ConnectedTo.String()
+	if to == "" {
+		to = "none"
+	}
+	return &jsonNATDiag{Kind: d.Kind.String(), Announced: d.Announced.String(), Control: d.Control.String(),
+		ConnectedTo: to, Established: d.Established, Supported: d.Supported, Hypothesis: d.Hypothesis, Fix: d.Fix}
+}
+
+// jsonTimings holds delays in milliseconds; a delay the capture cannot
+// measure is left out.
+type jsonTimings struct {
+	SetupReply     *float64 `json:"setup_reply_ms,omitempty"`
+	AnnounceToSYN  *float64 `json:"announce_to_syn_ms,omitempty"`
+	SYNToSYNACK    *float64 `json:"syn_to_synack_ms,omitempty"`
+	CommandToReply *float64 `json:"command_to_reply_ms,omitempty"`
+	PrelimToData   *float64 `json:"prelim_to_data_ms,omitempty"`
+}
+
+func ms(d time.Duration) *float64 {
+	if d == analysis.NoTiming {
+		return nil
+	}
+	v := math.Round(float64(d)/float64(time.Microsecond)) / 1000
+	return &v
+}
+
+func timingsJSON(t analysis.Timings) jsonTimings {
+	return jsonTimings{SetupReply: ms(t.SetupReply), AnnounceToSYN: ms(t.AnnounceToSYN), SYNToSYNACK: ms(t.SYNToSYNACK),
+		CommandToReply: ms(t.CommandToReply), PrelimToData: ms(t.PrelimToData)}
+}
+
+type jsonCapturePoint struct {
+	Position   string `json:"position"`
+	ClientTTL  *int   `json:"client_ttl,omitempty"`
+	ClientHops *int   `json:"client_hops,omitempty"`
+	ServerTTL  *int   `json:"server_ttl,omitempty"`
+	ServerHops *int   `json:"server_hops,omitempty"`
+}
+
+func capturePointJSON(s *analysis.Session) jsonCapturePoint {
+	j := jsonCapturePoint{Position: s.CapturePosition().String()}
+	ttl := func(h analysis.HostTrace) (*int, *int) {
+		n, ok := h.Hops()
+		if !ok {
+			return nil, nil
+		}
+		t := int(h.TTLMax)
+		return &t, &n
+	}
+	j.ClientTTL, j.ClientHops = ttl(s.ClientTrace)
+	j.ServerTTL, j.ServerHops = ttl(s.ServerTrace)
+	return j
+}
+
+type jsonLint struct {
+	Code   string `json:"code"`
+	Time   string `json:"time"`
+	Packet uint64 `json:"packet,omitempty"`
+	Count  int    `json:"count"`
+	Text   string `json:"text"`
+}
+
+// lintFindings returns a session's findings by first occurrence.
+func lintFindings(s *analysis.Session) []analysis.LintFinding {
+	out := append([]analysis.LintFinding(nil), s.Lint...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}
+
+func lintJSON(s *analysis.Session) []jsonLint {
+	out := []jsonLint{}
+	for _, f := range lintFindings(s) {
+		out = append(out, jsonLint{Code: f.Code.String(), Time: stamp(f.Time), Packet: f.Packet, Count: f.Count, Text: f.Text})
+	}
+	return out
+}
+
+type jsonLatency struct {
+	Commands int      `json:"commands"`
+	Mean     *float64 `json:"mean_ms,omitempty"`
+	Min      *float64 `json:"min_ms,omitempty"`
+	Max      *float64 `json:"max_ms,omitempty"`
+}
+
+func latencyJSON(l analysis.Latency) jsonLatency {
+	j := jsonLatency{Commands: l.Count}
+	if l.Count > 0 {
+		j.Mean, j.Min, j.Max = ms(l.Mean()), ms(l.Min), ms(l.Max)
+	}
+	return j
+}

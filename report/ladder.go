@@ -15,7 +15,7 @@ import (
 // area, the server's lifeline, then a tag naming the channel.
 const (
 	ladderTimeWidth = 10 // "  61.050 " and the client lifeline after it
-	ladderSpan      = 66 // characters between the two lifelines
+	ladderSpan      = 72 // characters between the two lifelines
 )
 
 // ladderWriter draws a sequence diagram of each session after the inner
@@ -263,7 +263,7 @@ func dataArrow(c *analysis.Channel, at *analysis.Attempt) string {
 		b.WriteString(", RST")
 		head = 'X'
 	case at.ICMP != nil:
-		fmt.Fprintf(&b, ", ICMP %s from %s", at.ICMP.Describe(), at.ICMP.From)
+		fmt.Fprintf(&b, ", ICMP %s from %s", shortICMP(at.ICMP.Describe()), at.ICMP.From)
 		head, short = 'X', true
 	default:
 		b.WriteString(", no answer")
@@ -273,4 +273,10 @@ func dataArrow(c *analysis.Channel, at *analysis.Attempt) string {
 		head = '<'
 	}
 	return arrow(b.String(), '=', toRight, head, short)
+}
+
+// shortICMP abbreviates the long ICMP code names so the ladder line keeps
+// the sender in view.
+func shortICMP(d string) string {
+	return strings.NewReplacer("administratively prohibited", "admin-prohibited", "destination", "dest").Replace(d)
 }

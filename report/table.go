@@ -59,6 +59,9 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 	if s.Midstream {
 		facts = append(facts, "capture began mid-session")
 	}
+	if pos := s.CapturePosition(); pos != analysis.PositionUnknown && pos != analysis.PositionSameLink {
+		facts = append(facts, "captured on the "+pos.String())
+	}
 	facts = append(facts, "closed: "+s.Closed)
 	fmt.Fprintf(w, "  %s\n", strings.Join(facts, "; "))
 	if len(s.Channels) == 0 {
@@ -112,6 +115,13 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 			continue
 		}
 		fmt.Fprintf(w, "  note: %s\n", n.Text)
+	}
+	for _, f := range lintFindings(s) {
+		times := ""
+		if f.Count > 1 {
+			times = fmt.Sprintf(" (x%d)", f.Count)
+		}
+		fmt.Fprintf(w, "  helper lint: %s%s: %s\n", f.Code, times, f.Text)
 	}
 	fmt.Fprintln(w)
 	return w.Flush()
