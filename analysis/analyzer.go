@@ -113,11 +113,12 @@ type sessionState struct {
 	key      reassembly.ConnKey
 	replies  ftp.ReplyReader
 	pending  []pending
-	opaque   bool      // control channel encrypted: stop parsing
-	gapAfter time.Time // time of the last control gap (zero: none)
-	endAt    time.Time // capture time after which the ended session is emitted
-	last     time.Time // last activity
-	elem     int       // index in Analyzer.order (for eviction)
+	opaque   bool          // control channel encrypted: stop parsing
+	gapAfter time.Time     // time of the last control gap (zero: none)
+	endAt    time.Time     // capture time after which the ended session is emitted
+	last     time.Time     // last activity
+	prev     *sessionState // neighbours in Analyzer.lru
+	next     *sessionState
 	lint     lintState // what the helper lint remembers
 }
 
@@ -127,6 +128,7 @@ type Analyzer struct {
 	cfg      Config
 	sink     Sink
 	sessions map[reassembly.ConnKey]*sessionState
+	lru      sessionList // the sessions, most recently active first
 	data     dataTracker
 	now      time.Time
 	stats    Stats
@@ -170,6 +172,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 	}
 	st.replies.MaxLines = a.cfg.MaxReplyLines
 	a.sessions[conn] = st
+	a.lru.pushFront(st)
 	a.stats.Sessions++
 	// The connection itself may have been taken for a data-connection attempt
 	// before it was recognised as FTP.
@@ -178,12 +181,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 
 // evictSession drops the least recently active session to stay under MaxSessions.
 func (a *Analyzer) evictSession() {
-	var victim *sessionState
-	for _, st := range a.sessions {
-		if victim == nil || st.last.Before(victim.last) {
-			victim = st
-		}
-	}
+	victim := a.lru.back
 	if victim == nil {
 		return
 	}
@@ -201,6 +199,7 @@ func (a *Analyzer) Line(l reassembly.Line) {
 		return
 	}
 	st.last = l.Time
+	a.lru.touch(st)
 	st.s.End = l.Time
 	if st.opaque {
 		return

@@ -96,6 +96,7 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 		}
 	}
 	delete(a.sessions, st.key)
+	a.lru.remove(st)
 	if a.sink.Session != nil {
 		a.sink.Session(st.s)
 	}
