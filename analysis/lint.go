@@ -192,7 +192,8 @@ func (a *Analyzer) lintChannel(ch *Channel) {
 	case LPRT, LPSV:
 		addLint(s, LintUnknownCommand, ch.Time, ch.Packet, fmt.Sprintf("%s (RFC 1639) is not parsed by nf_conntrack_ftp, which knows PORT, EPRT, 227 and 229 only: it opens nothing for this data connection", ch.Method))
 	default:
-		if ch.NAT {
+		// A PORT the server refused opens nothing anyway.
+		if ch.NAT && !ch.SetupRefused {
 			addLint(s, LintAddressMismatch, ch.Time, ch.Packet, fmt.Sprintf("%s names %s, not the %s's address %s as seen here: nf_conntrack_ftp creates no expectation for it unless loaded with loose=1", ch.Method, ch.Announced.Addr(), acceptorRole(ch), ch.Alternate.Addr()))
 		}
 	}

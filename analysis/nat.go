@@ -50,8 +50,9 @@ type NATDiagnosis struct {
 	// Supported is a stable token for the hypothesis the packets support:
 	// "peer-ignored-announced" (the connecting peer used the control
 	// address), "announced-reachable", "announced-unreachable",
-	// "forwarding-blocked" (the control address was tried and failed too) or
-	// "undecided" (no attempt shows which address the peer would use).
+	// "forwarding-blocked" (the control address was tried and failed too),
+	// "refused-by-server" (the server answered the PORT/EPRT with an error)
+	// or "undecided" (no attempt shows which address the peer would use).
 	Supported string
 	// Hypothesis says it in words, naming both addresses; Fix says what to change.
 	Hypothesis, Fix string
@@ -65,7 +66,9 @@ func diagnoseNAT(ch *Channel) *NATDiagnosis {
 	}
 	x, ctl := ch.Announced.Addr(), ch.Alternate.Addr()
 	d := &NATDiagnosis{Announced: x, Control: ctl, Supported: "undecided"}
-	if at := ch.Connection(); at != nil {
+	if ch.SetupRefused {
+		d.Supported = "refused-by-server"
+	} else if at := ch.Connection(); at != nil {
 		d.ConnectedTo, d.Established = at.Match, at.Established()
 		switch {
 		case at.Match == MatchControl && d.Established:
@@ -145,6 +148,8 @@ func (d *NATDiagnosis) active(ch *Channel) {
 		d.Hypothesis = base + fmt.Sprintf("; the server's connection to the inside address %s:%d cannot get through", x, port)
 	case "forwarding-blocked":
 		d.Hypothesis = base + fmt.Sprintf("; the server tried %s:%d and failed too", ctl, port)
+	case "refused-by-server":
+		d.Hypothesis = base + fmt.Sprintf("; the server refused it (%d), as servers do with a %s naming an address other than the client's (vsftpd port_promiscuous=NO, proftpd AllowForeignAddress off)", ch.SetupCode, m)
 	default:
 		d.Hypothesis = base + "; no attempt shows where the server would connect"
 	}
