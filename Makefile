@@ -1,6 +1,7 @@
 # ftpscope — every command a developer or CI needs. `make demo` and `make test`
 # do all set-up on a fresh Debian machine (as root they install what is missing).
 
+SHELL   := /bin/bash
 GO      ?= go
 BIN     := bin/ftpscope
 DEMO    ?= pcaps/handmade/blocked-v4.pcap
@@ -53,7 +54,10 @@ test: fmt-check vet build-nocgo unit
 # Regenerate a small part of the lab (one passing and one blocked scenario)
 # in network namespaces and check ftpscope on the fresh captures (root only).
 lab-ci: build
-	bash pcaps/lab/run.sh --ci-subset --out $$(mktemp -d /tmp/ftpscope-lab.XXXXXX)
+	@dir=$$(mktemp -d /tmp/ftpscope-lab.XXXXXX) && \
+	bash pcaps/lab/run.sh --ci-subset --out $$dir && \
+	FTPSCOPE_CORPUS=$$dir $(GO) test -count=1 ./pcaps/ -run TestCorpus -v 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)' ; \
+	status=$${PIPESTATUS[0]}; rm -rf $$dir; exit $$status
 
 # Rebuild the whole committed corpus of lab captures (root, minutes).
 pcaps:

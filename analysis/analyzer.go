@@ -176,7 +176,11 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 	a.stats.Sessions++
 	// The connection itself may have been taken for a data-connection attempt
 	// before it was recognised as FTP.
-	a.data.forget(conn.Client, conn.Server)
+	// A connection recognised as FTP from its conversation opens "mid-stream"
+	// in reassembly, yet its SYN may be here among the unmatched attempts.
+	if a.data.forget(conn.Client, conn.Server) {
+		st.s.Midstream = false
+	}
 }
 
 // evictSession drops the least recently active session to stay under MaxSessions.

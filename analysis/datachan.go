@@ -211,15 +211,18 @@ func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
 
 // forget drops anything known about a connection that turned out to be a
 // control connection.
-func (d *dataTracker) forget(x, y netip.AddrPort) {
+// It reports whether the connection's SYN was seen.
+func (d *dataTracker) forget(x, y netip.AddrPort) (sawSYN bool) {
 	for _, k := range []flowKey{{x, y}, {y, x}} {
 		if c := d.conns[k]; c != nil && c.ch == nil {
+			sawSYN = sawSYN || c.att.SYNs > 0
 			c.dead = true
 			delete(d.conns, k)
 			d.ref(k.from, -1)
 			d.ref(k.to, -1)
 		}
 	}
+	return sawSYN
 }
 
 // packet follows one non-control TCP segment or ICMP error.
