@@ -313,3 +313,67 @@ func TestLabFirewallAndTimings(t *testing.T) {
 		}
 	}
 }
+
+func handmade(name string) string { return filepath.Join("..", "pcaps", "handmade", name) }
+
+// TestHandmadeDiagnosis checks the findings on hand-made captures of what the
+// lab's real software does not produce: split, retransmitted and malformed
+// announcements, a reset from the host next to a forged one, LPRT/LPSV.
+func TestHandmadeDiagnosis(t *testing.T) {
+	lint := map[string][]analysis.LintCode{
+		"helper-lint.pcap": {analysis.LintHelperDrop, analysis.LintSplit, analysis.LintRetransmitted,
+			analysis.LintEPSVNoParens, analysis.LintNotAtStart, analysis.LintEPRTFamily},
+		"multiline-split-227.pcap":   {analysis.LintMultiline227, analysis.LintSplit, analysis.LintHelperDrop},
+		"auth-tls.pcap":              {analysis.LintEncrypted},
+		"detected-port-2121.pcap":    {analysis.LintControlPort},
+		"lprt-lpsv.pcap":             {analysis.LintUnknownCommand},
+		"nat-227.pcap":               {analysis.LintAddressMismatch},
+		"not-seen-unused.pcap":       {analysis.LintSuperseded},
+		"odd-227-forms.pcap":         nil,
+		"refused-port-epsv-all.pcap": nil,
+	}
+	for file, want := range lint {
+		sessions := pipeline(t, handmade(file))
+		if len(sessions) != 1 {
+			t.Fatalf("%s: %d sessions", file, len(sessions))
+		}
+		s := sessions[0]
+		got := map[analysis.LintCode]bool{}
+		for _, f := range s.Lint {
+			got[f.Code] = true
+		}
+		for _, code := range want {
+			if !got[code] {
+				t.Errorf("%s: no %s finding: %+v", file, code, s.Lint)
+			}
+			delete(got, code)
+		}
+		for code := range got {
+			t.Errorf("%s: unexpected %s finding", file, code)
+		}
+	}
+	s := pipeline(t, handmade("helper-lint.pcap"))[0]
+	if f, _ := s.LintOf(analysis.LintRetransmitted); f.Count != 2 {
+		t.Errorf("retransmissions of the split 227 counted %d, want 2", f.Count)
+	}
+	if c := s.Channels[3]; c.NATDiag != nil {
+		t.Errorf("an EPRT of the other family is not NAT: %s", c.Reason)
+	}
+
+	s = pipeline(t, handmade("reset-origin.pcap"))[0]
+	checkReason(t, s.Channels[0].Reason, []string{"the reset carries TTL 64 like 192.0.2.10's control packets, so 192.0.2.10 itself sent it"})
+	checkReason(t, s.Channels[1].Reason, []string{"the reset carries TTL 62 but 192.0.2.10's control packets arrive with TTL 64: it was forged by a firewall between here and 192.0.2.10 (about 2 routers from here)"})
+	for _, c := range s.Channels {
+		if c.Vantage != analysis.VantageBefore {
+			t.Errorf("%s: vantage %s", c.Announced, c.Vantage)
+		}
+	}
+
+	s = pipeline(t, handmade("nat-227.pcap"))[0]
+	if d := s.Channels[0].NATDiag; d == nil || d.Supported != "announced-unreachable" {
+		t.Errorf("nat-227 #1: %+v", d)
+	}
+	if d := s.Channels[1].NATDiag; d == nil || d.Supported != "peer-ignored-announced" {
+		t.Errorf("nat-227 #2: %+v", d)
+	}
+}

@@ -65,6 +65,9 @@ func diagnoseNAT(ch *Channel) *NATDiagnosis {
 		return nil
 	}
 	x, ctl := ch.Announced.Addr(), ch.Alternate.Addr()
+	if x.Unmap().Is4() != ctl.Unmap().Is4() {
+		return nil // another address family: not NAT (the helper lint says what it does)
+	}
 	d := &NATDiagnosis{Announced: x, Control: ctl, Supported: "undecided"}
 	if ch.SetupRefused {
 		d.Supported = "refused-by-server"

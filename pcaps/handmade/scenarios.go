@@ -490,6 +490,68 @@ var Scenarios = []Scenario{
 		}, craft.WithVLAN(100, 200)),
 	},
 	{
+		Name: "helper-lint", Files: []string{"helper-lint.pcap"},
+		Doc:      "traffic that defeats the Linux FTP helper: a 227 whose first segment is retransmitted twice (as when a helper drops it), a 229 without parentheses, a PORT pipelined behind TYPE in one segment, an IPv6 EPRT on an IPv4 control connection (refused)",
+		Sessions: 1,
+		Channels: []Channel{
+			{Method: "PASV", Mode: "passive", Announced: "198.51.100.20:51220", Verdict: "ok"},
+			{Method: "EPSV", Mode: "passive", Announced: "198.51.100.20:6460", Verdict: "ok"},
+			{Method: "PORT", Mode: "active", Announced: "192.0.2.10:40060", Verdict: "ok"},
+			{Method: "EPRT", Mode: "active", Announced: "[2001:db8::10]:40061", Verdict: "unused", NAT: true},
+		},
+		write: one(func(w *craft.Writer) error {
+			c := session(w, 0, ap(cli4, 40017), ap(srv4, 21))
+			c.Client(at(1), "PASV\r\n")
+			head, tail := "227 Entering Pass", "ive Mode (198,51,100,20,200,20).\r\n"
+			seq := c.NextSeq(craft.FromServer)
+			c.SendAt(at(1.01), craft.FromServer, seq, []byte(head))
+			c.SendAt(at(1.21), craft.FromServer, seq, []byte(head))
+			c.ServerSegments(at(1.61), head, tail)
+			transfer(w, 1.7, ap(cli4, 50170), ap(srv4, 51220), 200, craft.FromServer)
+			c.Client(at(1.71), "LIST\r\n")
+			c.Server(at(1.72), "150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+			c.Client(at(2), "EPSV\r\n")
+			c.Server(at(2.01), "229 Entering Extended Passive Mode |||6460|\r\n")
+			transfer(w, 2.02, ap(cli4, 50171), ap(srv4, 6460), 200, craft.FromServer)
+			c.Client(at(2.03), "NLST\r\n")
+			c.Server(at(2.04), "150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+			c.Client(at(3), "TYPE I\r\nPORT 192,0,2,10,156,124\r\n")
+			c.Server(at(3.01), "200 Switching to Binary mode.\r\n200 PORT command successful.\r\n")
+			c.Client(at(3.02), "RETR a.bin\r\n")
+			transfer(w, 3.03, ap(srv4, 20), ap(cli4, 40060), 300, craft.FromClient)
+			c.Server(at(3.04), "150 Opening BINARY mode data connection.\r\n226 Transfer complete.\r\n")
+			c.Client(at(4), "EPRT |2|2001:db8::10|40061|\r\n")
+			c.Server(at(4.01), "522 Network protocol not supported, use (1)\r\n")
+			quit(c, 5)
+			return nil
+		}),
+	},
+	{
+		Name: "reset-origin", Files: []string{"reset-origin.pcap"},
+		Doc:      "two active connections answered by a TCP reset: one from the client itself (TTL 64, like its control packets), one forged by a firewall two routers away (TTL 62)",
+		Sessions: 1,
+		Channels: []Channel{
+			{Method: "PORT", Mode: "active", Announced: "192.0.2.10:40070", Verdict: "refused", Blocked: true},
+			{Method: "PORT", Mode: "active", Announced: "192.0.2.10:40071", Verdict: "refused", Blocked: true},
+		},
+		write: one(func(w *craft.Writer) error {
+			c := session(w, 0, ap(cli4, 40018), ap(srv4, 21))
+			for i, ttl := range []uint8{64, 62} {
+				t := 1 + float64(i)
+				port := uint16(40070 + i)
+				c.Client(at(t), fmt.Sprintf("PORT 192,0,2,10,%d,%d\r\n", port>>8, port&0xff))
+				c.Server(at(t+0.01), "200 PORT command successful. Consider using PASV.\r\n")
+				c.Client(at(t+0.02), "LIST\r\n")
+				syn := craft.SYNSegment(ap(srv4, 20), ap(cli4, port))
+				_ = w.Segment(at(t+0.03), syn)
+				_ = w.Segment(at(t+0.0301), craft.Segment{Src: ap(cli4, port), Dst: ap(srv4, 20), Flags: craft.RST | craft.ACK, Ack: syn.Seq + 1, TTL: ttl})
+				c.Server(at(t+0.04), "425 Failed to establish connection.\r\n")
+			}
+			quit(c, 3)
+			return nil
+		}),
+	},
+	{
 		Name: "truncated", Files: []string{"truncated.pcap"},
 		Doc:      "a capture cut inside a packet record (disk full): the session before the cut is reported and the cut is named",
 		Sessions: 1, Truncated: true,
