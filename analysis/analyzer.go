@@ -95,6 +95,9 @@ type Stats struct {
 	// UnfollowedAttempts counts connection attempts toward a channel that
 	// already followed Config.MaxChannelAttempts of them.
 	UnfollowedAttempts uint64
+	// Bounces counts PORT/EPRT/LPRT commands naming a third party or a
+	// privileged port (FTP bounce attempts, or NAT the capture cannot see).
+	Bounces uint64
 	// Attempts counts data-connection attempts matched to channels.
 	Attempts uint64
 }
@@ -372,13 +375,18 @@ func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembl
 		a.note(st, l.Time, NoteProtocol, cmd.Verb+" after EPSV ALL (RFC 2428 forbids it)")
 	}
 	client := s.Client.Addr()
-	if ep.Addr() != client && !isPrivate(ep.Addr()) {
+	thirdParty := ep.Addr() != client && !isPrivate(ep.Addr())
+	privileged := ep.Port() < 1024 && ep.Port() != 0
+	if thirdParty {
 		// A private address behind the client's is NAT without a helper; a
 		// public one that is not the client is a third party.
 		a.note(st, l.Time, NoteBounce, fmt.Sprintf("%s names %s, a third party that is not the client %s: an FTP bounce attempt, or a NAT the capture cannot see", cmd.Verb, ep, client))
 	}
-	if ep.Port() < 1024 && ep.Port() != 0 {
+	if privileged {
 		a.note(st, l.Time, NoteBounce, fmt.Sprintf("%s asks the server to connect to privileged port %d (FTP bounce attempts target ports like 25)", cmd.Verb, ep.Port()))
+	}
+	if thirdParty || privileged {
+		a.stats.Bounces++
 	}
 	alt := netip.AddrPortFrom(client, ep.Port())
 	return a.addChannel(st, method, ep, alt, l.Time, l.Packet)
