@@ -60,10 +60,11 @@ func summaryJSON(s Summary) jsonSummary {
 		Evictions: map[string]uint64{
 			"streams": r.EvictedStreams, "candidates": r.CandidatesEvicted, "pages": r.PagesEvicted,
 			"sessions": a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
-			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes,
+			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts,
 		},
 		Anomalies: map[string]uint64{
 			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,
+			"bounce": a.Bounces, "conflicts": r.Conflicts, "long_lines": r.LongLines,
 		},
 	}
 	for _, v := range analysis.Verdicts {

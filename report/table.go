@@ -194,6 +194,7 @@ func evictions(sum Summary) string {
 		{"pending commands", sum.Analysis.EvictedPending},
 		{"unmatched attempts", sum.Analysis.EvictedAttempts},
 		{"notes", sum.Analysis.EvictedNotes},
+		{"connection attempts toward a channel already following its maximum", sum.Analysis.UnfollowedAttempts},
 	} {
 		if kv.n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", kv.name, kv.n))
