@@ -104,7 +104,8 @@ func (d *frameDecoder) parserFor(lt layers.LinkType, data []byte) *gopacket.Deco
 }
 
 // decode fills the protocol fields of p (Kind and what goes with it) from
-// frame, captured on a link of type lt. It reports whether the frame was
+// frame, captured on a link of type lt. p.Len must hold the frame's wire
+// length: it sizes the payload of a segment whose IP header gives none. It reports whether the frame was
 // malformed: an unknown link type, a header that contradicts itself, or a
 // TCP header cut short. Malformed frames are KindOther. decode never panics
 // and never allocates once warmed up.
@@ -203,9 +204,17 @@ func (d *frameDecoder) fillTCP4(p *Packet, frame []byte) (malformed bool) {
 	// From the IP length rather than the captured bytes, so that a small
 	// snap length shows as PayloadLen > len(Payload). The offset of the TCP
 	// header from the IP header counts IP options.
-	payloadLen := int(ip.Length) - (offsetIn(frame, hdr) - offsetIn(frame, ip.Contents)) - len(hdr)
-	if payloadLen < len(tcp.Payload) {
-		return true
+	var payloadLen int
+	if ip.Contents[2] == 0 && ip.Contents[3] == 0 {
+		// Length 0: captured before TCP segmentation offload split the
+		// segment (gopacket then takes the captured length as the IP
+		// length). Only the frame's wire length can tell what is missing.
+		payloadLen = len(tcp.Payload) + uncaptured(p, frame)
+	} else {
+		payloadLen = int(ip.Length) - (offsetIn(frame, hdr) - offsetIn(frame, ip.Contents)) - len(hdr)
+		if payloadLen < len(tcp.Payload) {
+			return true
+		}
 	}
 	src, dst := [4]byte(ip.SrcIP), [4]byte(ip.DstIP)
 	p.NetFlow = gopacket.NewFlow(layers.EndpointIPv4, src[:], dst[:])
@@ -224,8 +233,10 @@ func (d *frameDecoder) fillTCP6(p *Packet, frame []byte) (malformed bool) {
 	if len(hdr) < 20 {
 		return true
 	}
-	payloadLen := len(tcp.Payload)
-	if ip.Length != 0 { // 0 is a jumbogram: the length is in an option
+	var payloadLen int
+	if ip.Length == 0 { // a jumbogram: the length is in a hop-by-hop option
+		payloadLen = len(tcp.Payload) + uncaptured(p, frame)
+	} else {
 		payloadLen = 40 + int(ip.Length) - (offsetIn(frame, hdr) - offsetIn(frame, ip.Contents)) - len(hdr)
 		if payloadLen < len(tcp.Payload) {
 			return true
@@ -238,6 +249,12 @@ func (d *frameDecoder) fillTCP6(p *Packet, frame []byte) (malformed bool) {
 	p.TTL, p.IPID = ip.HopLimit, 0
 	fillTCPHeader(p, tcp, payloadLen)
 	return false
+}
+
+// uncaptured is how many bytes of the frame the snap length cut off, from
+// the wire length the reader put in p.Len before decoding.
+func uncaptured(p *Packet, frame []byte) int {
+	return max(p.Len-len(frame), 0)
 }
 
 // fillTCPHeader fills the fields that come from the TCP header alone.

@@ -102,7 +102,7 @@ func FuzzDecode(f *testing.F) {
 		// offsetIn relies on the capacity ending with the frame.
 		frame = bytes.Clone(frame)[:len(frame):len(frame)]
 
-		var fresh Packet
+		fresh := Packet{Len: len(frame)}
 		m := newFrameDecoder().decode(&fresh, frame, lt)
 		want := snapshot(&fresh, frame, m)
 		checkDecoded(t, want, len(frame))
@@ -111,9 +111,13 @@ func FuzzDecode(f *testing.F) {
 		// frames first must give the same result.
 		d := newFrameDecoder()
 		var p Packet
+		p.Len = len(other)
 		d.decode(&p, other, layers.LinkTypeEthernet)
+		p.Len = len(frame)
 		d.decode(&p, frame, lt)
+		p.Len = len(other)
 		d.decode(&p, other, layers.LinkTypeEthernet)
+		p.Len = len(frame)
 		m = d.decode(&p, frame, lt)
 		if got := snapshot(&p, frame, m); got != want {
 			t.Fatalf("link type %d: reused decoder gives\n%+v\nfresh decoder gives\n%+v", lt, got, want)
@@ -126,7 +130,7 @@ func FuzzDecode(f *testing.F) {
 		start := offsetIn(frame, fresh.Payload)
 		k := start + int(cut)%(len(want.payload)+1)
 		short := bytes.Clone(frame[:k])[:k:k]
-		var q Packet
+		q := Packet{Len: len(frame)} // the wire length: the frame was cut by the snap length
 		m = newFrameDecoder().decode(&q, short, lt)
 		got := snapshot(&q, short, m)
 		if got.kind != KindTCP || got.src != want.src || got.dst != want.dst || got.seq != want.seq ||

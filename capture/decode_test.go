@@ -408,3 +408,68 @@ func TestPortsAreNumbers(t *testing.T) {
 		t.Errorf("Dst = %q", got)
 	}
 }
+
+// TestPacketReuse: the Packet is reused from one frame to the next; what a
+// frame of another kind left behind must not show through.
+func TestPacketReuse(t *testing.T) {
+	syn4 := syn("192.0.2.10:40001", "198.51.100.7:50000")
+	icmp := serialize(t,
+		&layers.IPv4{Version: 4, TTL: 250, Id: 99, Protocol: layers.IPProtocolICMPv4, SrcIP: net.IP{203, 0, 113, 1}, DstIP: net.IP{192, 0, 2, 10}},
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(3, 13)}, gopacket.Payload(icmpQuote(t, syn4, 20)))
+	ip4, ip6 := data4.ipPacket(t), data6.ipPacket(t)
+	junk := []byte{0x45, 0, 0}
+	frames := [][]byte{ip4, junk, icmp, ip6, icmp, junk, ip4, icmp, ip4}
+	src := openBytes(t, pcapBytes(t, layers.LinkTypeRaw, 65535, recs(t0, frames...)))
+	for i := range frames {
+		p, err := src.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Kind != KindTCP && (p.Src.IsValid() || p.Dst.IsValid() || p.Payload != nil || p.PayloadLen != 0 ||
+			p.TCP != nil || p.Seq != 0 || p.Flags != 0 || p.NetFlow != (gopacket.Flow{})) {
+			t.Errorf("frame %d (%v) keeps TCP fields: %+v", i+1, p.Kind, p)
+		}
+		if p.Kind != KindICMP && p.ICMP != (ICMPError{}) {
+			t.Errorf("frame %d (%v) keeps ICMP fields: %+v", i+1, p.Kind, p.ICMP)
+		}
+		if p.Kind == KindOther && (p.TTL != 0 || p.IPID != 0) {
+			t.Errorf("frame %d keeps TTL %d IPID %d", i+1, p.TTL, p.IPID)
+		}
+		if p.Kind == KindTCP && p.Src.Addr().Is6() && p.IPID != 0 {
+			t.Errorf("frame %d: IPv6 with IPID %d", i+1, p.IPID)
+		}
+		if p.Kind == KindICMP && (p.TTL != 250 || p.IPID != 99) {
+			t.Errorf("frame %d: ICMP TTL %d IPID %d", i+1, p.TTL, p.IPID)
+		}
+	}
+}
+
+// TestTSOLength: an IPv4 total length of 0 (captured before TCP segmentation
+// offload) leaves only the frame's wire length to size the payload.
+func TestTSOLength(t *testing.T) {
+	s := seg{src: "192.0.2.1:20", dst: "192.0.2.2:40000", flags: ACK, seq: 1, payload: bytes.Repeat([]byte("y"), 3000)}
+	frame := s.ether(t)
+	frame[14+2], frame[14+3] = 0, 0
+	tests := []struct {
+		name            string
+		captured        int
+		wantPayloadLen  int
+		wantCapturedLen int
+	}{
+		{"whole", len(frame), 3000, 3000},
+		{"snapped", 200, 3000, 200 - 54},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := openBytes(t, pcapBytes(t, layers.LinkTypeEthernet, 65535,
+				[]rec{{t: t0, data: frame[:tc.captured], wire: len(frame)}}))
+			p, err := src.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Kind != KindTCP || p.PayloadLen != tc.wantPayloadLen || len(p.Payload) != tc.wantCapturedLen {
+				t.Errorf("kind %v PayloadLen %d captured %d, want %d, %d", p.Kind, p.PayloadLen, len(p.Payload), tc.wantPayloadLen, tc.wantCapturedLen)
+			}
+		})
+	}
+}
