@@ -59,8 +59,13 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 	if s.Midstream {
 		facts = append(facts, "capture began mid-session")
 	}
-	if pos := s.CapturePosition(); pos != analysis.PositionUnknown && pos != analysis.PositionSameLink {
-		facts = append(facts, "captured on the "+pos.String())
+	switch s.CapturePosition() {
+	case analysis.PositionClientLink:
+		facts = append(facts, "captured on the client's link")
+	case analysis.PositionServerLink:
+		facts = append(facts, "captured on the server's link")
+	case analysis.PositionBetween:
+		facts = append(facts, "captured between routers")
 	}
 	facts = append(facts, "closed: "+s.Closed)
 	fmt.Fprintf(w, "  %s\n", strings.Join(facts, "; "))
