@@ -189,6 +189,17 @@ func (c *pipeCheck) bounds(asm *reassembly.Assembler) {
 	if n := len(a.sessions); n > cfg.MaxSessions {
 		c.t.Fatalf("%d sessions held, limit %d", n, cfg.MaxSessions)
 	}
+	// The activity list holds exactly the sessions of the map.
+	n := 0
+	for st := a.lru.front; st != nil && n <= len(a.sessions); st = st.next {
+		if a.sessions[st.key] != st {
+			c.t.Fatalf("activity list holds session %s that the map does not", st.key)
+		}
+		n++
+	}
+	if n != len(a.sessions) {
+		c.t.Fatalf("activity list holds %d sessions, the map %d", n, len(a.sessions))
+	}
 	for _, st := range a.sessions {
 		s := st.s
 		switch {
