@@ -290,7 +290,7 @@ func resetOrigin(ch *Channel, reset *Attempt, acc HostTrace) string {
 	hops := hopsFor(reset.RSTTTL)
 	where := fmt.Sprintf("about %d router%s from here", hops, plural(hops))
 	if hops == 0 {
-		where = "on this capture point's own link"
+		where = "a device on this capture point's own link"
 	}
 	s := fmt.Sprintf("the reset carries TTL %d but %s's control packets arrive with TTL %d: it was forged by a firewall between here and %s (%s), not sent by the host",
 		reset.RSTTTL, to, acc.TTLMax, to, where)
