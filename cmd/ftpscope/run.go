@@ -118,6 +118,8 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 		n           uint64
 	)
 	live := src.Stats().Live
+	in := openInput(src, o)
+	defer in.stop()
 	done := ctx.Done()
 	for werr == nil {
 		n++
@@ -131,7 +133,7 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 				break
 			}
 		}
-		p, err := src.Next()
+		p, err := in.Next()
 		if err == io.EOF {
 			break
 		}
@@ -169,7 +171,7 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 	}
 	asm.Close(last)
 	an.Finish(last)
-	sum := report.Summary{Capture: src.Stats(), Reassembly: asm.Stats(), Analysis: an.Stats(), Interrupted: interrupted}
+	sum := report.Summary{Capture: in.Stats(), Reassembly: asm.Stats(), Analysis: an.Stats(), Interrupted: interrupted}
 	if werr != nil {
 		return sum, fmt.Errorf("write report: %w", werr)
 	}
