@@ -250,12 +250,7 @@ func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected boo
 		a.stats.EvictedStreams++
 		a.closeConn(a.lru.back, CloseEvicted, t)
 	}
-	c := &conn{a: a, fk: fk, key: key, detected: detected, last: t}
-	c.flows[0] = netFlow(key.Client.Addr(), key.Server.Addr())
-	c.flows[1] = c.flows[0].Reverse()
-	for r := RoleClient; r <= RoleServer; r++ {
-		c.dir(r).fr.max = a.cfg.MaxLineLen
-	}
+	c := &conn{a: a, key: key, detected: detected, last: t}
 	a.conns[fk] = c
 	a.lru.pushFront(c)
 	a.stats.Streams++
@@ -282,6 +277,16 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 			c.synSeq, c.synKnown = p.Ack-1, true
 		}
 	}
+	if !c.gp && len(p.Payload) == 0 && p.Flags&(capture.FIN|capture.RST) == 0 {
+		// Nothing for gopacket yet: remember where a SYN starts the direction.
+		if pre := &c.pre[role-1]; !pre.known && p.Flags.Has(capture.SYN) {
+			*pre = preStart{seq: p.Seq, known: true}
+		}
+		return
+	}
+	if !c.gp {
+		a.replayStarts(c, p.Time)
+	}
 	tcp := p.TCP
 	if tcp == nil {
 		// Hand-made packets without the gopacket view: build it.
@@ -294,13 +299,32 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 	a.assemble(c, role, tcp, &a.live)
 }
 
+// replayStarts creates c's gopacket connection by feeding it the SYNs
+// recorded while gopacket was not needed.
+func (a *Assembler) replayStarts(c *conn, t time.Time) {
+	for r := RoleClient; r <= RoleServer; r++ {
+		pre := c.pre[r-1]
+		if !pre.known {
+			continue
+		}
+		flags := capture.SYN
+		src, dst := c.key.Client.Port(), c.key.Server.Port()
+		if r == RoleServer {
+			src, dst = dst, src
+		}
+		buildTCP(&a.synTCP, &a.synHdr, src, dst, pre.seq, 0, flags, nil)
+		a.synInfo.fill(t, 0, 0, 0, 0, 0, &a.synTCP)
+		a.assemble(c, r, &a.synTCP, &a.synInfo)
+	}
+}
+
 // assemble feeds one packet, with its context, to gopacket and then acts on
 // what the Stream callbacks noticed.
 func (a *Assembler) assemble(c *conn, role Role, tcp *layers.TCP, info *pktInfo) {
 	a.cur, a.curRole = c, role
 	a.curTime, a.curNum, a.curRST = info.ci.Timestamp, info.num, tcp.RST
 	a.retry, a.second = false, false
-	a.asm.AssembleWithContext(c.flows[role-1], tcp, info)
+	a.asm.AssembleWithContext(c.flow(role), tcp, info)
 	if a.retry {
 		// The segment is going to wait out of order: gopacket keeps the
 		// context with its pages, so it needs one of its own rather than the
@@ -310,7 +334,7 @@ func (a *Assembler) assemble(c *conn, role Role, tcp *layers.TCP, info *pktInfo)
 		own.anc[0] = own
 		own.ci.AncillaryData = own.anc[:]
 		a.second = true
-		a.asm.AssembleWithContext(c.flows[role-1], tcp, own)
+		a.asm.AssembleWithContext(c.flow(role), tcp, own)
 		a.second = false
 	}
 	a.cur = nil
@@ -343,7 +367,7 @@ func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
 	a.synth = kind
 	a.got = false
 	a.cur, a.curRole, a.curTime, a.curNum, a.curRST = c, from, t, 0, false
-	a.asm.AssembleWithContext(c.flows[from-1], &a.synTCP, &a.synInfo)
+	a.asm.AssembleWithContext(c.flow(from), &a.synTCP, &a.synInfo)
 	a.cur = nil
 	a.synth = synthNone
 }
@@ -354,6 +378,9 @@ func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
 // only while some queued segment was seen before olderThan (gopacket's rule:
 // a page is as old as the oldest one queued behind it).
 func (a *Assembler) flushDir(c *conn, r Role, olderThan time.Time, all bool, t time.Time) {
+	if c.dirs == nil {
+		return
+	}
 	d := c.dir(r)
 	if len(d.queued) == 0 {
 		return
@@ -403,6 +430,9 @@ func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
 // tailGap reports the bytes a direction lost between what was delivered and
 // the FIN or RST that ended it, which no later segment will ever reveal.
 func (a *Assembler) tailGap(c *conn, r Role) {
+	if c.dirs == nil {
+		return
+	}
 	d := c.dir(r)
 	if c.done || !d.endKnown || !d.nextKnown {
 		return
@@ -436,16 +466,17 @@ func (a *Assembler) finish(c *conn) {
 		}
 	}
 	a.h.Close(c.key, t, why)
-	delete(a.conns, c.fk)
+	fk := c.flowKey()
+	delete(a.conns, fk)
 	a.lru.remove(c)
 	if c.detected {
-		a.unref(c.fk)
+		a.unref(fk)
 	} else if why == CloseFIN || why == CloseRST {
 		// Only a connection that really ended: an idle or evicted one may
 		// still be alive and must be able to come back (as mid-session).
-		a.tombs.add(c.fk, t)
+		a.tombs.add(fk, t)
 	}
-	c.dirs = [2]direction{}
+	c.dirs = nil
 }
 
 // Advance tells the assembler capture time has reached now: out-of-order data

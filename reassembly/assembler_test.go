@@ -170,6 +170,17 @@ func TestScenarios(t *testing.T) {
 			}
 		},
 	}, {
+		name: "mid-session capture starting with keepalives: no phantom gap",
+		steps: []step{
+			S(99, fA, ""), // keepalive: one before the next byte; opens nothing
+			S(100, fPA, "200 ok\r\n"),
+			C(49, fA, ""), // keepalive in the direction not started yet
+			C(50, fPA, "NOOP\r\n"),
+			advance(30 * time.Second),
+		},
+		end:  true,
+		want: []string{"open mid", "S 200 ok", "C NOOP", "close capture-end"},
+	}, {
 		name: "SYN-less capture whose first packet is client to server",
 		steps: []step{
 			C(50, fPA, "NOOP\r\n"),

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // countHandler counts calls and keeps nothing, so that benchmarks measure
@@ -109,5 +110,25 @@ func BenchmarkControlReordered(b *testing.B) {
 		a.Packet(p2)
 		a.Packet(p1)
 		seq += 2 * uint32(len(cmd))
+	}
+}
+
+// BenchmarkSYNFlood measures SYNs to the control port from ever new sources
+// under a MaxStreams limit: each opens a connection and evicts the least
+// recently active one. B/op is what one such connection costs.
+func BenchmarkSYNFlood(b *testing.B) {
+	a := New(Config{MaxStreams: 10000}, &countHandler{})
+	p := makePacket(0, t0, cliAP, srvAP, 1000, 0, fS, nil)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+		p.Src, p.Num = src, uint64(i)
+		p.Time = t0.Add(time.Duration(i) * 3 * time.Microsecond)
+		p.TCP.SrcPort = layers.TCPPort(src.Port())
+		p.TCP.SetInternalPortsForTesting()
+		a.Packet(p)
+		a.Advance(p.Time)
+		i++
 	}
 }

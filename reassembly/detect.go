@@ -71,7 +71,7 @@ func (a *Assembler) newCandidate(p *capture.Packet, fk flowKey) {
 		a.stats.CandidatesEvicted++
 		a.dropCandidate(a.cands.back)
 	}
-	c := &conn{a: a, fk: fk, last: p.Time, cand: &candidate{server: p.Src, client: p.Dst}}
+	c := &conn{a: a, key: ConnKey{Client: p.Dst, Server: p.Src}, last: p.Time, cand: &candidate{server: p.Src, client: p.Dst}}
 	a.saveGreeting(c.cand, p)
 	a.conns[fk] = c
 	a.cands.pushFront(c)
@@ -131,7 +131,7 @@ func (a *Assembler) promote(c *conn, p *capture.Packet) {
 	a.cands.remove(c)
 	c.cand, c.done = nil, true
 	// The new conn keeps the candidate's port references.
-	nc := a.open(c.fk, ConnKey{Client: cd.client, Server: cd.server}, cd.segs[0].info.ci.Timestamp, true, true)
+	nc := a.open(c.flowKey(), ConnKey{Client: cd.client, Server: cd.server}, cd.segs[0].info.ci.Timestamp, true, true)
 	for _, s := range cd.segs {
 		var tcp layers.TCP
 		hdr := new([20]byte)
@@ -152,10 +152,11 @@ func (a *Assembler) dropCandidate(c *conn) {
 	}
 	c.done = true
 	a.cands.remove(c)
-	if a.conns[c.fk] == c {
-		delete(a.conns, c.fk)
+	fk := c.flowKey()
+	if a.conns[fk] == c {
+		delete(a.conns, fk)
 	}
-	a.unref(c.fk)
+	a.unref(fk)
 }
 
 // ref and unref count the tracked flows on each port outside the control

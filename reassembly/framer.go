@@ -8,11 +8,12 @@ import (
 // framer cuts one direction's reassembled bytes into lines. It keeps the
 // metadata of the line being built (where its first byte came from) because a
 // line can span several segments and several deliveries.
+//
+// The longest line kept (max, Config.MaxLineLen) is passed in rather than
+// stored: the buffer holds one byte more, so that a line of exactly max bytes
+// followed by CR LF is not taken for a long one.
 type framer struct {
 	buf []byte
-	// max is the longest line kept; the buffer holds one byte more so that a
-	// line of exactly max bytes followed by CR LF is not taken for a long one.
-	max int
 
 	inLine     bool // bytes of an unfinished line are buffered (or discarded)
 	truncated  bool // the current line overflowed max
@@ -35,7 +36,7 @@ type segRef struct {
 // bytes it consumed and whether a line is complete (then read it with text
 // and call reset). atStart says data[0] is the first payload byte of its
 // segment.
-func (f *framer) take(data []byte, seg segRef, atStart bool) (n int, done bool) {
+func (f *framer) take(data []byte, seg segRef, atStart bool, max int) (n int, done bool) {
 	if len(data) == 0 {
 		return 0, false
 	}
@@ -55,7 +56,7 @@ func (f *framer) take(data []byte, seg segRef, atStart bool) (n int, done bool) 
 		n = len(data)
 	}
 	if !f.truncated {
-		room := f.max + 1 - len(f.buf)
+		room := max + 1 - len(f.buf)
 		if len(chunk) > room {
 			chunk = chunk[:room]
 			f.truncated = true
@@ -67,14 +68,14 @@ func (f *framer) take(data []byte, seg segRef, atStart bool) (n int, done bool) 
 
 // text returns the finished (or, at the end of a direction, unfinished) line
 // without its line end, and whether it was cut at max.
-func (f *framer) text() ([]byte, bool) {
+func (f *framer) text(max int) ([]byte, bool) {
 	t := f.buf
 	if len(t) > 0 && t[len(t)-1] == '\r' {
 		t = t[:len(t)-1]
 	}
 	trunc := f.truncated
-	if len(t) > f.max {
-		t, trunc = t[:f.max], true
+	if len(t) > max {
+		t, trunc = t[:max], true
 	}
 	return t, trunc
 }

@@ -20,10 +20,10 @@ type framed struct {
 // lines, the partial line at the end (if any) and the bytes consumed.
 func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *framed) {
 	t.Helper()
-	f := framer{max: max}
+	var f framer
 	var lines []framed
 	emit := func() framed {
-		text, trunc := f.text()
+		text, trunc := f.text(max)
 		if bytes.IndexByte(text, '\n') >= 0 {
 			t.Fatalf("line %q contains LF", text)
 		}
@@ -48,7 +48,7 @@ func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *fram
 		chunk := data[off : off+n]
 		start := true
 		for len(chunk) > 0 {
-			used, done := f.take(chunk, ref, start)
+			used, done := f.take(chunk, ref, start, max)
 			if used <= 0 || used > len(chunk) {
 				t.Fatalf("take consumed %d of %d bytes", used, len(chunk))
 			}
@@ -62,7 +62,7 @@ func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *fram
 		}
 		if n == 0 {
 			// An empty delivery consumes nothing and changes nothing.
-			if used, done := f.take(nil, ref, true); used != 0 || done {
+			if used, done := f.take(nil, ref, true, max); used != 0 || done {
 				t.Fatalf("take(nil) = %d, %v", used, done)
 			}
 		}

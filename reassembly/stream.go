@@ -14,18 +14,19 @@ import (
 // gopacket Stream of its gopacket connection.
 type conn struct {
 	a          *Assembler
-	fk         flowKey
-	key        ConnKey
-	prev, next *conn // in Assembler.lru or Assembler.cands
+	key        ConnKey // for a candidate: the greeting's receiver as client
+	prev, next *conn   // in Assembler.lru or Assembler.cands
 	last       time.Time
 	cand       *candidate
 
 	detected bool
-	flows    [2]gopacket.Flow // network flow of packets sent by the client, the server
-	dirs     [2]direction     // the client's, the server's (see dir)
-	gpFirst  Role             // sender of the first packet gopacket saw (its "client->server")
-	gp       bool             // gopacket holds a connection for it
-	synSeq   uint32           // the client's ISN, to tell a repeated SYN from port reuse
+	// dirs is allocated with gopacket's connection, at the first segment
+	// that carries something: a SYN flood costs only the conn itself.
+	dirs     *[2]direction // the client's, the server's (see dir)
+	pre      [2]preStart   // how each direction started, before dirs
+	gpFirst  Role          // sender of the first packet gopacket saw (its "client->server")
+	gp       bool          // gopacket holds a connection for it
+	synSeq   uint32        // the client's ISN, to tell a repeated SYN from port reuse
 	synKnown bool
 
 	rstSeen   bool // a plausible RST: close at once
@@ -44,7 +45,7 @@ type direction struct {
 	next      tcpreasm.Sequence
 	nextKnown bool
 	fr        framer
-	hist      history
+	hist      *history // allocated with the first payload
 	// queued records the segments gopacket holds out of order, to know
 	// without walking all of gopacket's connections which ones wait and how
 	// old their data is.
@@ -55,6 +56,15 @@ type direction struct {
 	endKnown bool
 	fin      bool // the end was a FIN
 	endAt    time.Time
+}
+
+// preStart is a direction's SYN seen before gopacket's connection existed:
+// replayed into gopacket when it is created, so that the direction starts
+// where it would have (a segment reordered before the first one is then
+// queued, not dropped).
+type preStart struct {
+	seq   uint32
+	known bool
 }
 
 type queuedSeg struct {
@@ -83,17 +93,38 @@ func (d *direction) prune() {
 	d.queued = keep
 }
 
+// flowKey returns c's key in Assembler.conns.
+func (c *conn) flowKey() flowKey { return makeFlowKey(c.key.Client, c.key.Server) }
+
+// flow returns the network flow of the packets r sends, as gopacket keys
+// them. Computed rather than stored: connections are many, packets of
+// control connections few.
+func (c *conn) flow(r Role) gopacket.Flow {
+	if r == RoleClient {
+		return netFlow(c.key.Client.Addr(), c.key.Server.Addr())
+	}
+	return netFlow(c.key.Server.Addr(), c.key.Client.Addr())
+}
+
 // dir returns the state of the direction sent by r.
-func (c *conn) dir(r Role) *direction { return &c.dirs[r-1] }
+func (c *conn) dir(r Role) *direction {
+	if c.dirs == nil {
+		c.dirs = new([2]direction)
+	}
+	return &c.dirs[r-1]
+}
 
 func (c *conn) queued() bool {
-	return len(c.dirs[0].queued) > 0 || len(c.dirs[1].queued) > 0
+	return c.dirs != nil && (len(c.dirs[0].queued) > 0 || len(c.dirs[1].queued) > 0)
 }
 
 // finBoth reports whether both directions sent a FIN. gopacket completes
 // such a connection by itself unless a hole precedes a FIN; then the
 // assembler closes it once GapTimeout has passed since the later FIN.
 func (c *conn) finBoth() (bool, time.Time) {
+	if c.dirs == nil {
+		return false, time.Time{}
+	}
 	a, b := &c.dirs[0], &c.dirs[1]
 	if !a.fin || !b.fin {
 		return false, time.Time{}
@@ -203,6 +234,12 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 		return true
 	}
 	if nextSeq == invalid {
+		if !tcp.SYN && len(tcp.Payload) == 0 && !tcp.FIN && !tcp.RST {
+			// A pure ACK never starts a direction: a keepalive's sequence
+			// number is one before the next byte, and would make a
+			// one-byte hole.
+			return false
+		}
 		// Without this gopacket waits for a SYN that a capture started
 		// mid-session never shows, and delivers nothing until a flush.
 		// With a SYN its own SYN handling takes precedence.
@@ -239,6 +276,9 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 	}
 	if len(tcp.Payload) == 0 || (tcp.SYN && nextSeq != invalid) {
 		return true
+	}
+	if d.hist == nil {
+		d.hist = new(history)
 	}
 	conflict, covered := d.hist.check(dataSeq, tcp.Payload)
 	if conflict {
@@ -382,7 +422,7 @@ func infoAt(sg tcpreasm.ScatterGather, offset int) *pktInfo {
 // frame cuts data (all from one segment) into lines and emits them.
 func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg segRef, atStart bool) {
 	for len(data) > 0 {
-		n, done := d.fr.take(data, seg, atStart)
+		n, done := d.fr.take(data, seg, atStart, a.cfg.MaxLineLen)
 		data = data[n:]
 		atStart = false
 		if done {
@@ -396,6 +436,9 @@ func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg seg
 
 // partial emits the unfinished line of one direction, which ended.
 func (a *Assembler) partial(c *conn, role Role) {
+	if c.dirs == nil {
+		return
+	}
 	d := c.dir(role)
 	if d.fr.inLine {
 		a.emit(c, role, d, true)
@@ -404,7 +447,7 @@ func (a *Assembler) partial(c *conn, role Role) {
 
 func (a *Assembler) emit(c *conn, role Role, d *direction, partial bool) {
 	f := &d.fr
-	text, trunc := f.text()
+	text, trunc := f.text(a.cfg.MaxLineLen)
 	l := Line{
 		Conn: c.key, From: role, Time: f.start, Packet: f.packet, Text: text,
 		Truncated: trunc, AtSegmentStart: f.atSegStart, Segments: f.segments,
