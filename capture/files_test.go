@@ -244,6 +244,8 @@ func TestOpenErrors(t *testing.T) {
 	binary.LittleEndian.PutUint32(hugeSnap[16:20], 0xffffffff)
 	version := bytes.Clone(good)
 	binary.LittleEndian.PutUint16(version[4:6], 3)
+	minor := bytes.Clone(good)
+	binary.LittleEndian.PutUint16(minor[6:8], 3)
 	badOrder := bytes.Clone(ng)
 	badOrder[8] = 0x99
 	tests := []struct {
@@ -265,6 +267,7 @@ func TestOpenErrors(t *testing.T) {
 		{"gzip of text", gzipBytes(t, []byte("hello world")), "not a pcap or pcapng file (starts with 0x68656c6c)", nil},
 		{"absurd snaplen", hugeSnap, "absurd snap length 4294967295", nil},
 		{"pcap version 3.4", version, "unsupported pcap version 3.4", nil},
+		{"pcap version 2.3", minor, "unsupported pcap version 2.3", nil},
 		{"pcapng byte order magic", badOrder, "bad pcapng section header", nil},
 	}
 	for _, tc := range tests {
