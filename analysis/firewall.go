@@ -35,6 +35,10 @@ type ServerProfile struct {
 	// BlockedLow and BlockedHigh bound the passive ports that were blocked.
 	BlockedActive, BlockedPassive int
 	BlockedLow, BlockedHigh       uint16
+	// OKLow and OKHigh bound the passive ports whose connections got
+	// through (OKPassive of them).
+	OKLow, OKHigh uint16
+	OKPassive     int
 	// PrivateAnnounced lists private addresses the server announced in
 	// passive replies while clients reached it at Server (NAT without
 	// pasv_address); at most 4 kept.
@@ -96,6 +100,15 @@ func (b *FirewallBook) Add(s *Session) {
 			}
 			if port > p.PassiveHigh {
 				p.PassiveHigh = port
+			}
+			if ch.Verdict == OK {
+				p.OKPassive++
+				if p.OKPassive == 1 || port < p.OKLow {
+					p.OKLow = port
+				}
+				if port > p.OKHigh {
+					p.OKHigh = port
+				}
 			}
 			if ch.Blocked {
 				p.BlockedPassive++
@@ -307,17 +320,24 @@ func (p *ServerProfile) Suggestions() []Suggestion {
 		out = append(out, Suggestion{Kind: kind, Title: title, Text: strings.Join(lines, "\n") + "\n"})
 	}
 	var vs, pro, pure []string
+	lo, hi := p.PassiveLow, p.PassiveHigh
+	note := "# pin the passive range to the ports the firewall admits"
+	if p.OKPassive > 0 && p.BlockedPassive > 0 && (p.BlockedHigh < p.OKLow || p.BlockedLow > p.OKHigh) {
+		// Some ports got through and the blocked ones lie outside them: pin
+		// the server to the ports the firewall already admits.
+		lo, hi = p.OKLow, p.OKHigh
+		note = fmt.Sprintf("# pin the passive range to the ports that got through (%d-%d); %s were blocked", lo, hi, p.BlockedRange())
+	}
 	if rng != "" {
-		vs = append(vs, fmt.Sprintf("pasv_min_port=%d", p.PassiveLow), fmt.Sprintf("pasv_max_port=%d", p.PassiveHigh))
-		pro = append(pro, fmt.Sprintf("PassivePorts %d %d", p.PassiveLow, p.PassiveHigh))
-		pure = append(pure, fmt.Sprintf("-p %d:%d", p.PassiveLow, p.PassiveHigh))
+		vs = append(vs, fmt.Sprintf("pasv_min_port=%d", lo), fmt.Sprintf("pasv_max_port=%d", hi))
+		pro = append(pro, fmt.Sprintf("PassivePorts %d %d", lo, hi))
+		pure = append(pure, fmt.Sprintf("-p %d:%d", lo, hi))
 	}
 	if len(p.PrivateAnnounced) > 0 {
 		vs = append(vs, "pasv_address="+s, "pasv_addr_resolve=NO")
 		pro = append(pro, "MasqueradeAddress "+s)
 		pure = append(pure, "-P "+s)
 	}
-	note := "# pin the passive range to the ports the firewall admits"
 	switch {
 	case rng == "" && p.TLSSessions > 0:
 		// Encrypted sessions hide the ports: a fixed range is the only way

@@ -120,9 +120,9 @@ func TestFirewallView(t *testing.T) {
 		"nftables":        {"ct helper ftp {\n\t\ttype \"ftp\" protocol tcp", "ip daddr 10.0.2.2 tcp dport 21 ct helper set \"ftp\""},
 		"nftables-filter": {"ct state established,related accept", "ip daddr 10.0.2.2 tcp dport 30001-40008 ct state new accept"},
 		"iptables":        {"iptables -t raw -A PREROUTING -p tcp -d 10.0.2.2 --dport 21 -j CT --helper ftp", "--dport 30001:40008 -m conntrack --ctstate NEW -j ACCEPT"},
-		"vsftpd":          {"pasv_min_port=30001\npasv_max_port=40008"},
-		"proftpd":         {"PassivePorts 30001 40008"},
-		"pure-ftpd":       {"pure-ftpd -p 30001:40008"},
+		"vsftpd":          {"ports that got through (30001-30002); 40003-40008 were blocked", "pasv_min_port=30001\npasv_max_port=30002"},
+		"proftpd":         {"PassivePorts 30001 30002"},
+		"pure-ftpd":       {"pure-ftpd -p 30001:30002"},
 	} {
 		text := suggestion(*v4, kind)
 		for _, f := range frags {
