@@ -206,6 +206,12 @@ func (a *Analyzer) lintSegment(st *sessionState, p *capture.Packet, fromClient b
 	if len(b) < p.PayloadLen {
 		return // snapped: the helper saw bytes this capture does not have
 	}
+	// Most control segments start with nothing the helper looks for.
+	switch b[0] {
+	case '2', 'P', 'p', 'E', 'e':
+	default:
+		return
+	}
 	var res int
 	var pattern string
 	if fromClient {
