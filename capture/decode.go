@@ -105,10 +105,11 @@ func (d *frameDecoder) parserFor(lt layers.LinkType, data []byte) *gopacket.Deco
 
 // decode fills the protocol fields of p (Kind and what goes with it) from
 // frame, captured on a link of type lt. p.Len must hold the frame's wire
-// length: it sizes the payload of a segment whose IP header gives none. It reports whether the frame was
-// malformed: an unknown link type, a header that contradicts itself, or a
-// TCP header cut short. Malformed frames are KindOther. decode never panics
-// and never allocates once warmed up.
+// length: it sizes the payload of a segment whose IP header gives none.
+// decode reports whether the frame was malformed: an unknown link type, a
+// header that contradicts itself, or a TCP header cut short. Malformed
+// frames are KindOther. decode never panics and never allocates once warmed
+// up. p is reused: fields the previous frame's kind set are cleared.
 func (d *frameDecoder) decode(p *Packet, frame []byte, lt layers.LinkType) (malformed bool) {
 	prev := p.Kind
 	malformed = d.decodeKind(p, frame, lt)
