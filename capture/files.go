@@ -169,6 +169,9 @@ func (s *fileSource) frame(in *fileInput) *Packet {
 		st.First = t
 	} else if t.Before(st.Last) {
 		st.BackwardsTime++
+		if st.BackwardsTime == 1 {
+			st.FirstBackwards = Position{File: in.name, Num: st.Packets + 1, FileNum: in.num}
+		}
 	}
 	st.Last = t
 	st.Packets++
@@ -194,6 +197,9 @@ func decodeCounted(dec *frameDecoder, st *Stats, p *Packet, frame []byte, lt lay
 		st.TCP++
 		if p.PayloadLen > len(p.Payload) {
 			st.Snapped++
+			if st.Snapped == 1 {
+				st.FirstSnapped = positionOf(p)
+			}
 		}
 	case KindICMP:
 		st.ICMP++
@@ -201,6 +207,9 @@ func decodeCounted(dec *frameDecoder, st *Stats, p *Packet, frame []byte, lt lay
 		st.Other++
 		if malformed {
 			st.Undecodable++
+			if st.Undecodable == 1 {
+				st.FirstUndecodable = positionOf(p)
+			}
 		}
 	}
 }

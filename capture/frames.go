@@ -78,4 +78,10 @@ func (d *Decoder) AddCounts(st *Stats) {
 	st.Other += d.stats.Other
 	st.Undecodable += d.stats.Undecodable
 	st.Snapped += d.stats.Snapped
+	if st.FirstUndecodable.Num == 0 {
+		st.FirstUndecodable = d.stats.FirstUndecodable
+	}
+	if st.FirstSnapped.Num == 0 {
+		st.FirstSnapped = d.stats.FirstSnapped
+	}
 }

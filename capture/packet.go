@@ -188,6 +188,25 @@ func (d Damage) Error() string {
 // whether the input was cut short.
 func (d Damage) Unwrap() error { return d.Err }
 
+// Position names one frame: its number in the merged timeline and within
+// its input.
+type Position struct {
+	File         string
+	Num, FileNum uint64
+}
+
+// String names the frame for messages: "packet 17 of trace.pcap", with the
+// merged number too when it differs.
+func (p Position) String() string {
+	s := "packet " + itoa(p.FileNum) + " of " + displayName(p.File)
+	if p.Num != p.FileNum {
+		s += " (packet " + itoa(p.Num) + " of the merged input)"
+	}
+	return s
+}
+
+func positionOf(p *Packet) Position { return Position{File: p.File, Num: p.Num, FileNum: p.FileNum} }
+
 // Stats counts what a Source read.
 type Stats struct {
 	// Packets and Bytes count the frames read (Bytes: captured bytes).
@@ -202,6 +221,10 @@ type Stats struct {
 	// BackwardsTime counts frames whose timestamp was earlier than the frame
 	// before them (after merging).
 	BackwardsTime uint64
+	// FirstUndecodable, FirstSnapped and FirstBackwards name the first frame
+	// of each count above, so that a warning can point at it (Num is 0 while
+	// the count is).
+	FirstUndecodable, FirstSnapped, FirstBackwards Position
 	// Damage lists the inputs that could not be read to their end.
 	Damage []Damage
 	// First and Last are the timestamps of the first and last frame.
