@@ -205,31 +205,15 @@ func (s *liveSource) Next() (*Packet, error) {
 		}
 	}
 
+	// The record fields, then the same decoding and counting as files.
 	p := &s.pkt
-	*p = Packet{
-		Num:         st.Packets,
-		File:        s.name,
-		FileNum:     st.Packets,
-		Time:        t,
-		Len:         ci.Length,
-		CapLen:      ci.CaptureLength,
-		CaptureInfo: ci,
-	}
-	malformed := s.dec.decode(p, data, s.lt)
-	switch p.Kind {
-	case KindTCP:
-		st.TCP++
-		if p.PayloadLen > len(p.Payload) {
-			st.Snapped++
-		}
-	case KindICMP:
-		st.ICMP++
-	default:
-		st.Other++
-		if malformed {
-			st.Undecodable++
-		}
-	}
+	p.Num = st.Packets
+	p.File = s.name
+	p.FileNum = st.Packets
+	p.Time = t
+	p.Len, p.CapLen = ci.Length, ci.CaptureLength
+	p.CaptureInfo = ci
+	decodeCounted(s.dec, st, p, data, s.lt)
 	return p, nil
 }
 
