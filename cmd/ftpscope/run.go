@@ -76,6 +76,9 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	for _, d := range sum.Capture.Damage {
 		fmt.Fprintf(stderr, "ftpscope: %v (everything before it is reported)\n", d)
 	}
+	for _, w := range captureWarnings(sum.Capture) {
+		fmt.Fprintf(stderr, "ftpscope: warning: %s\n", w)
+	}
 	if c := sum.Capture; c.KernelDropped+c.InterfaceDropped > 0 {
 		fmt.Fprintf(stderr, "ftpscope: WARNING: %d packets dropped by the kernel and %d by the interface before ftpscope saw them; verdicts may be wrong (try a larger -B or a narrower filter)\n",
 			c.KernelDropped, c.InterfaceDropped)

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/ftpscope/ftpscope/capture"
+)
+
+// captureWarnings says, one line each, what in the input was odd without
+// being damage: frames that could not be decoded, TCP segments cut by the
+// snap length, timestamps that go backwards. Each names the first such
+// frame and says what it means for the report.
+func captureWarnings(st capture.Stats) []string {
+	var w []string
+	if st.Snapped > 0 {
+		w = append(w, fmt.Sprintf("%d TCP segment%s cut by the snap length, the first at %s: "+
+			"control lines in them are lost (reported as gaps), so announcements in them are missed and their data connections are not judged; "+
+			"data-connection verdicts, which need only headers, are unaffected (capture with tcpdump -s 0)",
+			st.Snapped, were(st.Snapped), st.FirstSnapped))
+	}
+	if st.Undecodable > 0 {
+		w = append(w, fmt.Sprintf("%d frame%s could not be decoded (zero length, bad IP or TCP header lengths, or an unknown link type), the first at %s: "+
+			"they were skipped, and a skipped SYN, answer or control segment can change a verdict",
+			st.Undecodable, plural(st.Undecodable), st.FirstUndecodable))
+	}
+	if st.BackwardsTime > 0 {
+		w = append(w, fmt.Sprintf("timestamps go backwards %d time%s, the first at %s: the input is not in time order "+
+			"(a clock step, or files joined without merging), so timeouts measured in capture time may be off",
+			st.BackwardsTime, plural(st.BackwardsTime), st.FirstBackwards))
+	}
+	return w
+}
+
+func plural(n uint64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func were(n uint64) string {
+	if n == 1 {
+		return " was"
+	}
+	return "s were"
+}
