@@ -1021,3 +1021,28 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestLiveInterfaceGone deletes the interface under a running capture:
+// ftpscope must stop by itself, report what it saw and the cause, and exit 1.
+func TestLiveInterfaceGone(t *testing.T) {
+	liveGate(t)
+	bin := buildTool(t)
+	l := newLab(t, "g")
+	ns := l.ns("gone")
+	l.in(ns, "ip", "link", "add", "ga", "type", "veth", "peer", "name", "gb")
+	l.in(ns, "ip", "link", "set", "ga", "up")
+	l.in(ns, "ip", "link", "set", "gb", "up")
+	fs := l.startFtpscope(ns, bin, "-i", "gb", "--format", "json")
+	l.in(ns, "ip", "link", "del", "ga") // takes its peer gb with it
+	code := fs.wait(15 * time.Second)
+	if code != exitError {
+		t.Fatalf("ftpscope after its interface vanished: status %d, want 1; stderr:\n%s", code, fs.stderr.String())
+	}
+	if !strings.Contains(fs.stderr.String(), "capture gb damaged after packet") || !strings.Contains(fs.stderr.String(), "live read") {
+		t.Errorf("stderr does not name the interface and the read error:\n%s", fs.stderr.String())
+	}
+	if _, ok := fs.next(t, 5*time.Second, "summary"); !ok {
+		t.Errorf("no summary after the interface vanished; output:\n%s", fs.raw.String())
+	}
+	t.Logf("stderr: %s", strings.TrimSpace(fs.stderr.String()))
+}
