@@ -39,14 +39,17 @@
 // other ports (MaxCandidates), gopacket's out-of-order pages (MaxPagesTotal,
 // MaxPagesPerConn), line length (MaxLineLen). Connections that end (FIN both
 // ways, RST) are closed and forgotten at once, so memory stays flat over
-// captures of many hours. A tracked control connection costs about 2 KiB
-// (gopacket's state included) plus whatever it holds out of order.
+// captures of many hours. A tracked control connection costs about 200
+// bytes until a segment carries something (a SYN flood stays cheap), then
+// about 2 KiB (gopacket's state included) plus what it holds out of order.
 //
 // # Limits
 //
-//   - Without a SYN, the first segment seen in a direction starts it: bytes
-//     with lower sequence numbers that arrive later are taken for old
-//     retransmissions and dropped, as a receiver would.
+//   - Without a SYN, the first segment with data (or FIN, RST) seen in a
+//     direction starts it: bytes with lower sequence numbers that arrive
+//     later are taken for old retransmissions and dropped, as a receiver
+//     would. Pure ACKs never start a direction (keepalives sit one byte
+//     before the next); a one-byte keepalive carrying data still does.
 //   - A connection recognised on another port is reported from its greeting
 //     on; only the greeting's first segments are kept while waiting for the
 //     client (2 KiB, 4 segments), and a greeting whose segments arrive out of
