@@ -487,7 +487,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	}
 	if p.ch != nil && p.ch.Command != "" && ftp.IsTransfer(p.verb) {
 		ch := p.ch
-		ch.Replies = append(ch.Replies, code)
+		addReply(ch, code)
 		ch.Reply, ch.ReplyText, ch.ReplyTime = code, firstLine(text), t
 	}
 	if code.Class() == ftp.Preliminary {
@@ -534,6 +534,24 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 			pv.ch.settleAt = t.Add(a.cfg.DataTimeout)
 			a.data.settleLater(pv.ch)
 		}
+	}
+}
+
+// maxReplies bounds a channel's reply codes: a server repeating 150 (or
+// alternating codes) forever must not grow the channel.
+const maxReplies = 16
+
+// addReply records a reply code to the channel's transfer. A repeat of the
+// last code is not kept twice; past maxReplies the newest replaces the last
+// kept, so the final reply that decides the verdict is always there.
+func addReply(ch *Channel, code ftp.ReplyCode) {
+	n := len(ch.Replies)
+	switch {
+	case n > 0 && ch.Replies[n-1] == code:
+	case n >= maxReplies:
+		ch.Replies[n-1] = code
+	default:
+		ch.Replies = append(ch.Replies, code)
 	}
 }
 

@@ -213,6 +213,9 @@ func (c *pipeCheck) bounds(asm *reassembly.Assembler) {
 			c.t.Fatalf("%d exchanges, limit %d", len(s.Exchanges), cfg.MaxExchanges)
 		}
 		for _, ch := range s.Channels {
+			if len(ch.Replies) > maxReplies {
+				c.t.Fatalf("channel %s %s holds %d reply codes, limit %d", ch.Method, ch.Announced, len(ch.Replies), maxReplies)
+			}
 			if len(ch.Attempts) > cfg.MaxChannelAttempts {
 				c.t.Fatalf("channel %s %s holds %d attempts, limit %d", ch.Method, ch.Announced, len(ch.Attempts), cfg.MaxChannelAttempts)
 			}
