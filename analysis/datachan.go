@@ -34,8 +34,10 @@ type dataTracker struct {
 	a *Analyzer
 	// expects maps an endpoint to the channels that may be connected to it.
 	expects map[netip.AddrPort][]*Channel
-	// conns holds the followed connections by initiator -> acceptor.
+	// conns holds the followed connections by initiator -> acceptor. It is
+	// changed only through setConn and delConn, which keep cache in step.
 	conns map[flowKey]*conn
+	cache *connCache
 	// byDst indexes unmatched attempts by their destination.
 	byDst map[netip.AddrPort]*conn
 	// unmatched lists unmatched attempts in creation order, for expiry.
@@ -53,6 +55,7 @@ func (d *dataTracker) init(a *Analyzer) {
 	d.a = a
 	d.expects = make(map[netip.AddrPort][]*Channel)
 	d.conns = make(map[flowKey]*conn)
+	d.cache = new(connCache)
 	d.byDst = make(map[netip.AddrPort]*conn)
 }
 
@@ -104,7 +107,7 @@ func (d *dataTracker) unexpect(ch *Channel) {
 	for _, at := range ch.Attempts {
 		k := flowKey{at.From, at.To}
 		if c := d.conns[k]; c != nil && c.ch == ch {
-			delete(d.conns, k)
+			d.delConn(k)
 			d.ref(k.from, -1)
 			d.ref(k.to, -1)
 		}
@@ -217,7 +220,7 @@ func (d *dataTracker) forget(x, y netip.AddrPort) (sawSYN bool) {
 		if c := d.conns[k]; c != nil && c.ch == nil {
 			sawSYN = sawSYN || c.att.SYNs > 0
 			c.dead = true
-			delete(d.conns, k)
+			d.delConn(k)
 			d.ref(k.from, -1)
 			d.ref(k.to, -1)
 		}
@@ -235,12 +238,7 @@ func (d *dataTracker) packet(p *capture.Packet) {
 	if f&(capture.SYN|capture.RST) == 0 && d.portRefs[p.Src.Port()] == 0 && d.portRefs[p.Dst.Port()] == 0 {
 		return
 	}
-	fwd := true
-	c := d.conns[flowKey{p.Src, p.Dst}]
-	if c == nil {
-		c = d.conns[flowKey{p.Dst, p.Src}]
-		fwd = false
-	}
+	c, fwd := d.lookupConn(p.Src, p.Dst)
 	if f.Has(capture.SYN) && !f.Has(capture.ACK) {
 		if c != nil && fwd && (c.att.FIN || !c.att.RST.IsZero()) && p.Time.Sub(c.att.Last) > time.Second {
 			// The four-tuple is reused by a new connection.
@@ -316,7 +314,7 @@ func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 		d.ref(k.from, -1)
 		d.ref(k.to, -1)
 	}
-	d.conns[k] = c
+	d.setConn(k, c)
 	d.ref(k.from, 1)
 	d.ref(k.to, 1)
 	return c
@@ -332,7 +330,7 @@ func (d *dataTracker) midFlow(p *capture.Packet) *conn {
 		}
 		c := &conn{key: k, created: p.Time, att: &Attempt{From: k.from, To: k.to, NoSYN: true, First: p.Time, Last: p.Time}}
 		d.claim(c, ch)
-		d.conns[k] = c
+		d.setConn(k, c)
 		d.ref(k.from, 1)
 		d.ref(k.to, 1)
 		return c
@@ -357,7 +355,7 @@ func (d *dataTracker) icmp(p *capture.Packet) {
 		}
 		c = &conn{key: k, created: p.Time, att: &Attempt{From: e.Src, To: e.Dst, First: p.Time, Last: p.Time}}
 		d.claim(c, ch)
-		d.conns[k] = c
+		d.setConn(k, c)
 		d.ref(k.from, 1)
 		d.ref(k.to, 1)
 	}
@@ -383,7 +381,7 @@ func (d *dataTracker) expireOne() {
 func (d *dataTracker) drop(c *conn) {
 	c.dead = true
 	if d.conns[c.key] == c {
-		delete(d.conns, c.key)
+		d.delConn(c.key)
 		d.ref(c.key.from, -1)
 		d.ref(c.key.to, -1)
 	}
