@@ -45,6 +45,7 @@ type options struct {
 	ladder        bool
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
+	maxCandidates, maxChannelAttempts, maxReplyLines, maxNotes, maxExchanges         int
 
 	ports []uint16
 }
@@ -82,6 +83,11 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	lim.IntVar(&o.maxAttempts, "max-attempts", 65536, "unmatched connection attempts remembered")
 	lim.IntVar(&o.maxLine, "max-line", 4096, "bytes per control line (longer lines are cut)")
 	lim.IntVar(&o.maxPages, "max-pages", 65536, "out-of-order reassembly pages (about 2 KiB each) held at once")
+	lim.IntVar(&o.maxCandidates, "max-candidates", 65536, "connections on other ports watched for an FTP greeting at once (oldest forgotten)")
+	lim.IntVar(&o.maxChannelAttempts, "max-channel-attempts", 64, "connection attempts followed per channel (more are counted, not followed: scans, SYN floods)")
+	lim.IntVar(&o.maxReplyLines, "max-reply-lines", 1000, "lines of one multi-line reply (more are dropped)")
+	lim.IntVar(&o.maxNotes, "max-notes", 50, "notes kept per session (more are counted)")
+	lim.IntVar(&o.maxExchanges, "max-exchanges", 200, "commands and replies kept per session for the ladder view")
 
 	out := pflag.NewFlagSet("output", pflag.ContinueOnError)
 	out.StringVarP(&o.format, "format", "f", "table", "report `FORMAT`: table, json (JSON Lines) or csv")
@@ -177,7 +183,9 @@ func (o *options) validate(rest []string) error {
 		name string
 		v    int
 	}{{"--max-streams", o.maxStreams}, {"--max-sessions", o.maxSessions}, {"--max-channels", o.maxChannels},
-		{"--max-pending", o.maxPending}, {"--max-attempts", o.maxAttempts}, {"--max-line", o.maxLine}, {"--max-pages", o.maxPages}} {
+		{"--max-pending", o.maxPending}, {"--max-attempts", o.maxAttempts}, {"--max-line", o.maxLine}, {"--max-pages", o.maxPages},
+		{"--max-candidates", o.maxCandidates}, {"--max-channel-attempts", o.maxChannelAttempts}, {"--max-reply-lines", o.maxReplyLines},
+		{"--max-notes", o.maxNotes}, {"--max-exchanges", o.maxExchanges}} {
 		if l.v < 1 {
 			return fmt.Errorf("%s must be at least 1", l.name)
 		}
@@ -193,6 +201,11 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxChannels:   o.maxChannels,
 		MaxPending:    o.maxPending,
 		MaxAttempts:   o.maxAttempts,
+
+		MaxChannelAttempts: o.maxChannelAttempts,
+		MaxReplyLines:      o.maxReplyLines,
+		MaxNotes:           o.maxNotes,
+		MaxExchanges:       o.maxExchanges,
 	}
 }
 
@@ -208,6 +221,7 @@ func (o *options) reassemblyConfig() reassembly.Config {
 		MaxStreams:      o.maxStreams,
 		MaxPagesTotal:   o.maxPages,
 		MaxPagesPerConn: per,
+		MaxCandidates:   o.maxCandidates,
 	}
 }
 
