@@ -32,9 +32,10 @@ const (
 // but a corrupt or hostile header.
 const maxSnaplen = 256 << 20
 
-// readBufSize is the read buffer of each open input. pcapgo reads through
-// it directly (bufio.NewReader returns a *bufio.Reader that is already
-// large enough), so the reader's consumed offset is known exactly.
+// readBufSize is the read buffer of each open input. pcapgo (and
+// pcapRecords, which hands records out of it in place) reads through it
+// directly (bufio.NewReader returns a *bufio.Reader that is already large
+// enough), so the reader's consumed offset is known exactly.
 const readBufSize = 128 << 10
 
 // errEmpty is returned for a file with no bytes at all.
@@ -53,15 +54,15 @@ type fileInput struct {
 	first    time.Time // timestamp of the first packet, from the probe
 	firstLen int       // and its captured length, to recognise it on reopen
 
-	// Open state. raw counts the bytes handed to buf, the buffer pcapgo
-	// reads from; raw.n - buf.Buffered() is the offset pcapgo has reached
-	// (in the decompressed stream for gzip input).
+	// Open state. raw counts the bytes handed to buf, the buffer the
+	// readers read from; offset() is where they have reached (in the
+	// decompressed stream for gzip input).
 	active bool
 	file   io.Closer // nil for standard input, which the caller owns
 	gz     *gzip.Reader
 	raw    *countingReader
 	buf    *bufio.Reader
-	pcap   *pcapgo.Reader // exactly one of pcap and ng is set when active
+	recs   *pcapRecords // exactly one of recs and ng is set when active
 	ng     *pcapgo.NgReader
 	link   layers.LinkType // of a pcap file
 
@@ -155,14 +156,15 @@ func (in *fileInput) startPcap(magic uint32) error {
 	if major, minor := order.Uint16(hdr[4:6]), order.Uint16(hdr[6:8]); major != 2 || minor != 4 {
 		return fmt.Errorf("unsupported pcap version %d.%d", major, minor)
 	}
-	if snaplen := order.Uint32(hdr[16:20]); snaplen > maxSnaplen {
+	snaplen := order.Uint32(hdr[16:20])
+	if snaplen > maxSnaplen {
 		return fmt.Errorf("absurd snap length %d in the file header", snaplen)
 	}
 	r, err := pcapgo.NewReader(in.buf)
 	if err != nil {
 		return fmt.Errorf("bad pcap file header: %w", err)
 	}
-	in.pcap = r
+	in.recs = newPcapRecords(in.buf, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen)
 	in.link = r.LinkType()
 	in.next = in.offset()
 	return nil
@@ -190,8 +192,8 @@ func (in *fileInput) startNg() error {
 // the clean end of the input, and a description of the damage otherwise.
 func (in *fileInput) read() error {
 	var err error
-	if in.pcap != nil {
-		in.data, in.pkt.CaptureInfo, err = in.pcap.ZeroCopyReadPacketData()
+	if in.recs != nil {
+		in.data, in.pkt.CaptureInfo, err = in.recs.next()
 		in.lt = in.link
 	} else {
 		in.data, in.pkt.CaptureInfo, err = in.ng.ZeroCopyReadPacketData()
@@ -250,7 +252,11 @@ func (in *fileInput) damage(err error) error {
 
 // offset is how far into the (decompressed) input pcapgo has read.
 func (in *fileInput) offset() int64 {
-	return in.raw.n - int64(in.buf.Buffered())
+	off := in.raw.n - int64(in.buf.Buffered())
+	if in.recs != nil {
+		off += int64(in.recs.pending) // handed out, not yet discarded
+	}
+	return off
 }
 
 // close releases the input's file and buffers. It keeps the counters.
@@ -263,7 +269,7 @@ func (in *fileInput) close() error {
 		err = in.file.Close()
 	}
 	in.active = false
-	in.file, in.gz, in.raw, in.buf, in.pcap, in.ng = nil, nil, nil, nil, nil, nil
+	in.file, in.gz, in.raw, in.buf, in.recs, in.ng = nil, nil, nil, nil, nil, nil
 	in.data, in.pkt = nil, Packet{CaptureInfo: gopacket.CaptureInfo{Timestamp: in.first}}
 	return err
 }

@@ -1,0 +1,124 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gopacket/gopacket"
+)
+
+// pcapRecords reads the packet records of a classic pcap file in place.
+//
+// pcapgo's ZeroCopyReadPacketData copies every record out of the read
+// buffer into a buffer of its own ("not true zero copy", says its doc), and
+// that copy, with the io.ReadFull calls around it, costs a multi-gigabyte
+// run as much as decoding every header. Here a record is handed out as a
+// slice of the bufio.Reader's buffer itself (Peek), consumed (Discard) only
+// when the next one is asked for. pcapgo still reads and checks the file
+// header; the records get exactly its checks, errors and timestamps, so
+// damage reads the same (TestPcapRecordsMatchPcapgo holds the two together).
+type pcapRecords struct {
+	buf     *bufio.Reader
+	order   binary.ByteOrder
+	factor  uint32 // nanoseconds per unit of the timestamp's fraction
+	snaplen uint32
+	maxLen  int // the longest record taken, as pcapgo's maxCaptureLength
+	// pending is how many bytes of buf the record handed out last still
+	// occupies: they are discarded by the next call.
+	pending int
+	// big holds a record too long for buf (rare: jumbo frames captured
+	// with a snap length above the read buffer).
+	big []byte
+}
+
+// pcapEagerMax is pcapgo's eagerReadMax: records up to this length get their
+// buffer before their bytes are read, longer ones grow with what is read.
+const pcapEagerMax = 262144
+
+func newPcapRecords(buf *bufio.Reader, order binary.ByteOrder, nano bool, snaplen uint32) *pcapRecords {
+	r := &pcapRecords{buf: buf, order: order, factor: 1000, snaplen: snaplen, maxLen: pcapEagerMax}
+	if nano {
+		r.factor = 1
+	}
+	if snaplen > pcapEagerMax {
+		r.maxLen = int(snaplen)
+	}
+	return r
+}
+
+// next returns the next record's bytes, valid until the next call, and its
+// capture info. Its errors are pcapgo's: io.EOF at a clean end,
+// io.ErrUnexpectedEOF inside a record, the reader's own, or a length check.
+func (r *pcapRecords) next() (data []byte, ci gopacket.CaptureInfo, err error) {
+	if r.pending > 0 {
+		r.buf.Discard(r.pending) // buffered: cannot fail
+		r.pending = 0
+	}
+	h, err := r.buf.Peek(pcapRecordHeaderLen)
+	if len(h) < pcapRecordHeaderLen {
+		// Consume what there was, as io.ReadFull would have.
+		r.buf.Discard(len(h))
+		if err == io.EOF && len(h) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, ci, err
+	}
+	ci.Timestamp = time.Unix(int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8])*r.factor)).UTC()
+	ci.CaptureLength = int(r.order.Uint32(h[8:12]))
+	ci.Length = int(r.order.Uint32(h[12:16]))
+	switch {
+	case ci.CaptureLength < 0:
+		err = errors.New("record length overflows int")
+	case ci.CaptureLength > r.maxLen:
+		err = fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)
+	case ci.CaptureLength > ci.Length:
+		err = fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	}
+	if err != nil {
+		r.buf.Discard(pcapRecordHeaderLen)
+		return nil, ci, err
+	}
+	n := pcapRecordHeaderLen + ci.CaptureLength
+	if n > r.buf.Size() {
+		r.buf.Discard(pcapRecordHeaderLen)
+		data, err = r.readBig(ci.CaptureLength)
+		return data, ci, err
+	}
+	rec, err := r.buf.Peek(n)
+	if len(rec) < n {
+		r.buf.Discard(len(rec))
+		if err == io.EOF && len(rec) > pcapRecordHeaderLen {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, ci, err
+	}
+	r.pending = n
+	return rec[pcapRecordHeaderLen:n:n], ci, nil
+}
+
+// readBig reads a record longer than the read buffer into r.big, with
+// pcapgo's rule that only lengths up to pcapEagerMax are allocated before
+// their bytes are there.
+func (r *pcapRecords) readBig(n int) ([]byte, error) {
+	if n <= pcapEagerMax {
+		if cap(r.big) < n {
+			r.big = make([]byte, max(n, int(min(r.snaplen, pcapEagerMax))))
+		}
+		data := r.big[:n]
+		_, err := io.ReadFull(r.buf, data)
+		return data, err
+	}
+	var b bytes.Buffer
+	b.Grow(pcapEagerMax)
+	m, err := io.CopyN(&b, r.buf, int64(n))
+	if err == io.EOF && m > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	r.big = b.Bytes()
+	return r.big, err
+}
