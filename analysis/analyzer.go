@@ -42,6 +42,11 @@ type Config struct {
 	MaxExchanges, MaxNotes int
 	// MaxReplyLines caps the lines of one multi-line reply (default 1000).
 	MaxReplyLines int
+	// Stream judges channels as early as their outcome is settled, for live
+	// capture: SYNs unanswered for DataTimeout are "dropped" while the
+	// session goes on. Without it (files), such channels wait for the
+	// session's end or the transfer's reply, whose words make the reason.
+	Stream bool
 }
 
 func (c Config) withDefaults() Config {
@@ -185,6 +190,10 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 		st.s.Midstream = false
 	}
 }
+
+// replyGrace is how long after a transfer's final reply its channel waits
+// for stray packets before it is judged.
+const replyGrace = 2 * time.Second
 
 // evictSession drops the least recently active session to stay under MaxSessions.
 func (a *Analyzer) evictSession() {
@@ -531,7 +540,9 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		}
 	default:
 		if pv.ch != nil && ftp.IsTransfer(pv.verb) {
-			pv.ch.settleAt = t.Add(a.cfg.DataTimeout)
+			// The final reply settles the outcome (after 425 or 226 the server
+			// tries no more); a short grace lets trailing packets land.
+			pv.ch.settleAt = t.Add(min(replyGrace, a.cfg.DataTimeout))
 			a.data.settleLater(pv.ch)
 		}
 	}

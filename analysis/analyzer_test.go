@@ -487,3 +487,57 @@ func TestUnmatchedAttemptsAreBounded(t *testing.T) {
 		t.Errorf("evictions not counted")
 	}
 }
+
+// TestStreamingSettlesEarly checks live-capture timing: a channel whose SYNs
+// go unanswered is judged DataTimeout after the last SYN although the session
+// is still open and no reply came; a 425 settles its channel within seconds.
+func TestStreamingSettlesEarly(t *testing.T) {
+	var got []Verdict
+	var at []time.Time
+	h := newHarness(t, cli, srv, Config{Stream: true, DataTimeout: 10 * time.Second})
+	h.a.sink.Channel = func(_ *Session, c *Channel) { got = append(got, c.Verdict); at = append(at, h.a.now) }
+	login(h)
+	h.cmd(1, "PORT 10,0,0,1,156,65")
+	h.rep(1, "200 PORT command successful.")
+	h.cmd(1.1, "LIST")
+	for _, s := range []float64{1.2, 2.2, 4.2} {
+		h.tcp(s, "10.0.0.2:20", "10.0.0.1:40001", capture.SYN, 0)
+	}
+	h.tcp(13, "10.0.0.9:1", "10.0.0.8:2", capture.ACK, 0) // time passes
+	if len(got) != 0 {
+		t.Fatalf("judged before DataTimeout passed: %v", got)
+	}
+	h.tcp(15, "10.0.0.9:1", "10.0.0.8:2", capture.ACK, 0)
+	if len(got) != 1 || got[0] != Dropped {
+		t.Fatalf("after 10 s of unanswered SYNs: got %v, want [dropped] while the session is open", got)
+	}
+	h.cmd(20, "PASV")
+	h.rep(20, "227 Entering Passive Mode (10,0,0,2,200,10)")
+	h.cmd(20.1, "RETR x")
+	h.rep(21, "425 Failed to establish connection.")
+	h.tcp(23.5, "10.0.0.9:1", "10.0.0.8:2", capture.ACK, 0)
+	if len(got) != 2 || got[1] != NotSeen {
+		t.Fatalf("2.5 s after a 425: got %v, want the second channel judged not-seen", got)
+	}
+	if d := at[1].Sub(h.at(21)); d > 3*time.Second {
+		t.Errorf("the 425'd channel was judged %v after the reply", d)
+	}
+}
+
+// TestFilesWaitForTheReply: without Stream, unanswered SYNs wait for the
+// server's 425, whose words belong in the reason.
+func TestFilesWaitForTheReply(t *testing.T) {
+	h := newHarness(t, cli, srv, Config{DataTimeout: 10 * time.Second})
+	login(h)
+	h.cmd(1, "PORT 10,0,0,1,156,65")
+	h.rep(1, "200 PORT command successful.")
+	h.cmd(1.1, "LIST")
+	h.tcp(1.2, "10.0.0.2:20", "10.0.0.1:40001", capture.SYN, 0)
+	h.tcp(40, "10.0.0.9:1", "10.0.0.8:2", capture.ACK, 0)
+	h.rep(61, "425 Failed to establish connection.")
+	h.close(62)
+	s := h.finish(70)
+	if c := s.Channels[0]; c.Verdict != Dropped || !strings.Contains(c.Reason, "425") {
+		t.Errorf("got %s: %s; want dropped with the 425 in the reason", c.Verdict, c.Reason)
+	}
+}

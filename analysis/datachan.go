@@ -189,6 +189,11 @@ func (d *dataTracker) claim(c *conn, ch *Channel) {
 	ch.Attempts = append(ch.Attempts, c.att)
 	d.a.stats.Attempts++
 	d.unlinkDst(c)
+	if d.a.cfg.Stream && ch.settleAt.IsZero() {
+		// Live: check back once the SYNs could have gone unanswered long enough.
+		ch.settleAt = c.att.Last.Add(d.a.cfg.DataTimeout)
+		d.settleLater(ch)
+	}
 }
 
 // full reports whether ch follows as many attempts as it may.

@@ -44,10 +44,24 @@ func (a *Analyzer) settle(now time.Time) {
 	for _, ch := range a.data.settling {
 		switch {
 		case ch.final:
-		case !now.Before(ch.settleAt):
+		case now.Before(ch.settleAt):
+			keep = append(keep, ch)
+		case ch.finalReply() != 0:
 			a.finalize(ch, now, false)
 		default:
-			keep = append(keep, ch)
+			// Scheduled by a connection attempt (Config.Stream): judge it once
+			// its SYNs have gone unanswered for DataTimeout; an established
+			// connection waits for the transfer's reply or the session's end.
+			last, est := lastAttempt(ch)
+			switch {
+			case est:
+				ch.settleAt = time.Time{}
+			case now.Sub(last) >= a.cfg.DataTimeout:
+				a.finalize(ch, now, false)
+			default:
+				ch.settleAt = last.Add(a.cfg.DataTimeout)
+				keep = append(keep, ch)
+			}
 		}
 	}
 	clear(a.data.settling[len(keep):])
@@ -117,4 +131,24 @@ func (a *Analyzer) finalize(ch *Channel, now time.Time, captureEnd bool) {
 	if a.sink.Channel != nil {
 		a.sink.Channel(ch.session, ch)
 	}
+}
+
+// lastAttempt returns the time of the channel's latest SYN (or attempt
+// activity) and whether any attempt got through.
+func lastAttempt(ch *Channel) (last time.Time, established bool) {
+	for _, at := range ch.Attempts {
+		if at.Established() {
+			established = true
+		}
+		if at.Last.After(last) {
+			last = at.Last
+		}
+		if !at.RST.IsZero() && at.RST.After(last) {
+			last = at.RST
+		}
+		if at.ICMP != nil && at.ICMP.Time.After(last) {
+			last = at.ICMP.Time
+		}
+	}
+	return last, established
 }

@@ -18,6 +18,7 @@ const (
 	DefaultMaxPagesTotal    = 65536
 	DefaultMaxPagesPerConn  = 256
 	DefaultGapTimeout       = 5 * time.Second
+	DefaultHalfCloseTimeout = time.Minute
 	DefaultIdleTimeout      = 2 * time.Hour
 	DefaultCandidateTimeout = 30 * time.Second
 )
@@ -82,6 +83,8 @@ type Assembler struct {
 	ids      uint64
 	got      bool // a synthetic packet made gopacket deliver something
 	pending  []*conn
+	// ending holds connections one side has ended, for HalfCloseTimeout.
+	ending []*conn
 	lastTick time.Time
 	leaked   int // gopacket connections Close found still open (tests assert 0)
 
@@ -119,6 +122,7 @@ func New(cfg Config, h Handler) *Assembler {
 	def(&cfg.MaxPagesTotal, DefaultMaxPagesTotal)
 	def(&cfg.MaxPagesPerConn, DefaultMaxPagesPerConn)
 	defDur(&cfg.GapTimeout, DefaultGapTimeout)
+	defDur(&cfg.HalfCloseTimeout, DefaultHalfCloseTimeout)
 	defDur(&cfg.IdleTimeout, DefaultIdleTimeout)
 	defDur(&cfg.CandidateTimeout, DefaultCandidateTimeout)
 
@@ -512,6 +516,22 @@ func (a *Assembler) Advance(now time.Time) {
 		clear(a.pending[len(keep):])
 		a.pending = keep
 	}
+	if len(a.ending) > 0 {
+		halfBefore := now.Add(-a.cfg.HalfCloseTimeout)
+		keep := a.ending[:0]
+		for _, c := range a.ending {
+			switch {
+			case c.done:
+			case c.last.Before(halfBefore):
+				a.stats.IdleClosed++
+				a.closeConn(c, CloseIdle, now)
+			default:
+				keep = append(keep, c)
+			}
+		}
+		clear(a.ending[len(keep):])
+		a.ending = keep
+	}
 	idleBefore := now.Add(-a.cfg.IdleTimeout)
 	for c := a.lru.back; c != nil && c.last.Before(idleBefore); c = a.lru.back {
 		a.stats.IdleClosed++
@@ -538,6 +558,7 @@ func (a *Assembler) Close(now time.Time) {
 	// one left behind, which would otherwise keep its pages forever.
 	a.leaked += a.asm.FlushAll()
 	a.pending = a.pending[:0]
+	a.ending = a.ending[:0]
 }
 
 // Stats returns the counters so far.

@@ -786,3 +786,27 @@ func TestDetectionPredicates(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfClosedConnectionCloses: the server's FIN is in the capture, the
+// client's was lost. The connection must not wait for IdleTimeout (hours) to
+// be released: HalfCloseTimeout closes it, so a lossy link stays flat.
+func TestHalfClosedConnectionCloses(t *testing.T) {
+	var r recorder
+	s := newSession(cliAP, srvAP)
+	a := run(t, Config{HalfCloseTimeout: 30 * time.Second}, &r, s, concat(handshake, []step{
+		S(0, fPA, "220 x\r\n"),
+		C(0, fPA, "QUIT\r\n"),
+		S(7, fPA, "221 bye\r\n"),
+		S(16, fFA, ""),
+		advance(10 * time.Second),
+	}))
+	if a.Open() != 1 {
+		t.Fatalf("closed too early: %d open", a.Open())
+	}
+	s.now = s.now.Add(30 * time.Second)
+	a.Advance(s.now)
+	if a.Open() != 0 {
+		t.Fatalf("half-closed connection still open after HalfCloseTimeout")
+	}
+	diffEvents(t, r.strings(), []string{"open", "S 220 x", "C QUIT", "S 221 bye", "close idle"})
+}

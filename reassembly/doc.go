@@ -204,6 +204,11 @@ type Config struct {
 	// GapTimeout is how long out-of-order data may wait for a missing segment
 	// before it is declared lost (default 5s of capture time).
 	GapTimeout time.Duration
+	// HalfCloseTimeout closes a connection one side has ended (FIN or RST)
+	// when nothing more was seen for this long (default 60s): the other
+	// side's FIN was lost by the capture, and waiting for IdleTimeout would
+	// keep such connections for hours on a lossy link.
+	HalfCloseTimeout time.Duration
 	// IdleTimeout closes a control connection idle this long (default 2h).
 	IdleTimeout time.Duration
 	// CandidateTimeout forgets a greeting on a non-control port that no FTP

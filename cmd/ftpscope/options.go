@@ -196,6 +196,7 @@ func (o *options) validate(rest []string) error {
 func (o *options) analysisConfig() analysis.Config {
 	return analysis.Config{
 		ShowPasswords: o.showPasswords,
+		Stream:        o.iface != "",
 		DataTimeout:   o.dataTimeout,
 		MaxSessions:   o.maxSessions,
 		MaxChannels:   o.maxChannels,
