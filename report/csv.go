@@ -11,13 +11,29 @@ import (
 // csvWriter writes one row per channel with its session's endpoints.
 type csvWriter struct {
 	w      *csv.Writer
+	out    *recordWriter
 	header bool
 }
 
 var csvHeader = []string{"client", "server", "session_start", "user", "tls", "method", "mode", "announced",
 	"time", "command", "argument", "reply", "from", "to", "syn", "bytes", "verdict", "blocked", "nat", "reason"}
 
-func newCSV(w io.Writer, _ Options) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
+func newCSV(w io.Writer, _ Options) *csvWriter {
+	out := newRecordWriter(w, 64<<10, false)
+	return &csvWriter{w: csv.NewWriter(out), out: out}
+}
+
+// flush ends the rows written so far as one record and writes them out.
+func (c *csvWriter) flush() error {
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	return c.out.Flush()
+}
+
+// Flush pushes the rows out (live capture flushes after each session).
+func (c *csvWriter) Flush() error { return c.flush() }
 
 func (c *csvWriter) Session(s *analysis.Session) error {
 	if !c.header {
@@ -42,8 +58,7 @@ func (c *csvWriter) Session(s *analysis.Session) error {
 			return err
 		}
 	}
-	c.w.Flush()
-	return c.w.Error()
+	return c.flush()
 }
 
 func (c *csvWriter) Channel(*analysis.Session, *analysis.Channel) error { return nil }
@@ -55,6 +70,5 @@ func (c *csvWriter) Close(Summary) error {
 			return err
 		}
 	}
-	c.w.Flush()
-	return c.w.Error()
+	return c.flush()
 }

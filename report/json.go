@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"math"
@@ -16,13 +15,13 @@ import (
 // channels inside), or one "channel" object per channel when streaming, and a
 // last "summary" object. The field names are a public contract.
 type jsonWriter struct {
-	w   *bufio.Writer
+	w   *recordWriter
 	enc *json.Encoder
 	o   Options
 }
 
 func newJSON(w io.Writer, o Options) *jsonWriter {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := newRecordWriter(w, 64<<10, true)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	return &jsonWriter{w: bw, enc: enc, o: o}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -19,13 +18,13 @@ import (
 // reasons of every channel that is not plainly ok, and the session's notes;
 // then the totals.
 type tableWriter struct {
-	w *bufio.Writer
+	w *recordWriter
 	o Options
 	n int
 }
 
 func newTable(w io.Writer, o Options) *tableWriter {
-	return &tableWriter{w: bufio.NewWriterSize(w, 64<<10), o: o}
+	return &tableWriter{w: newRecordWriter(w, 64<<10, false), o: o}
 }
 
 func newGrid(w io.Writer) *tablewriter.Table {
