@@ -475,3 +475,35 @@ func TestHostileOverlapConflict(t *testing.T) {
 		t.Fatalf("no conflict note in the session: %+v", r.out.sessions)
 	}
 }
+
+// TestHostileTerminalEscapes: a USER, a file name and a reply carrying
+// terminal escape sequences, a carriage return and a bidi override. The
+// table, made for terminals, shows them as visible escapes; JSON escapes
+// them by itself.
+func TestHostileTerminalEscapes(t *testing.T) {
+	path := writeCapture(t, "escapes.pcap", func(w *craft.Writer) {
+		c := w.Dial(hostileT0, hostileClient, hostileServer)
+		c.Server(hostileT0.Add(time.Millisecond), "220 ready\r\n")
+		c.Client(hostileT0.Add(2*time.Millisecond), "USER \x1b]0;owned\x07\x1b[2J\r\n")
+		c.Server(hostileT0.Add(3*time.Millisecond), "331 password\r\n")
+		c.Client(hostileT0.Add(4*time.Millisecond), "PASV\r\n")
+		c.Server(hostileT0.Add(5*time.Millisecond), "227 Entering Passive Mode (198,51,100,21,4,1).\r\n")
+		c.Client(hostileT0.Add(6*time.Millisecond), "RETR \x1b[31mred\rfile\u202egnp.exe\r\n")
+		c.Server(hostileT0.Add(7*time.Millisecond), "550 \x1b[1mno such file\r\n")
+		c.Close(hostileT0.Add(time.Second))
+	})
+	out, _, code := runTool(t, "-r", path, "-v")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if strings.ContainsAny(out, "\x1b\x07\r\u202e") {
+		t.Errorf("the table passes control characters to the terminal:\n%q", out)
+	}
+	if !strings.Contains(out, `user \x1b]0;owned\x07\x1b[2J`) {
+		t.Errorf("the table does not show the USER argument escaped:\n%s", out)
+	}
+	js, _, _ := runTool(t, "-r", path, "--format", "json")
+	if strings.ContainsAny(js, "\x1b\x07\r") {
+		t.Errorf("JSON output holds raw control characters")
+	}
+}

@@ -54,6 +54,10 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitError
 	}
 	defer src.Close()
+	if o.format == string(report.Table) {
+		// Text from the network reaches a terminal: escape its control characters.
+		stdout = report.TerminalSafe(stdout)
+	}
 	out, err := report.New(report.Format(o.format), stdout, report.Options{Verbose: o.verbose, Stream: o.iface != ""})
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
