@@ -33,7 +33,7 @@ type frameDecoder struct {
 	ip4   layers.IPv4
 	ip6   layers.IPv6
 	ext   ip6ExtSkipper
-	tcp   layers.TCP
+	tcp   lastTCP
 	icmp4 layers.ICMPv4
 	icmp6 layers.ICMPv6
 
@@ -197,7 +197,7 @@ func (p *Packet) clearStale(prev Kind) {
 // It is split from fillTCP6 because this is the per-packet path of every
 // capture: no branching on the IP version, no copies through locals.
 func (d *frameDecoder) fillTCP4(p *Packet, frame []byte) (malformed bool) {
-	ip, tcp := &d.ip4, &d.tcp
+	ip, tcp := &d.ip4, &d.tcp.TCP
 	hdr := tcp.Contents
 	if len(hdr) < 20 {
 		return true
@@ -229,7 +229,7 @@ func (d *frameDecoder) fillTCP4(p *Packet, frame []byte) (malformed bool) {
 // fillTCP6 is fillTCP4 for IPv6. The offset of the TCP header counts
 // extension headers.
 func (d *frameDecoder) fillTCP6(p *Packet, frame []byte) (malformed bool) {
-	ip, tcp := &d.ip6, &d.tcp
+	ip, tcp := &d.ip6, &d.tcp.TCP
 	hdr := tcp.Contents
 	if len(hdr) < 20 {
 		return true
@@ -440,3 +440,12 @@ var ip6SkippedExtensions = gopacket.NewLayerClass([]gopacket.LayerType{
 
 // CanDecode implements gopacket.DecodingLayer.
 func (s *ip6ExtSkipper) CanDecode() gopacket.LayerClass { return ip6SkippedExtensions }
+
+// lastTCP is gopacket's TCP layer as the last one decoded. gopacket's own
+// NextLayerType looks the ports up for an application layer, on every
+// segment, only for the parser to find no decoder for it; ftpscope reads the
+// payload itself.
+type lastTCP struct{ layers.TCP }
+
+// NextLayerType implements gopacket.DecodingLayer: nothing follows TCP here.
+func (t *lastTCP) NextLayerType() gopacket.LayerType { return gopacket.LayerTypeZero }

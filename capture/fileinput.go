@@ -193,7 +193,7 @@ func (in *fileInput) startNg() error {
 func (in *fileInput) read() error {
 	var err error
 	if in.recs != nil {
-		in.data, in.pkt.CaptureInfo, err = in.recs.next()
+		in.data, err = in.recs.next(&in.pkt.CaptureInfo)
 		in.lt = in.link
 	} else {
 		in.data, in.pkt.CaptureInfo, err = in.ng.ZeroCopyReadPacketData()
@@ -254,7 +254,7 @@ func (in *fileInput) damage(err error) error {
 func (in *fileInput) offset() int64 {
 	off := in.raw.n - int64(in.buf.Buffered())
 	if in.recs != nil {
-		off += int64(in.recs.pending) // handed out, not yet discarded
+		off += int64(in.recs.ahead) // handed out, not yet discarded
 	}
 	return off
 }

@@ -28,9 +28,12 @@ type pcapRecords struct {
 	factor  uint32 // nanoseconds per unit of the timestamp's fraction
 	snaplen uint32
 	maxLen  int // the longest record taken, as pcapgo's maxCaptureLength
-	// pending is how many bytes of buf the record handed out last still
-	// occupies: they are discarded by the next call.
-	pending int
+	// win is what buf held when last looked at, and ahead how much of it
+	// has been handed out (the last record included) but not yet
+	// discarded from buf: records are cut from win without a call into
+	// bufio until it runs dry, then discarded all at once.
+	win   []byte
+	ahead int
 	// big holds a record too long for buf (rare: jumbo frames captured
 	// with a snap length above the read buffer).
 	big []byte
@@ -51,22 +54,43 @@ func newPcapRecords(buf *bufio.Reader, order binary.ByteOrder, nano bool, snaple
 	return r
 }
 
-// next returns the next record's bytes, valid until the next call, and its
-// capture info. Its errors are pcapgo's: io.EOF at a clean end,
-// io.ErrUnexpectedEOF inside a record, the reader's own, or a length check.
-func (r *pcapRecords) next() (data []byte, ci gopacket.CaptureInfo, err error) {
-	if r.pending > 0 {
-		r.buf.Discard(r.pending) // buffered: cannot fail
-		r.pending = 0
+// next returns the next record's bytes, valid until the next call, and
+// stores its capture info in ci, field by field (a returned struct costs
+// more, in copies, than the rest of the call). Its errors are pcapgo's:
+// io.EOF at a clean end, io.ErrUnexpectedEOF inside a record, the reader's
+// own, or a length check, with ci filled as far as pcapgo fills it.
+func (r *pcapRecords) next(ci *gopacket.CaptureInfo) (data []byte, err error) {
+	if w := r.win[r.ahead:]; len(w) >= pcapRecordHeaderLen {
+		// The fast path: a whole, valid record is already in the window.
+		capLen, wireLen := r.order.Uint32(w[8:12]), r.order.Uint32(w[12:16])
+		if n := pcapRecordHeaderLen + int(capLen); n <= len(w) && capLen <= wireLen && int(capLen) <= r.maxLen {
+			ci.Timestamp = time.Unix(int64(r.order.Uint32(w[0:4])), int64(r.order.Uint32(w[4:8])*r.factor)).UTC()
+			ci.CaptureLength, ci.Length = int(capLen), int(wireLen)
+			r.ahead += n
+			return w[pcapRecordHeaderLen:n:n], nil
+		}
 	}
+	data, err = r.slow(ci)
+	// Look at everything buffered now, for the records that follow.
+	r.win, _ = r.buf.Peek(r.buf.Buffered())
+	return data, err
+}
+
+// slow reads a record through buf: when the window holds no whole record,
+// or the record is too long for buf, or damaged. It discards what the
+// window handed out first.
+func (r *pcapRecords) slow(ci *gopacket.CaptureInfo) (data []byte, err error) {
+	r.buf.Discard(r.ahead) // buffered: cannot fail
+	r.win, r.ahead = nil, 0
 	h, err := r.buf.Peek(pcapRecordHeaderLen)
 	if len(h) < pcapRecordHeaderLen {
+		*ci = gopacket.CaptureInfo{}
 		// Consume what there was, as io.ReadFull would have.
 		r.buf.Discard(len(h))
 		if err == io.EOF && len(h) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, ci, err
+		return nil, err
 	}
 	ci.Timestamp = time.Unix(int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8])*r.factor)).UTC()
 	ci.CaptureLength = int(r.order.Uint32(h[8:12]))
@@ -81,13 +105,12 @@ func (r *pcapRecords) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 	}
 	if err != nil {
 		r.buf.Discard(pcapRecordHeaderLen)
-		return nil, ci, err
+		return nil, err
 	}
 	n := pcapRecordHeaderLen + ci.CaptureLength
 	if n > r.buf.Size() {
 		r.buf.Discard(pcapRecordHeaderLen)
-		data, err = r.readBig(ci.CaptureLength)
-		return data, ci, err
+		return r.readBig(ci.CaptureLength)
 	}
 	rec, err := r.buf.Peek(n)
 	if len(rec) < n {
@@ -95,10 +118,11 @@ func (r *pcapRecords) next() (data []byte, ci gopacket.CaptureInfo, err error) {
 		if err == io.EOF && len(rec) > pcapRecordHeaderLen {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, ci, err
+		return nil, err
 	}
-	r.pending = n
-	return rec[pcapRecordHeaderLen:n:n], ci, nil
+	// Handed out from the window the caller peeks next.
+	r.ahead = n
+	return rec[pcapRecordHeaderLen:n:n], nil
 }
 
 // readBig reads a record longer than the read buffer into r.big, with

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -48,7 +49,8 @@ func compareWithPcapgo(t *testing.T, file []byte, bufSize int) {
 	rb := newPcapRecords(bufB, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen)
 	for i := 1; ; i++ {
 		da, ca, ea := ra.ZeroCopyReadPacketData()
-		db, cb, eb := rb.next()
+		var cb gopacket.CaptureInfo
+		db, eb := rb.next(&cb)
 		if (ea == nil) != (eb == nil) || ea != nil && ea.Error() != eb.Error() {
 			t.Fatalf("record %d: pcapgo says %v, pcapRecords %v", i, ea, eb)
 		}
@@ -60,7 +62,7 @@ func compareWithPcapgo(t *testing.T, file []byte, bufSize int) {
 		}
 		// Where each has got to: what the file gave minus what is left
 		// buffered (minus, for pcapRecords, the record handed out).
-		if a, b := rawA.n-int64(bufA.Buffered()), rawB.n-int64(bufB.Buffered()-rb.pending); a != b {
+		if a, b := rawA.n-int64(bufA.Buffered()), rawB.n-int64(bufB.Buffered()-rb.ahead); a != b {
 			t.Fatalf("record %d (error %v): pcapgo consumed %d bytes, pcapRecords %d", i, ea, a, b)
 		}
 		if ea != nil {
