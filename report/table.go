@@ -187,21 +187,21 @@ func (t *tableWriter) Close(sum Summary) error {
 func evictions(sum Summary) string {
 	var parts []string
 	for _, kv := range []struct {
-		name string
-		n    uint64
+		name, flag string
+		n          uint64
 	}{
-		{"control streams", sum.Reassembly.EvictedStreams},
-		{"FTP candidates", sum.Reassembly.CandidatesEvicted},
-		{"reassembly page flushes", sum.Reassembly.PagesEvicted},
-		{"sessions", sum.Analysis.EvictedSessions},
-		{"channels", sum.Analysis.EvictedChannels},
-		{"pending commands", sum.Analysis.EvictedPending},
-		{"unmatched attempts", sum.Analysis.EvictedAttempts},
-		{"notes", sum.Analysis.EvictedNotes},
-		{"connection attempts toward a channel already following its maximum", sum.Analysis.UnfollowedAttempts},
+		{"control streams", "--max-streams", sum.Reassembly.EvictedStreams},
+		{"FTP candidates", "--max-candidates", sum.Reassembly.CandidatesEvicted},
+		{"reassembly page flushes", "--max-pages", sum.Reassembly.PagesEvicted},
+		{"sessions", "--max-sessions", sum.Analysis.EvictedSessions},
+		{"channels", "--max-channels", sum.Analysis.EvictedChannels},
+		{"pending commands", "--max-pending", sum.Analysis.EvictedPending},
+		{"unmatched attempts", "--max-attempts", sum.Analysis.EvictedAttempts},
+		{"notes", "--max-notes", sum.Analysis.EvictedNotes},
+		{"connection attempts not followed", "--max-channel-attempts", sum.Analysis.UnfollowedAttempts},
 	} {
 		if kv.n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", kv.name, kv.n))
+			parts = append(parts, fmt.Sprintf("%s %d (%s)", kv.name, kv.n, kv.flag))
 		}
 	}
 	return strings.Join(parts, ", ")

@@ -382,6 +382,10 @@ func TestHostilePASVFlood(t *testing.T) {
 		t.Errorf("session lists %d channels and drops %d, want %d and %d", len(s.Channels), s.ChannelsDropped, limit, n-limit)
 	}
 	checkHeap(t, r, limit*4<<10+heapSlack, fmt.Sprintf("%d channels held at most", limit))
+	table, _, _ := runTool(t, "-r", path)
+	if want := fmt.Sprintf("Limits reached (evicted): channels %d (--max-channels).", n-limit); !strings.Contains(table, want) {
+		t.Errorf("the table does not say %q", want)
+	}
 }
 
 // TestHostileManyControlConns: 100k control connections open at once
