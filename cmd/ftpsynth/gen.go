@@ -15,7 +15,7 @@ type config struct {
 	sessions    int     // FTP sessions (0: as many as fit in size)
 	seed        uint64  // everything random derives from it
 	loss        float64 // fraction of packets left out of the capture
-	reorder     float64 // fraction of packets delayed past the next one in their direction
+	reorder     float64 // fraction of packets held back to be overtaken (see play)
 	vlans       []uint16
 	small       bool    // small-packet-heavy traffic
 	concurrency int     // flows open at once
@@ -177,29 +177,35 @@ func (g *gen) play(ctx context.Context) error {
 	var n int
 	for len(g.flows.fs) > 0 {
 		f := g.flows.fs[0]
-		p := f.next(g.pattern)
-		if g.cfg.reorder > 0 && !f.holding && !f.done() && g.loss.Float64() < g.cfg.reorder {
-			// Delay this packet until after the next one in the same
-			// direction of the same connection: out-of-order delivery.
-			f.held, f.holding = p, true
-			g.st.reordered++
-			if f.ftp != nil {
-				f.ftp.reordered++
-			}
+		if f.holding && (f.done() || !f.peek().Before(f.heldUntil)) {
+			// Nothing of its connection overtook the held packet in time:
+			// it goes out now, late, but in order within its connection.
+			g.release(f, f.heldUntil, false)
 		} else {
-			g.emit(f, &p)
-			if f.holding && (f.done() || p.seg.Src == f.held.seg.Src && p.seg.Dst == f.held.seg.Dst) {
-				h := f.held
-				h.t = p.t
-				f.holding = false
-				g.emit(f, &h)
+			p := f.next(g.pattern)
+			switch {
+			case g.cfg.reorder > 0 && !f.holding && !f.done() && g.loss.Float64() < g.cfg.reorder:
+				// Hold this packet back until the next one in the same
+				// direction of its connection has gone out: out-of-order
+				// delivery, as two paths or a busy queue cause it.
+				f.held, f.holding, f.heldUntil = p, true, p.t.Add(maxReorderDelay)
+			case f.holding && p.seg.Src == f.held.seg.Dst && p.seg.Dst == f.held.seg.Src:
+				// The other side answers: whatever it answers, the held
+				// packet reached it first, so it is seen first.
+				g.release(f, p.t, false)
+				g.emit(f, &p)
+			default:
+				g.emit(f, &p)
+				if sameDir := f.holding && p.seg.Src == f.held.seg.Src && p.seg.Dst == f.held.seg.Dst; sameDir || f.holding && f.done() {
+					g.release(f, p.t, sameDir)
+				}
 			}
 		}
 		f.refresh()
-		if f.done() {
+		if f.done() && !f.holding {
 			g.finish(f)
 			g.free = append(g.free, f.steps[:0])
-			next := g.startFlow(p.t.Add(time.Duration(g.sched.ExpFloat64() * float64(20*time.Millisecond))))
+			next := g.startFlow(f.last.Add(time.Duration(g.sched.ExpFloat64() * float64(20*time.Millisecond))))
 			if next != nil {
 				g.flows.fs[0] = next
 			} else {
@@ -221,8 +227,33 @@ func (g *gen) play(ctx context.Context) error {
 	return nil
 }
 
+// maxReorderDelay bounds how long a packet is held back by --reorder:
+// network reordering is a matter of microseconds to milliseconds, not of a
+// retransmission timeout.
+const maxReorderDelay = 5 * time.Millisecond
+
+// release writes f's held packet at time t (never before it was due).
+// overtaken says a later packet of its connection went out before it: the
+// capture really has it out of order.
+func (g *gen) release(f *flow, t time.Time, overtaken bool) {
+	h := f.held
+	if t.After(h.t) {
+		h.t = t
+	}
+	f.holding = false
+	f.held = pkt{}
+	if overtaken {
+		g.st.reordered++
+		if f.ftp != nil {
+			f.ftp.reordered++
+		}
+	}
+	g.emit(f, &h)
+}
+
 // emit queues one packet unless capture loss takes it.
 func (g *gen) emit(f *flow, p *pkt) {
+	f.last = p.t
 	if g.cfg.loss > 0 && g.loss.Float64() < g.cfg.loss {
 		g.st.lost++
 		if s := f.ftp; s != nil {

@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sessions := fs.Int("sessions", 0, "number of FTP sessions (default 100 without --size, 200000 with --small-packets)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	loss := fs.Float64("loss", 0, "fraction of packets left out of the capture, all traffic included (e.g. 0.001)")
-	reorder := fs.Float64("reorder", 0, "fraction of packets delivered late: after the next packet in the same direction of their connection")
+	reorder := fs.Float64("reorder", 0, "fraction of packets held back to be overtaken by the next packet in the same direction of their connection (if it follows within 5 ms, before any answer)")
 	vlans := fs.UintSlice("vlan", nil, "VLAN tags, outermost first (two or more: QinQ)")
 	small := fs.Bool("small-packets", false, "small-packet-heavy traffic: many short FTP sessions with tiny transfers, little background")
 	concurrency := fs.Int("concurrency", 256, "conversations open at once")

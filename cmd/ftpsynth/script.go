@@ -57,9 +57,13 @@ type flow struct {
 	ackDue bool // an ACK is the next packet of the bulk
 	bt     time.Time
 	// held is a packet delayed by reordering: it goes out right after the
-	// flow's next packet in the same direction.
-	held    pkt
-	holding bool
+	// next packet in the same direction of its connection, right before
+	// one in the other direction, or at heldUntil, whichever comes first.
+	held      pkt
+	holding   bool
+	heldUntil time.Time
+	// last is the time of the flow's latest packet.
+	last time.Time
 
 	id    int         // start order, to break ties between flows
 	ftp   *ftpSession // nil for background flows
@@ -68,9 +72,13 @@ type flow struct {
 	at int64
 }
 
-// refresh updates the cached time of the next packet.
+// refresh updates the cached time of the next packet (or of the release
+// of the held one, if earlier).
 func (f *flow) refresh() {
-	if !f.done() {
+	switch {
+	case f.holding && (f.done() || f.heldUntil.Before(f.peek())):
+		f.at = f.heldUntil.UnixNano()
+	case !f.done():
 		f.at = f.peek().UnixNano()
 	}
 }

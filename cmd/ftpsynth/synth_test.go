@@ -106,6 +106,9 @@ type seen struct {
 	stream    map[[2]netip.AddrPort][]byte // payload of port-21 connections, by direction
 	icmp      map[[2]netip.AddrPort]uint8  // quoted src, dst -> code
 	udp, tcp6 int
+	// answerFirst counts SYN-ACKs and RSTs seen before any SYN they could
+	// answer: the capture order would contradict causality.
+	answerFirst int
 }
 
 func addrPort(ip []byte, port uint16) netip.AddrPort {
@@ -196,6 +199,9 @@ func readCapture(t *testing.T, data []byte) *seen {
 					s.syn[k]++
 				case tcp.RST:
 					s.rst[k]++
+				}
+				if (tcp.SYN && tcp.ACK || tcp.RST) && s.syn[[2]netip.AddrPort{k[1], k[0]}] == 0 {
+					s.answerFirst++
 				}
 				s.payload[k] += len(tcp.Payload)
 				if tcp.SrcPort == 21 || tcp.DstPort == 21 {
@@ -433,6 +439,11 @@ func TestLossAndReorder(t *testing.T) {
 		if s.stamps[i].Before(s.stamps[i-1]) {
 			t.Fatalf("reordered capture: packet %d goes back in time", i+1)
 		}
+	}
+	// Reordering is network reordering: a packet is overtaken by the next
+	// one its sender sends, never by the answer to it.
+	if s.answerFirst != 0 {
+		t.Errorf("reordered capture: %d SYN-ACKs or RSTs before the SYN they answer", s.answerFirst)
 	}
 	if bytes.Equal(c0, c2) {
 		t.Error("reordering changed nothing")
