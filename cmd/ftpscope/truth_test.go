@@ -15,7 +15,7 @@ import (
 // buildSynth builds cmd/ftpsynth into dir and returns its path. The
 // synthesizer is a command of this module, so the test compiles it rather
 // than trusting a binary lying around.
-func buildSynth(t *testing.T, dir string) string {
+func buildSynth(t testing.TB, dir string) string {
 	t.Helper()
 	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(gotool); err != nil {
