@@ -24,7 +24,7 @@ import (
 // damage reads the same (TestPcapRecordsMatchPcapgo holds the two together).
 type pcapRecords struct {
 	buf     *bufio.Reader
-	order   binary.ByteOrder
+	big     bool   // big-endian file: the byte order, without an interface call per field
 	factor  uint32 // nanoseconds per unit of the timestamp's fraction
 	snaplen uint32
 	maxLen  int // the longest record taken, as pcapgo's maxCaptureLength
@@ -34,9 +34,9 @@ type pcapRecords struct {
 	// bufio until it runs dry, then discarded all at once.
 	win   []byte
 	ahead int
-	// big holds a record too long for buf (rare: jumbo frames captured
+	// long holds a record too long for buf (rare: jumbo frames captured
 	// with a snap length above the read buffer).
-	big []byte
+	long []byte
 }
 
 // pcapEagerMax is pcapgo's eagerReadMax: records up to this length get their
@@ -44,7 +44,7 @@ type pcapRecords struct {
 const pcapEagerMax = 262144
 
 func newPcapRecords(buf *bufio.Reader, order binary.ByteOrder, nano bool, snaplen uint32) *pcapRecords {
-	r := &pcapRecords{buf: buf, order: order, factor: 1000, snaplen: snaplen, maxLen: pcapEagerMax}
+	r := &pcapRecords{buf: buf, big: order == binary.BigEndian, factor: 1000, snaplen: snaplen, maxLen: pcapEagerMax}
 	if nano {
 		r.factor = 1
 	}
@@ -62,9 +62,9 @@ func newPcapRecords(buf *bufio.Reader, order binary.ByteOrder, nano bool, snaple
 func (r *pcapRecords) next(ci *gopacket.CaptureInfo) (data []byte, err error) {
 	if w := r.win[r.ahead:]; len(w) >= pcapRecordHeaderLen {
 		// The fast path: a whole, valid record is already in the window.
-		capLen, wireLen := r.order.Uint32(w[8:12]), r.order.Uint32(w[12:16])
+		capLen, wireLen := r.u32(w[8:12]), r.u32(w[12:16])
 		if n := pcapRecordHeaderLen + int(capLen); n <= len(w) && capLen <= wireLen && int(capLen) <= r.maxLen {
-			ci.Timestamp = time.Unix(int64(r.order.Uint32(w[0:4])), int64(r.order.Uint32(w[4:8])*r.factor)).UTC()
+			ci.Timestamp = time.Unix(int64(r.u32(w[0:4])), int64(r.u32(w[4:8])*r.factor)).UTC()
 			ci.CaptureLength, ci.Length = int(capLen), int(wireLen)
 			r.ahead += n
 			return w[pcapRecordHeaderLen:n:n], nil
@@ -92,9 +92,9 @@ func (r *pcapRecords) slow(ci *gopacket.CaptureInfo) (data []byte, err error) {
 		}
 		return nil, err
 	}
-	ci.Timestamp = time.Unix(int64(r.order.Uint32(h[0:4])), int64(r.order.Uint32(h[4:8])*r.factor)).UTC()
-	ci.CaptureLength = int(r.order.Uint32(h[8:12]))
-	ci.Length = int(r.order.Uint32(h[12:16]))
+	ci.Timestamp = time.Unix(int64(r.u32(h[0:4])), int64(r.u32(h[4:8])*r.factor)).UTC()
+	ci.CaptureLength = int(r.u32(h[8:12]))
+	ci.Length = int(r.u32(h[12:16]))
 	switch {
 	case ci.CaptureLength < 0:
 		err = errors.New("record length overflows int")
@@ -125,15 +125,15 @@ func (r *pcapRecords) slow(ci *gopacket.CaptureInfo) (data []byte, err error) {
 	return rec[pcapRecordHeaderLen:n:n], nil
 }
 
-// readBig reads a record longer than the read buffer into r.big, with
+// readBig reads a record longer than the read buffer into r.long, with
 // pcapgo's rule that only lengths up to pcapEagerMax are allocated before
 // their bytes are there.
 func (r *pcapRecords) readBig(n int) ([]byte, error) {
 	if n <= pcapEagerMax {
-		if cap(r.big) < n {
-			r.big = make([]byte, max(n, int(min(r.snaplen, pcapEagerMax))))
+		if cap(r.long) < n {
+			r.long = make([]byte, max(n, int(min(r.snaplen, pcapEagerMax))))
 		}
-		data := r.big[:n]
+		data := r.long[:n]
 		_, err := io.ReadFull(r.buf, data)
 		return data, err
 	}
@@ -143,6 +143,14 @@ func (r *pcapRecords) readBig(n int) ([]byte, error) {
 	if err == io.EOF && m > 0 {
 		err = io.ErrUnexpectedEOF
 	}
-	r.big = b.Bytes()
-	return r.big, err
+	r.long = b.Bytes()
+	return r.long, err
+}
+
+// u32 reads a header field in the file's byte order.
+func (r *pcapRecords) u32(b []byte) uint32 {
+	if r.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
 }

@@ -107,6 +107,8 @@ func TestPcapRecordsMatchPcapgo(t *testing.T) {
 	worse := append([]byte(nil), big...)
 	binary.LittleEndian.PutUint32(worse[24+12:], 10) // caplen above the wire length
 	files = append(files, big, bad, worse)
+	// The other byte order, and nanosecond timestamps.
+	files = append(files, swapPcap(t, files[0], false), swapPcap(t, files[0], true))
 	for i, f := range files {
 		for _, size := range []int{4096, readBufSize} {
 			compareWithPcapgo(t, f, size)
@@ -129,4 +131,35 @@ func FuzzPcapRecords(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte) {
 		compareWithPcapgo(t, file, 4096)
 	})
+}
+
+// swapPcap rewrites a little-endian microsecond pcap file as big-endian,
+// with nanosecond timestamps when nano is set.
+func swapPcap(t *testing.T, le []byte, nano bool) []byte {
+	t.Helper()
+	if binary.LittleEndian.Uint32(le) != 0xa1b2c3d4 {
+		t.Fatal("swapPcap wants a little-endian microsecond pcap")
+	}
+	be := append([]byte(nil), le...)
+	magic := uint32(0xa1b2c3d4)
+	if nano {
+		magic = 0xa1b23c4d
+	}
+	binary.BigEndian.PutUint32(be[0:], magic)
+	binary.BigEndian.PutUint16(be[4:], binary.LittleEndian.Uint16(le[4:]))
+	binary.BigEndian.PutUint16(be[6:], binary.LittleEndian.Uint16(le[6:]))
+	for _, off := range []int{8, 12, 16, 20} {
+		binary.BigEndian.PutUint32(be[off:], binary.LittleEndian.Uint32(le[off:]))
+	}
+	for off := pcapFileHeaderLen; off+pcapRecordHeaderLen <= len(le); {
+		for i := 0; i < 16; i += 4 {
+			v := binary.LittleEndian.Uint32(le[off+i:])
+			if i == 4 && nano {
+				v *= 1000
+			}
+			binary.BigEndian.PutUint32(be[off+i:], v)
+		}
+		off += pcapRecordHeaderLen + int(binary.LittleEndian.Uint32(le[off+8:]))
+	}
+	return be
 }
