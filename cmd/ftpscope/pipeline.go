@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ftpscope/ftpscope/capture"
@@ -11,6 +12,10 @@ import (
 
 // errPipeStopped is Next's answer once the pipe was stopped.
 var errPipeStopped = errors.New("packet pipe stopped")
+
+// errHandOver ends the reading goroutine's stream when the pipe goes on
+// reading on the caller's goroutine.
+var errHandOver = errors.New("reading handed over")
 
 // packetInput is where analyze takes its packets from: the Source itself, or
 // a pipe that reads on a second goroutine.
@@ -33,7 +38,7 @@ func openInput(src capture.Source, o options) packetInput {
 	if !ok || o.singleCore || runtime.GOMAXPROCS(0) < 2 || src.Stats().Live {
 		return direct{src}
 	}
-	return startPipe(fs, pipeBatches, pipeBatchBytes, pipeBatchFrames)
+	return startPipe(fs, pipeConfig{batches: pipeBatches, batchBytes: pipeBatchBytes, batchFrames: pipeBatchFrames, probeEvery: probeBatches})
 }
 
 // direct reads a Source on the caller's goroutine.
@@ -44,19 +49,43 @@ func (direct) stop() {}
 // The pipe's buffers: pipeBatches batches of up to pipeBatchBytes of frame
 // data or pipeBatchFrames frames each. Memory is bounded by their product
 // (1 MiB with these), whatever the capture; a frame larger than a batch gets
-// a batch of its own, grown for it.
+// a batch of its own, grown for it. Batches small enough to stay in the
+// second-level cache between the two cores beat larger ones.
 const (
 	pipeBatches     = 4
 	pipeBatchBytes  = 256 << 10
 	pipeBatchFrames = 4096
 )
 
+// The second core is only worth its overhead (the copy into batches, the
+// hand-overs) when the two goroutines really run at once. When other
+// processes keep the other core busy they take turns on one, and reading on
+// the caller's goroutine is faster: every probeBatches batches the pipe
+// compares the process's CPU time with the wall-clock time that passed, and
+// after two probes in a row below minParallel cores it hands reading over to
+// the caller's goroutine for good. The wall clock paces only this choice of
+// how to read; what is read, and so the report, does not depend on it.
+const (
+	probeBatches = 64
+	minParallel  = 1.35
+)
+
+// pipeConfig sizes a pipe. probeEvery is the batches between probes (0:
+// no probing); switchAfter (tests) hands reading over after that many
+// batches whatever the probes say.
+type pipeConfig struct {
+	batches, batchBytes, batchFrames int
+	probeEvery                       int
+	switchAfter                      int
+}
+
 // batch is a run of frames copied out of the reader's buffers. Frames' Data
 // point into buf.
 type batch struct {
 	frames []capture.Frame
 	buf    []byte
-	// err ends the stream after the frames: io.EOF or a read error.
+	// err ends the stream after the frames: io.EOF, a read error, or
+	// errHandOver.
 	err error
 }
 
@@ -65,17 +94,31 @@ type batch struct {
 // on the caller's goroutine. Batches go back to the pool once Next has moved
 // past them, so a Packet stays valid until the next call, as with a Source.
 type pipe struct {
+	cfg  pipeConfig
 	src  capture.FrameSource
 	dec  *capture.Decoder
 	full chan *batch // read, in capture order
 	free chan *batch // consumed, to be refilled
 	quit chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	// handOver asks the reading goroutine to end its stream at the next
+	// frame (errHandOver), after which Next reads src itself.
+	handOver atomic.Bool
+	wg       sync.WaitGroup
+	once     sync.Once
 
-	cur *batch
-	i   int
-	err error // sticky end of the stream
+	cur     *batch
+	i       int
+	err     error // sticky end of the stream
+	inPlace bool  // reading was handed over: Next reads src directly
+
+	// Probing: batches consumed, and the clocks at the last probe.
+	consumed       int
+	lowProbes      int
+	probeWall      time.Time
+	probeCPU       time.Duration
+	probeCPUKnown  bool
+	handedOverAt   int // batches consumed when reading was handed over (0: never)
+	cpuTimeForTest func() (time.Duration, bool)
 
 	// The frame totals, counted where the frames are consumed so that they
 	// describe what was analysed even when the run is interrupted with
@@ -84,34 +127,42 @@ type pipe struct {
 	first, last               time.Time
 }
 
-func startPipe(src capture.FrameSource, batches, batchBytes, batchFrames int) *pipe {
+func startPipe(src capture.FrameSource, cfg pipeConfig) *pipe {
 	p := &pipe{
+		cfg:  cfg,
 		src:  src,
 		dec:  capture.NewDecoder(),
-		full: make(chan *batch, batches),
-		free: make(chan *batch, batches),
+		full: make(chan *batch, cfg.batches),
+		free: make(chan *batch, cfg.batches),
 		quit: make(chan struct{}),
 	}
-	for range batches {
-		p.free <- &batch{frames: make([]capture.Frame, 0, batchFrames), buf: make([]byte, 0, batchBytes)}
+	for range cfg.batches {
+		p.free <- &batch{frames: make([]capture.Frame, 0, cfg.batchFrames), buf: make([]byte, 0, cfg.batchBytes)}
 	}
+	p.probeWall = time.Now()
+	p.probeCPU, p.probeCPUKnown = processCPUTime()
 	p.wg.Add(1)
-	go p.read(batchBytes, batchFrames)
+	go p.read()
 	return p
 }
 
 // read is the reading goroutine.
-func (p *pipe) read(batchBytes, batchFrames int) {
+func (p *pipe) read() {
 	defer p.wg.Done()
 	b := p.take()
 	for b != nil {
+		if p.handOver.Load() {
+			b.err = errHandOver
+			p.give(b)
+			return
+		}
 		f, err := p.src.NextFrame()
 		if err != nil {
 			b.err = err
 			p.give(b)
 			return
 		}
-		if len(b.frames) == batchFrames || len(b.buf)+len(f.Data) > cap(b.buf) {
+		if len(b.frames) == p.cfg.batchFrames || len(b.buf)+len(f.Data) > cap(b.buf) {
 			if len(b.frames) > 0 {
 				if !p.give(b) {
 					return
@@ -158,19 +209,39 @@ func (p *pipe) give(b *batch) bool {
 
 // Next returns the next packet, decoded from the next frame.
 func (p *pipe) Next() (*capture.Packet, error) {
-	for {
+	var f *capture.Frame
+	for f == nil {
 		if p.err != nil {
 			return nil, p.err
 		}
+		if p.inPlace {
+			var err error
+			if f, err = p.src.NextFrame(); err != nil {
+				p.err = err
+			}
+			continue
+		}
 		if p.cur != nil && p.i < len(p.cur.frames) {
+			f = &p.cur.frames[p.i]
+			p.i++
 			break
 		}
 		if p.cur != nil {
-			if p.cur.err != nil {
-				p.err = p.cur.err
-				continue
+			switch err := p.cur.err; {
+			case errors.Is(err, errHandOver):
+				// Everything the goroutine read has been consumed: read
+				// on here from where it stopped.
+				p.inPlace = true
+				p.wg.Wait()
+			case err != nil:
+				p.err = err
 			}
 			p.free <- p.cur // never blocks: the pool has room for every batch
+			p.cur = nil
+			if p.inPlace || p.err != nil {
+				continue
+			}
+			p.batchDone()
 		}
 		select {
 		case p.cur = <-p.full:
@@ -179,8 +250,6 @@ func (p *pipe) Next() (*capture.Packet, error) {
 			p.cur, p.err = nil, errPipeStopped
 		}
 	}
-	f := &p.cur.frames[p.i]
-	p.i++
 	pkt := p.dec.Decode(f)
 	// The same bookkeeping as the Source's own, on the frames analysed.
 	if p.packets == 0 {
@@ -192,6 +261,42 @@ func (p *pipe) Next() (*capture.Packet, error) {
 	p.packets++
 	p.bytes += uint64(pkt.CapLen)
 	return pkt, nil
+}
+
+// batchDone counts a consumed batch and, every probeBatches, decides whether
+// reading on the second goroutine still pays.
+func (p *pipe) batchDone() {
+	p.consumed++
+	if p.handOver.Load() {
+		return
+	}
+	if n := p.cfg.switchAfter; n > 0 && p.consumed >= n {
+		p.handOver.Store(true)
+		p.handedOverAt = p.consumed
+		return
+	}
+	if p.cfg.probeEvery == 0 || !p.probeCPUKnown || p.consumed%p.cfg.probeEvery != 0 {
+		return
+	}
+	cpu, ok := processCPUTime()
+	if p.cpuTimeForTest != nil {
+		cpu, ok = p.cpuTimeForTest()
+	}
+	now := time.Now()
+	wall := now.Sub(p.probeWall)
+	if !ok || wall <= 0 {
+		return
+	}
+	if float64(cpu-p.probeCPU)/float64(wall) < minParallel {
+		p.lowProbes++
+	} else {
+		p.lowProbes = 0
+	}
+	p.probeWall, p.probeCPU = now, cpu
+	if p.lowProbes >= 2 {
+		p.handOver.Store(true)
+		p.handedOverAt = p.consumed
+	}
 }
 
 // stop ends the reading goroutine and waits for it.

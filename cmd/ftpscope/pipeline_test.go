@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/ftpscope/ftpscope/capture"
 )
@@ -53,11 +54,12 @@ func TestPipelineSameReport(t *testing.T) {
 }
 
 // TestPipeBatchEdges: tiny batches (frames that do not fit, frames larger
-// than a batch, batches of one frame) deliver the same packets and totals as
-// the Source itself.
+// than a batch, batches of one frame), and reading handed over to the
+// caller's goroutine midway, deliver the same packets and totals as the
+// Source itself.
 func TestPipeBatchEdges(t *testing.T) {
 	for _, names := range corpus(t) {
-		for _, size := range []struct{ bytes, frames int }{{64, 2}, {1500, 1}, {4096, 3}} {
+		for _, size := range []struct{ bytes, frames, switchAfter int }{{64, 2, 0}, {1500, 1, 0}, {4096, 3, 0}, {4096, 3, 2}, {256, 1, 1}, {1 << 20, 4096, 1}} {
 			a, err := capture.OpenFiles(names, capture.FileOptions{})
 			if err != nil {
 				continue // a capture the corpus keeps for its open error
@@ -66,7 +68,7 @@ func TestPipeBatchEdges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := startPipe(b.(capture.FrameSource), 2, size.bytes, size.frames)
+			p := startPipe(b.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: size.bytes, batchFrames: size.frames, switchAfter: size.switchAfter})
 			n := 0
 			for {
 				x, errA := a.Next()
@@ -101,7 +103,7 @@ func TestPipeStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	p := startPipe(src.(capture.FrameSource), 2, 256, 1)
+	p := startPipe(src.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: 256, batchFrames: 1})
 	for range 3 {
 		if _, err := p.Next(); err != nil {
 			t.Fatal(err)
@@ -115,5 +117,54 @@ func TestPipeStop(t *testing.T) {
 	if _, err := p.Next(); err != nil && err != io.EOF {
 		// Reading after stop is not part of the contract; it must not hang.
 		t.Logf("Next after stop: %v", err)
+	}
+}
+
+// TestPipeHandsOverWhenAlone: when the probes find the process using about
+// one core, reading moves to the caller's goroutine, without losing or
+// repeating a packet; with two cores busy it stays on the second one.
+func TestPipeHandsOverWhenAlone(t *testing.T) {
+	for _, tc := range []struct {
+		cores    float64
+		handOver bool
+	}{{1.0, true}, {1.9, false}} {
+		a, err := capture.OpenFiles([]string{"../../pcaps/handmade/reorder-retransmit-gap.pcap"}, capture.FileOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := capture.OpenFiles([]string{"../../pcaps/handmade/reorder-retransmit-gap.pcap"}, capture.FileOptions{})
+		p := startPipe(b.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: 4096, batchFrames: 1, probeEvery: 4})
+		// A CPU clock that runs tc.cores times as fast as the wall clock.
+		start := time.Now()
+		p.probeCPU, p.probeCPUKnown = 0, true
+		p.cpuTimeForTest = func() (time.Duration, bool) {
+			return time.Duration(float64(time.Since(start)) * tc.cores), true
+		}
+		n := 0
+		for {
+			x, errA := a.Next()
+			y, errB := p.Next()
+			if (errA == nil) != (errB == nil) {
+				t.Fatalf("packet %d: source %v, pipe %v", n+1, errA, errB)
+			}
+			if errA != nil {
+				break
+			}
+			n++
+			if x.Num != y.Num || x.Time != y.Time || !bytes.Equal(x.Payload, y.Payload) {
+				t.Fatalf("packet %d differs", n)
+			}
+		}
+		if n < 2*4+2 {
+			t.Fatalf("only %d packets: too few for two probes", n)
+		}
+		if got := p.handedOverAt > 0; got != tc.handOver {
+			t.Errorf("%.1f cores busy: handed over %v (at batch %d), want %v", tc.cores, got, p.handedOverAt, tc.handOver)
+		}
+		if got, want := p.Stats(), a.Stats(); !reflect.DeepEqual(got, want) {
+			t.Errorf("totals differ:\nsource: %+v\npipe:   %+v", want, got)
+		}
+		a.Close()
+		b.Close()
 	}
 }
