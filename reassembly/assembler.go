@@ -68,23 +68,23 @@ type Assembler struct {
 	asm  *tcpreasm.Assembler
 
 	// The packet being fed to gopacket, for the Stream callbacks.
-	cur      *conn
-	curRole  Role
-	curTime  time.Time
-	curNum   uint64
-	curRST   bool
-	synth    synthKind
-	second   bool // feeding the same packet again with its own context
-	retry    bool // Accept asked for the packet to be fed again with its own context
-	live     pktInfo
-	synInfo  pktInfo
-	synTCP   layers.TCP
-	synHdr   [20]byte
-	ids      uint64
-	got      bool // a synthetic packet made gopacket deliver something
-	pending  []*conn
+	cur     *conn
+	curRole Role
+	curTime time.Time
+	curNum  uint64
+	curRST  bool
+	synth   synthKind
+	second  bool // feeding the same packet again with its own context
+	retry   bool // Accept asked for the packet to be fed again with its own context
+	live    pktInfo
+	synInfo pktInfo
+	synTCP  layers.TCP
+	synHdr  [20]byte
+	ids     uint64
+	got     bool // a synthetic packet made gopacket deliver something
+	pending []*conn
 	// ending holds connections one side has ended, for HalfCloseTimeout.
-	ending []*conn
+	ending   []*conn
 	lastTick time.Time
 	leaked   int // gopacket connections Close found still open (tests assert 0)
 
