@@ -106,3 +106,18 @@ fuzz-short:
 # peak-heap numbers; make test runs them at smaller sizes.
 hostile:
 	$(GO) test -count=1 -timeout=30m -run 'TestHostile' -v ./cmd/ftpscope -hostile-full
+
+# Speed and scale (issue 6): ftpscope against the raw read loop (cmd/rawread)
+# and tshark -Y ftp, on captures synthesized once into FTPSCOPE_BENCH_CACHE
+# (default /var/tmp/ftpscope-bench, outside the repository): ratios, CPU time
+# and peak memory from one run, and the targets checked. BENCH_QUICK=1 runs
+# a short subset (bench/run.sh says more).
+.PHONY: bench bench-go
+bench:
+	bash bench/run.sh
+
+# The Go benchmarks of the hot paths: frame decoding and the raw loop,
+# control-line parsing, reassembly, the data-packet path and expectation
+# matching, the whole pipeline on a synthesized capture.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./capture ./analysis/... ./reassembly ./cmd/ftpscope
