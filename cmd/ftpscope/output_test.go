@@ -278,6 +278,50 @@ func TestInterruptedPipe(t *testing.T) {
 	}
 }
 
+// TestInterruptedQuietPipe: the same pipe, but only ftpscope is signalled
+// (kill -INT, systemd stop, timeout(1)) and the writer stays open and
+// silent. ftpscope must not wait for the writer: it ends at once, with
+// whole records, an interrupted summary, no damage reported for the cut
+// it made itself, and status 0.
+func TestInterruptedQuietPipe(t *testing.T) {
+	bin := ftpscopeBinary(t)
+	data, err := os.ReadFile(manySessions(t, 200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		cmd := exec.Command(bin, "-r", "-", "--format", "json")
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.Write(data[:len(data)-100]); err != nil { // the last record unfinished
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		ws := waitExit(t, cmd)
+		in.Close()
+		if ws.Signaled() || ws.ExitStatus() != exitOK {
+			t.Fatalf("%v: ended with %v; stderr: %s", sig, ws, stderr.String())
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%v: stderr: %s", sig, stderr.String())
+		}
+		sessions, summary := checkRecords(t, stdout.Bytes())
+		if sessions == 0 || summary == nil || !summary.Interrupted {
+			t.Errorf("%v: %d sessions, summary %+v; want some and an interrupted summary", sig, sessions, summary)
+		}
+	}
+}
+
 // TestKilledLeavesWholeRecords: even SIGKILL, which nothing can catch,
 // leaves standard output ending with a whole record: records are written
 // whole or not at all.

@@ -47,7 +47,7 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if o.iface != "" {
 		src, err = openLive(o, stderr)
 	} else {
-		src, err = capture.OpenFiles(o.read, capture.FileOptions{Stdin: stdin})
+		src, err = capture.OpenFiles(o.read, capture.FileOptions{Stdin: interruptible(ctx, stdin)})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
@@ -178,7 +178,12 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 	}
 	asm.Close(last)
 	an.Finish(last)
+	// A signal may also end the input first (standard input is cut where it is).
+	interrupted = interrupted || ctx.Err() != nil
 	sum := report.Summary{Capture: in.Stats(), Reassembly: asm.Stats(), Analysis: an.Stats(), Interrupted: interrupted}
+	if interrupted {
+		sum.Capture.Damage = withoutInterruption(sum.Capture.Damage)
+	}
 	if werr != nil {
 		return sum, fmt.Errorf("write report: %w", werr)
 	}
