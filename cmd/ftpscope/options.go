@@ -58,7 +58,7 @@ type section struct {
 func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	in := pflag.NewFlagSet("input", pflag.ContinueOnError)
 	in.StringArrayVarP(&o.read, "read", "r", nil, "read packets from a pcap or pcapng `FILE` (gzip allowed; - is standard input); repeat to merge several files into one timeline")
-	in.BoolVar(&o.singleCore, "single-core", false, "read, decode and analyse on one core (by default files are read on a second core when there is one; the report is the same)")
+	in.BoolVar(&o.singleCore, "single-core", false, "read, decode and analyse on one core (by default capture files are read on a second core while one is free; the report is the same)")
 
 	live := pflag.NewFlagSet("live", pflag.ContinueOnError)
 	live.StringVarP(&o.iface, "interface", "i", "", "capture live from `IFACE` through libpcap (needs root or CAP_NET_RAW); a BPF filter may follow the options")
