@@ -38,7 +38,8 @@ func openInput(src capture.Source, o options) packetInput {
 	if !ok || o.singleCore || runtime.GOMAXPROCS(0) < 2 || src.Stats().Live {
 		return direct{src}
 	}
-	return startPipe(fs, pipeConfig{batches: pipeBatches, batchBytes: pipeBatchBytes, batchFrames: pipeBatchFrames, probeEvery: probeBatches})
+	return startPipe(fs, pipeConfig{batches: pipeBatches, batchBytes: pipeBatchBytes, batchFrames: pipeBatchFrames,
+		probeEvery: probeBatches, startAfter: o.pipeStartAfter})
 }
 
 // direct reads a Source on the caller's goroutine.
@@ -57,6 +58,11 @@ const (
 	pipeBatchFrames = 4096
 )
 
+// pipeStartAfter is how much of a capture is read on the caller's goroutine
+// before the second one starts: a small capture is over before the pipe
+// would pay for itself.
+const pipeStartAfter = 16 << 20
+
 // The second core is only worth its overhead (the copy into batches, the
 // hand-overs) when the two goroutines really run at once. When other
 // processes keep the other core busy they take turns on one, and reading on
@@ -70,11 +76,13 @@ const (
 	minParallel  = 1.35
 )
 
-// pipeConfig sizes a pipe. probeEvery is the batches between probes (0:
-// no probing); switchAfter (tests) hands reading over after that many
-// batches whatever the probes say.
+// pipeConfig sizes a pipe. startAfter is the bytes of frames read on the
+// caller's goroutine before the reading goroutine starts; probeEvery is the
+// batches between probes (0: no probing); switchAfter (tests) hands reading
+// back after that many batches whatever the probes say.
 type pipeConfig struct {
 	batches, batchBytes, batchFrames int
+	startAfter                       uint64
 	probeEvery                       int
 	switchAfter                      int
 }
@@ -109,7 +117,8 @@ type pipe struct {
 	cur     *batch
 	i       int
 	err     error // sticky end of the stream
-	inPlace bool  // reading was handed over: Next reads src directly
+	inPlace bool  // Next reads src directly: before the start, or after a hand-over
+	started bool  // the reading goroutine was started (it is never restarted)
 
 	// Probing: batches consumed, and the clocks at the last probe.
 	consumed       int
@@ -129,21 +138,31 @@ type pipe struct {
 
 func startPipe(src capture.FrameSource, cfg pipeConfig) *pipe {
 	p := &pipe{
-		cfg:  cfg,
-		src:  src,
-		dec:  capture.NewDecoder(),
-		full: make(chan *batch, cfg.batches),
-		free: make(chan *batch, cfg.batches),
-		quit: make(chan struct{}),
+		cfg:     cfg,
+		src:     src,
+		dec:     capture.NewDecoder(),
+		quit:    make(chan struct{}),
+		inPlace: true,
 	}
-	for range cfg.batches {
-		p.free <- &batch{frames: make([]capture.Frame, 0, cfg.batchFrames), buf: make([]byte, 0, cfg.batchBytes)}
+	if cfg.startAfter == 0 {
+		p.start()
+	}
+	return p
+}
+
+// start launches the reading goroutine. The caller must be done with the
+// frame it read last: the goroutine reads on from there.
+func (p *pipe) start() {
+	p.started, p.inPlace = true, false
+	p.full = make(chan *batch, p.cfg.batches)
+	p.free = make(chan *batch, p.cfg.batches)
+	for range p.cfg.batches {
+		p.free <- &batch{frames: make([]capture.Frame, 0, p.cfg.batchFrames), buf: make([]byte, 0, p.cfg.batchBytes)}
 	}
 	p.probeWall = time.Now()
 	p.probeCPU, p.probeCPUKnown = processCPUTime()
 	p.wg.Add(1)
 	go p.read()
-	return p
 }
 
 // read is the reading goroutine.
@@ -213,6 +232,9 @@ func (p *pipe) Next() (*capture.Packet, error) {
 	for f == nil {
 		if p.err != nil {
 			return nil, p.err
+		}
+		if p.inPlace && !p.started && p.bytes >= p.cfg.startAfter {
+			p.start()
 		}
 		if p.inPlace {
 			var err error

@@ -100,7 +100,7 @@ func TestVerdictsMatchTruth(t *testing.T) {
 			if out, err := exec.Command(synth, args...).CombinedOutput(); err != nil {
 				t.Fatalf("ftpsynth %v: %v\n%s", args, err, out)
 			}
-			two, stderr, code := runTool(t, "-r", capFile, "-f", "json")
+			two, stderr, code := runTool(t, "-r", capFile, "-f", "json", "--pipe-start-after", "1")
 			if code != exitOK {
 				t.Fatalf("ftpscope exit %d: %s", code, stderr)
 			}
