@@ -25,6 +25,11 @@ type conn struct {
 	// prevByDst chains unmatched attempts toward the same endpoint.
 	prevByDst *conn
 	dead      bool
+	// refd says the connection's ports are counted in portRefs. Only
+	// claimed connections are: an unmatched attempt needs just its SYN,
+	// SYN-ACK, RST and ICMP packets, which bypass the port filter anyway, so
+	// the bulk of background traffic never leaves the fast path.
+	refd bool
 }
 
 // dataTracker follows data connections by counters, never buffers. Most
@@ -108,8 +113,7 @@ func (d *dataTracker) unexpect(ch *Channel) {
 		k := flowKey{at.From, at.To}
 		if c := d.conns[k]; c != nil && c.ch == ch {
 			d.delConn(k)
-			d.ref(k.from, -1)
-			d.ref(k.to, -1)
+			d.unrefConn(c)
 		}
 	}
 }
@@ -188,6 +192,7 @@ func (d *dataTracker) claim(c *conn, ch *Channel) {
 	}
 	ch.Attempts = append(ch.Attempts, c.att)
 	d.a.stats.Attempts++
+	d.refConn(c)
 	d.unlinkDst(c)
 	if d.a.cfg.Stream && ch.settleAt.IsZero() {
 		// Live: check back once the SYNs could have gone unanswered long enough.
@@ -226,8 +231,7 @@ func (d *dataTracker) forget(x, y netip.AddrPort) (sawSYN bool) {
 			sawSYN = sawSYN || c.att.SYNs > 0
 			c.dead = true
 			d.delConn(k)
-			d.ref(k.from, -1)
-			d.ref(k.to, -1)
+			d.unrefConn(c)
 		}
 	}
 	return sawSYN
@@ -316,12 +320,9 @@ func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 	}
 	if old := d.conns[k]; old != nil {
 		old.dead = true
-		d.ref(k.from, -1)
-		d.ref(k.to, -1)
+		d.unrefConn(old)
 	}
 	d.setConn(k, c)
-	d.ref(k.from, 1)
-	d.ref(k.to, 1)
 	return c
 }
 
@@ -336,8 +337,6 @@ func (d *dataTracker) midFlow(p *capture.Packet) *conn {
 		c := &conn{key: k, created: p.Time, att: &Attempt{From: k.from, To: k.to, NoSYN: true, First: p.Time, Last: p.Time}}
 		d.claim(c, ch)
 		d.setConn(k, c)
-		d.ref(k.from, 1)
-		d.ref(k.to, 1)
 		return c
 	}
 	return nil
@@ -361,8 +360,6 @@ func (d *dataTracker) icmp(p *capture.Packet) {
 		c = &conn{key: k, created: p.Time, att: &Attempt{From: e.Src, To: e.Dst, First: p.Time, Last: p.Time}}
 		d.claim(c, ch)
 		d.setConn(k, c)
-		d.ref(k.from, 1)
-		d.ref(k.to, 1)
 	}
 	if c.att.ICMP == nil {
 		c.att.ICMP = &ICMPInfo{From: e.From, V6: e.V6, Type: e.Type, Code: e.Code, Time: p.Time}
@@ -387,8 +384,7 @@ func (d *dataTracker) drop(c *conn) {
 	c.dead = true
 	if d.conns[c.key] == c {
 		d.delConn(c.key)
-		d.ref(c.key.from, -1)
-		d.ref(c.key.to, -1)
+		d.unrefConn(c)
 	}
 	d.unlinkDst(c)
 }
@@ -433,3 +429,21 @@ func (d *dataTracker) expire(now time.Time) {
 }
 
 func (d *dataTracker) settleLater(ch *Channel) { d.settling = append(d.settling, ch) }
+
+// refConn counts a followed connection's ports in portRefs, once.
+func (d *dataTracker) refConn(c *conn) {
+	if !c.refd {
+		c.refd = true
+		d.ref(c.key.from, 1)
+		d.ref(c.key.to, 1)
+	}
+}
+
+// unrefConn undoes refConn.
+func (d *dataTracker) unrefConn(c *conn) {
+	if c.refd {
+		c.refd = false
+		d.ref(c.key.from, -1)
+		d.ref(c.key.to, -1)
+	}
+}
