@@ -331,7 +331,7 @@ func TestScenarios(t *testing.T) {
 				h.cmd(1.1, "RETR a")
 				h.rep(1.2, "150 ok\n226 ok")
 			},
-			end:  100,
+			end: 100,
 			// Before the claim only SYN, SYN-ACK and RST are followed (the port
 			// filter keeps background traffic on the fast path), so the early
 			// bytes are not counted; the SYN-ACK still proves the connection.

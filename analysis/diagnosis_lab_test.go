@@ -1,8 +1,6 @@
 package analysis_test
 
 import (
-	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,12 +8,13 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
 )
 
-// pipeline runs capture -> reassembly -> analysis over files, as the command
+// runCapture runs capture -> reassembly -> analysis over files, as the command
 // does (Trace included), and returns the sessions in emission order.
-func pipeline(t *testing.T, files ...string) []*analysis.Session {
+func runCapture(t *testing.T, files ...string) []*analysis.Session {
 	t.Helper()
 	src, err := capture.OpenFiles(files, capture.FileOptions{})
 	if err != nil {
@@ -25,33 +24,9 @@ func pipeline(t *testing.T, files ...string) []*analysis.Session {
 	var sessions []*analysis.Session
 	an := analysis.New(analysis.Config{}, analysis.Sink{Session: func(s *analysis.Session) { sessions = append(sessions, s) }})
 	asm := reassembly.New(reassembly.Config{ControlPorts: []uint16{21}}, an)
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Time.After(last) {
-			last = p.Time
-		}
-		switch p.Kind {
-		case capture.KindTCP:
-			control := asm.Packet(p)
-			if !control {
-				an.Packet(p)
-			}
-			an.Trace(p, control)
-		case capture.KindICMP:
-			an.Packet(p)
-		}
-		asm.Advance(last)
-		an.Advance(last)
+	if err := pipeline.New(asm, an).Run(src); err != nil {
+		t.Fatal(err)
 	}
-	asm.Close(last)
-	an.Finish(last)
 	return sessions
 }
 
@@ -91,7 +66,7 @@ func TestLabVantage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.scenario+"/"+tc.side, func(t *testing.T) {
-			sessions := pipeline(t, labCapture(tc.scenario, tc.side))
+			sessions := runCapture(t, labCapture(tc.scenario, tc.side))
 			if len(sessions) == 0 {
 				t.Fatal("no session")
 			}
@@ -162,7 +137,7 @@ func TestLabNAT(t *testing.T) {
 	// and lftp (default) ignore or fix the address; lftp with
 	// ftp:fix-pasv-address off follows it and is dropped.
 	kinds := map[string]int{}
-	for _, s := range pipeline(t, labCapture("10-dnat-pasv-private", "client")) {
+	for _, s := range runCapture(t, labCapture("10-dnat-pasv-private", "client")) {
 		for _, c := range s.Channels {
 			d := c.NATDiag
 			if d == nil || d.Kind != analysis.NATServerInside || d.Announced.String() != "10.0.2.2" || d.Control.String() != "203.0.113.10" {
@@ -188,7 +163,7 @@ func TestLabNAT(t *testing.T) {
 	if kinds["peer-ignored-announced"] != 3 || kinds["announced-unreachable"] != 3 {
 		t.Errorf("10 client: hypotheses %v, want 3 ignored and 3 unreachable", kinds)
 	}
-	for _, s := range pipeline(t, labCapture("10-dnat-pasv-private", "server")) {
+	for _, s := range runCapture(t, labCapture("10-dnat-pasv-private", "server")) {
 		for _, c := range s.Channels {
 			if c.NATDiag != nil {
 				t.Errorf("10 server (inside the NAT): flagged %s", c.Reason)
@@ -197,7 +172,7 @@ func TestLabNAT(t *testing.T) {
 	}
 	// 11: client 10.0.1.2 SNATed to 10.0.2.1 without the helper.
 	n := 0
-	for _, s := range pipeline(t, labCapture("11-snat-no-helper", "server")) {
+	for _, s := range runCapture(t, labCapture("11-snat-no-helper", "server")) {
 		for _, c := range s.Channels {
 			if c.Mode() != analysis.Active {
 				continue
@@ -221,7 +196,7 @@ func TestLabNAT(t *testing.T) {
 			if sc == "11-snat-no-helper" && side == "server" {
 				continue
 			}
-			for _, s := range pipeline(t, labCapture(sc, side)) {
+			for _, s := range runCapture(t, labCapture(sc, side)) {
 				for _, c := range s.Channels {
 					if c.NATDiag != nil {
 						t.Errorf("%s %s: flagged %s", sc, side, c.Reason)
@@ -237,19 +212,19 @@ func TestLabNAT(t *testing.T) {
 func TestLabLint(t *testing.T) {
 	for _, side := range []string{"client", "server"} {
 		for _, sc := range []string{"01-basic-v4", "02-extended-v4-v6", "03-proftpd", "12-snat-ftp-helper", "15-long-session-abort-kill"} {
-			for _, s := range pipeline(t, labCapture(sc, side)) {
+			for _, s := range runCapture(t, labCapture(sc, side)) {
 				if len(s.Lint) != 0 {
 					t.Errorf("%s %s %s: findings on clean traffic: %+v", sc, side, s.Client, s.Lint)
 				}
 			}
 		}
-		for _, s := range pipeline(t, labCapture("13-control-port-2121", side)) {
+		for _, s := range runCapture(t, labCapture("13-control-port-2121", side)) {
 			if f, ok := s.LintOf(analysis.LintControlPort); !ok || !strings.Contains(f.Text, "ports=2121") {
 				t.Errorf("13 %s %s: control-port finding %+v", side, s.Client, f)
 			}
 		}
 		tls := 0
-		for _, s := range pipeline(t, labCapture("14-ftps-helper-firewall", side)) {
+		for _, s := range runCapture(t, labCapture("14-ftps-helper-firewall", side)) {
 			_, ok := s.LintOf(analysis.LintEncrypted)
 			if ok != s.TLS {
 				t.Errorf("14 %s %s: tls %v, encrypted-control finding %v", side, s.Client, s.TLS, ok)
@@ -268,7 +243,7 @@ func TestLabLint(t *testing.T) {
 // and that the timings of real transfers are measured and plausible.
 func TestLabFirewallAndTimings(t *testing.T) {
 	book := analysis.NewFirewallBook(0)
-	for _, s := range pipeline(t, labCapture("03-proftpd", "server")) {
+	for _, s := range runCapture(t, labCapture("03-proftpd", "server")) {
 		book.Add(s)
 	}
 	ps := book.Profiles()
@@ -279,7 +254,7 @@ func TestLabFirewallAndTimings(t *testing.T) {
 		t.Errorf("proftpd active source %q, want ephemeral", got)
 	}
 	book = analysis.NewFirewallBook(0)
-	for _, s := range pipeline(t, labCapture("01-basic-v4", "client")) {
+	for _, s := range runCapture(t, labCapture("01-basic-v4", "client")) {
 		book.Add(s)
 		for _, c := range s.Channels {
 			tm := c.Timings()
@@ -301,7 +276,7 @@ func TestLabFirewallAndTimings(t *testing.T) {
 		t.Errorf("vsftpd profile: source %q, %d passive, %d active, %d sessions", p.ActiveSource(), p.PassiveChannels, p.ActiveChannels, p.Sessions)
 	}
 	book = analysis.NewFirewallBook(0)
-	for _, s := range pipeline(t, labCapture("16-passive-range-firewall", "client")) {
+	for _, s := range runCapture(t, labCapture("16-passive-range-firewall", "client")) {
 		book.Add(s)
 	}
 	for _, p := range book.Profiles() {
@@ -333,7 +308,7 @@ func TestHandmadeDiagnosis(t *testing.T) {
 		"refused-port-epsv-all.pcap": nil,
 	}
 	for file, want := range lint {
-		sessions := pipeline(t, handmade(file))
+		sessions := runCapture(t, handmade(file))
 		if len(sessions) != 1 {
 			t.Fatalf("%s: %d sessions", file, len(sessions))
 		}
@@ -352,7 +327,7 @@ func TestHandmadeDiagnosis(t *testing.T) {
 			t.Errorf("%s: unexpected %s finding", file, code)
 		}
 	}
-	s := pipeline(t, handmade("helper-lint.pcap"))[0]
+	s := runCapture(t, handmade("helper-lint.pcap"))[0]
 	if f, _ := s.LintOf(analysis.LintRetransmitted); f.Count != 2 {
 		t.Errorf("retransmissions of the split 227 counted %d, want 2", f.Count)
 	}
@@ -360,7 +335,7 @@ func TestHandmadeDiagnosis(t *testing.T) {
 		t.Errorf("an EPRT of the other family is not NAT: %s", c.Reason)
 	}
 
-	s = pipeline(t, handmade("reset-origin.pcap"))[0]
+	s = runCapture(t, handmade("reset-origin.pcap"))[0]
 	checkReason(t, s.Channels[0].Reason, []string{"the reset carries TTL 64 like 192.0.2.10's control packets, so 192.0.2.10 itself sent it"})
 	checkReason(t, s.Channels[1].Reason, []string{"the reset carries TTL 62 but 192.0.2.10's control packets arrive with TTL 64: it was forged by a firewall between here and 192.0.2.10 (about 2 routers from here)"})
 	for _, c := range s.Channels {
@@ -369,7 +344,7 @@ func TestHandmadeDiagnosis(t *testing.T) {
 		}
 	}
 
-	s = pipeline(t, handmade("nat-227.pcap"))[0]
+	s = runCapture(t, handmade("nat-227.pcap"))[0]
 	if d := s.Channels[0].NATDiag; d == nil || d.Supported != "announced-unreachable" {
 		t.Errorf("nat-227 #1: %+v", d)
 	}

@@ -2,17 +2,15 @@ package report_test
 
 import (
 	"bytes"
-	"errors"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
 )
@@ -31,33 +29,9 @@ func sessionsOf(t *testing.T, files ...string) []*analysis.Session {
 	var sessions []*analysis.Session
 	an := analysis.New(analysis.Config{}, analysis.Sink{Session: func(s *analysis.Session) { sessions = append(sessions, s) }})
 	asm := reassembly.New(reassembly.Config{ControlPorts: []uint16{21}}, an)
-	var last time.Time
-	for {
-		p, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Time.After(last) {
-			last = p.Time
-		}
-		switch p.Kind {
-		case capture.KindTCP:
-			control := asm.Packet(p)
-			if !control {
-				an.Packet(p)
-			}
-			an.Trace(p, control)
-		case capture.KindICMP:
-			an.Packet(p)
-		}
-		asm.Advance(last)
-		an.Advance(last)
+	if err := pipeline.New(asm, an).Run(src); err != nil {
+		t.Fatal(err)
 	}
-	asm.Close(last)
-	an.Finish(last)
 	return sessions
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
 )
@@ -128,7 +129,7 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 	in := openInput(src, o)
 	defer in.stop()
 	done := ctx.Done()
-	var nextAdvance time.Time
+	stages := pipeline.New(asm, an)
 	for werr == nil {
 		n++
 		if live || n&1023 == 0 {
@@ -149,9 +150,7 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 			// An idle link: let capture time run on with the wall clock so
 			// that pending verdicts (SYNs never answered) become final.
 			if !last.IsZero() {
-				idle := last.Add(time.Since(lastWall))
-				asm.Advance(idle)
-				an.Advance(idle)
+				stages.Advance(last.Add(time.Since(lastWall)))
 			}
 			continue
 		}
@@ -164,26 +163,9 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 				lastWall = time.Now()
 			}
 		}
-		switch p.Kind {
-		case capture.KindTCP:
-			control := asm.Packet(p)
-			if !control {
-				an.Packet(p)
-			}
-			an.Trace(p, control)
-		case capture.KindICMP:
-			an.Packet(p)
-		}
-		// Both act at most once per capture-second; asking only then keeps
-		// their clock checks off the per-packet path.
-		if !last.Before(nextAdvance) {
-			asm.Advance(last)
-			an.Advance(last)
-			nextAdvance = last.Add(time.Second)
-		}
+		stages.Packet(p)
 	}
-	asm.Close(last)
-	an.Finish(last)
+	stages.Close()
 	// A signal may also end the input first (standard input is cut where it is).
 	interrupted = interrupted || ctx.Err() != nil
 	sum := report.Summary{Capture: in.Stats(), Reassembly: asm.Stats(), Analysis: an.Stats(), Interrupted: interrupted}
