@@ -32,10 +32,12 @@ const (
 // but a corrupt or hostile header.
 const maxSnaplen = 256 << 20
 
-// readBufSize is the read buffer of each open input. pcapgo (and
-// pcapRecords, which hands records out of it in place) reads through it
-// directly (bufio.NewReader returns a *bufio.Reader that is already large
-// enough), so the reader's consumed offset is known exactly.
+// readBufSize is the read buffer of each open input: the format is sniffed
+// in it, and pcapgo reads through it directly (bufio.NewReader returns a
+// *bufio.Reader that is already large enough), so the reader's consumed
+// offset is known exactly. pcapRecords takes what it holds after the file
+// header and reads on from the file (or gzip stream) itself, straight into
+// its chunks.
 const readBufSize = 128 << 10
 
 // errEmpty is returned for a file with no bytes at all.
@@ -65,6 +67,7 @@ type fileInput struct {
 	recs   *pcapRecords // exactly one of recs and ng is set when active
 	ng     *pcapgo.NgReader
 	link   layers.LinkType // of a pcap file
+	pool   *ChunkPool      // for recs, once the source uses chunks
 
 	// The head: the input's next packet, read but not yet delivered, and
 	// the Packet it is decoded into. pcapgo's CaptureInfo is read straight
@@ -164,7 +167,8 @@ func (in *fileInput) startPcap(magic uint32) error {
 	if err != nil {
 		return fmt.Errorf("bad pcap file header: %w", err)
 	}
-	in.recs = newPcapRecords(in.buf, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen)
+	in.recs = newPcapRecords(in.buf, in.raw, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen, ChunkSize)
+	in.recs.pool = in.pool
 	in.link = r.LinkType()
 	in.next = in.offset()
 	return nil
@@ -254,7 +258,7 @@ func (in *fileInput) damage(err error) error {
 func (in *fileInput) offset() int64 {
 	off := in.raw.n - int64(in.buf.Buffered())
 	if in.recs != nil {
-		off += int64(in.recs.ahead) // handed out, not yet discarded
+		off -= int64(in.recs.pending()) // read into its chunk, not handed out
 	}
 	return off
 }

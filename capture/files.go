@@ -24,7 +24,8 @@ type fileSource struct {
 	heap   []*fileInput // inputs with a packet still to deliver
 	last   *fileInput   // delivered the current packet, advance it next
 	dec    *frameDecoder
-	fr     Frame // NextFrame's result
+	fr     Frame      // NextFrame's result
+	pool   *ChunkPool // set by UseChunks
 	stats  Stats
 	closed bool
 }
@@ -191,7 +192,11 @@ func (s *fileSource) frame(in *fileInput) *Packet {
 // decodeCounted decodes frame into p (whose record fields are set) and
 // counts it by kind in st.
 func decodeCounted(dec *frameDecoder, st *Stats, p *Packet, frame []byte, lt layers.LinkType) {
-	malformed := dec.decode(p, frame, lt)
+	countKind(st, p, dec.decode(p, frame, lt))
+}
+
+// countKind counts the decoded packet p by kind in st.
+func countKind(st *Stats, p *Packet, malformed bool) {
 	switch p.Kind {
 	case KindTCP:
 		st.TCP++

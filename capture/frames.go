@@ -18,8 +18,14 @@ type Frame struct {
 	// Link is the link type the frame was captured on.
 	Link layers.LinkType
 	// Data is the captured frame. It aliases the reader's buffer and is
-	// valid until the next call to NextFrame: copy it to keep it.
+	// valid until the next call to NextFrame: copy it to keep it, or
+	// Retain its Chunk.
 	Data []byte
+	// Chunk, when not nil, is the buffer Data lives in: Retain it (before
+	// the next call to NextFrame) to keep Data valid until its Release.
+	// Only a ChunkedSource that was given a pool sets it, and only for
+	// frames of classic pcap files that fit a chunk.
+	Chunk *Chunk
 }
 
 // FrameSource is a Source whose reading and decoding can run on different
@@ -36,6 +42,26 @@ type FrameSource interface {
 	NextFrame() (*Frame, error)
 }
 
+// ChunkedSource is a FrameSource that can hand out frames whose bytes
+// outlive the next call (Frame.Chunk).
+type ChunkedSource interface {
+	FrameSource
+	// UseChunks makes the source read classic pcap files into chunks from
+	// pool and name them in Frame.Chunk. Call it before the first NextFrame.
+	UseChunks(pool *ChunkPool)
+}
+
+// UseChunks implements ChunkedSource.
+func (s *fileSource) UseChunks(pool *ChunkPool) {
+	s.pool = pool
+	for _, in := range s.inputs {
+		in.pool = pool
+		if in.recs != nil {
+			in.recs.pool = pool
+		}
+	}
+}
+
 // NextFrame implements FrameSource.
 func (s *fileSource) NextFrame() (*Frame, error) {
 	in, err := s.advance()
@@ -44,6 +70,9 @@ func (s *fileSource) NextFrame() (*Frame, error) {
 	}
 	p := s.frame(in)
 	s.fr = Frame{Num: p.Num, File: p.File, FileNum: p.FileNum, Info: p.CaptureInfo, Link: in.lt, Data: in.data}
+	if s.pool != nil && in.recs != nil {
+		s.fr.Chunk = in.recs.last
+	}
 	return &s.fr, nil
 }
 
@@ -69,6 +98,27 @@ func (d *Decoder) Decode(f *Frame) *Packet {
 	decodeCounted(d.dec, &d.stats, p, f.Data, f.Link)
 	return p
 }
+
+// DecodeTo decodes f into p, which the caller owns (a slot reused for
+// frame after frame is fine), without counting it: the packet is counted
+// by Count where it is used, so that packets decoded ahead and never used
+// are not. It reports whether the frame was malformed, for Count. p's
+// slices alias f.Data; p.TCP is nil, since the gopacket layer it would
+// point to is reused by the Decoder's next call (the reassembly package
+// builds its own view from the fields).
+func (d *Decoder) DecodeTo(f *Frame, p *Packet) (malformed bool) {
+	p.Num, p.File, p.FileNum = f.Num, f.File, f.FileNum
+	p.CaptureInfo = f.Info
+	p.Time = f.Info.Timestamp
+	p.Len, p.CapLen = f.Info.Length, f.Info.CaptureLength
+	malformed = d.dec.decode(p, f.Data, f.Link)
+	p.TCP = nil
+	return malformed
+}
+
+// Count counts a packet that DecodeTo decoded, with what DecodeTo said of
+// it, as Decode counts its own.
+func (d *Decoder) Count(p *Packet, malformed bool) { countKind(&d.stats, p, malformed) }
 
 // AddCounts adds the Decoder's counts by kind (TCP, ICMP, Other,
 // Undecodable, Snapped) to st, completing the Stats of a FrameSource.

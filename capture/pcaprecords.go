@@ -17,25 +17,34 @@ import (
 // pcapgo's ZeroCopyReadPacketData copies every record out of the read
 // buffer into a buffer of its own ("not true zero copy", says its doc), and
 // that copy, with the io.ReadFull calls around it, costs a multi-gigabyte
-// run as much as decoding every header. Here a record is handed out as a
-// slice of the bufio.Reader's buffer itself (Peek), consumed (Discard) only
-// when the next one is asked for. pcapgo still reads and checks the file
+// run as much as decoding every header. Here the file is read into a Chunk
+// and each record is handed out as a slice of it. When a record straddles
+// the chunk's end, what is left is moved to the start of the chunk, or,
+// when someone still holds the chunk (a ChunkPool was given and a frame of
+// it Retained), to the start of a fresh chunk from the pool, so the frames
+// already handed out stay intact. pcapgo still reads and checks the file
 // header; the records get exactly its checks, errors and timestamps, so
-// damage reads the same (TestPcapRecordsMatchPcapgo holds the two together).
+// damage reads the same (TestPcapRecordsMatchPcapgo and FuzzPcapRecords hold
+// the two together).
 type pcapRecords struct {
-	buf     *bufio.Reader
-	big     bool   // big-endian file: the byte order, without an interface call per field
-	factor  uint32 // nanoseconds per unit of the timestamp's fraction
+	src     io.Reader // the input's reader, past the file header and what buf held
+	big     bool      // big-endian file: the byte order, without an interface call per field
+	factor  uint32    // nanoseconds per unit of the timestamp's fraction
 	snaplen uint32
 	maxLen  int // the longest record taken, as pcapgo's maxCaptureLength
-	// win is what buf held when last looked at, and ahead how much of it
-	// has been handed out (the last record included) but not yet
-	// discarded from buf: records are cut from win without a call into
-	// bufio until it runs dry, then discarded all at once.
-	win   []byte
-	ahead int
-	// long holds a record too long for buf (rare: jumbo frames captured
-	// with a snap length above the read buffer).
+
+	// buf is chunk's memory; buf[lo:hi] has been read from src but not
+	// handed out yet.
+	chunk  *Chunk
+	buf    []byte
+	lo, hi int
+	err    error      // src's first error: reading stops there
+	pool   *ChunkPool // nil: the chunk is always refilled in place
+	// last is the chunk that holds the record handed out last (nil when
+	// that record came from long).
+	last *Chunk
+	// long holds a record too long for a chunk (rare: jumbo frames
+	// captured with a snap length above the chunk size).
 	long []byte
 }
 
@@ -43,55 +52,68 @@ type pcapRecords struct {
 // buffer before their bytes are read, longer ones grow with what is read.
 const pcapEagerMax = 262144
 
-func newPcapRecords(buf *bufio.Reader, order binary.ByteOrder, nano bool, snaplen uint32) *pcapRecords {
-	r := &pcapRecords{buf: buf, big: order == binary.BigEndian, factor: 1000, snaplen: snaplen, maxLen: pcapEagerMax}
+// newPcapRecords reads records through chunks of size bytes: first what
+// buf, which has just been read past the file header, holds (buf is left
+// empty), then src, the reader under buf. Reading src directly, rather
+// than through buf, puts the bytes straight into the chunk whatever its
+// free space.
+func newPcapRecords(buf *bufio.Reader, src io.Reader, order binary.ByteOrder, nano bool, snaplen uint32, size int) *pcapRecords {
+	r := &pcapRecords{src: src, big: order == binary.BigEndian, factor: 1000, snaplen: snaplen, maxLen: pcapEagerMax}
 	if nano {
 		r.factor = 1
 	}
 	if snaplen > pcapEagerMax {
 		r.maxLen = int(snaplen)
 	}
+	// An error src returned with the bytes buf holds stays in buf; src
+	// (a file, a gzip stream) returns it again when read on.
+	held, _ := buf.Peek(buf.Buffered())
+	r.chunk = &Chunk{buf: make([]byte, max(size, pcapRecordHeaderLen, len(held)))}
+	r.chunk.refs.Store(1)
+	r.buf = r.chunk.buf
+	r.hi = copy(r.buf, held)
+	buf.Discard(len(held))
 	return r
 }
 
-// next returns the next record's bytes, valid until the next call, and
-// stores its capture info in ci, field by field (a returned struct costs
-// more, in copies, than the rest of the call). Its errors are pcapgo's:
-// io.EOF at a clean end, io.ErrUnexpectedEOF inside a record, the reader's
-// own, or a length check, with ci filled as far as pcapgo fills it.
+// pending is how many bytes were read from src but not handed out.
+func (r *pcapRecords) pending() int { return r.hi - r.lo }
+
+// next returns the next record's bytes, valid until the next call (or, with
+// a pool, while r.last is held), and stores its capture info in ci, field
+// by field (a returned struct costs more, in copies, than the rest of the
+// call). Its errors are pcapgo's: io.EOF at a clean end, io.ErrUnexpectedEOF
+// inside a record, the reader's own, or a length check, with ci filled as
+// far as pcapgo fills it.
 func (r *pcapRecords) next(ci *gopacket.CaptureInfo) (data []byte, err error) {
-	if w := r.win[r.ahead:]; len(w) >= pcapRecordHeaderLen {
-		// The fast path: a whole, valid record is already in the window.
+	if w := r.buf[r.lo:r.hi]; len(w) >= pcapRecordHeaderLen {
+		// The fast path: a whole, valid record is already in the chunk.
 		capLen, wireLen := r.u32(w[8:12]), r.u32(w[12:16])
 		if n := pcapRecordHeaderLen + int(capLen); n <= len(w) && capLen <= wireLen && int(capLen) <= r.maxLen {
 			ci.Timestamp = time.Unix(int64(r.u32(w[0:4])), int64(r.u32(w[4:8])*r.factor)).UTC()
 			ci.CaptureLength, ci.Length = int(capLen), int(wireLen)
-			r.ahead += n
+			r.lo += n
+			r.last = r.chunk
 			return w[pcapRecordHeaderLen:n:n], nil
 		}
 	}
-	data, err = r.slow(ci)
-	// Look at everything buffered now, for the records that follow.
-	r.win, _ = r.buf.Peek(r.buf.Buffered())
-	return data, err
+	return r.slow(ci)
 }
 
-// slow reads a record through buf: when the window holds no whole record,
-// or the record is too long for buf, or damaged. It discards what the
-// window handed out first.
+// slow reads a record when the chunk holds no whole one, or the record is
+// too long for a chunk, or damaged.
 func (r *pcapRecords) slow(ci *gopacket.CaptureInfo) (data []byte, err error) {
-	r.buf.Discard(r.ahead) // buffered: cannot fail
-	r.win, r.ahead = nil, 0
-	h, err := r.buf.Peek(pcapRecordHeaderLen)
-	if len(h) < pcapRecordHeaderLen {
+	r.last = nil
+	if have, err := r.fill(pcapRecordHeaderLen); have < pcapRecordHeaderLen {
 		*ci = gopacket.CaptureInfo{}
 		// Consume what there was, as io.ReadFull would have.
-		r.buf.Discard(len(h))
-		if err == io.EOF && len(h) > 0 {
+		r.lo = r.hi
+		if err == io.EOF && have > 0 {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
+	h := r.buf[r.lo : r.lo+pcapRecordHeaderLen]
 	ci.Timestamp = time.Unix(int64(r.u32(h[0:4])), int64(r.u32(h[4:8])*r.factor)).UTC()
 	ci.CaptureLength = int(r.u32(h[8:12]))
 	ci.Length = int(r.u32(h[12:16]))
@@ -104,42 +126,105 @@ func (r *pcapRecords) slow(ci *gopacket.CaptureInfo) (data []byte, err error) {
 		err = fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
 	}
 	if err != nil {
-		r.buf.Discard(pcapRecordHeaderLen)
+		r.lo += pcapRecordHeaderLen
 		return nil, err
 	}
 	n := pcapRecordHeaderLen + ci.CaptureLength
-	if n > r.buf.Size() {
-		r.buf.Discard(pcapRecordHeaderLen)
+	if n > len(r.buf) {
+		r.lo += pcapRecordHeaderLen
 		return r.readBig(ci.CaptureLength)
 	}
-	rec, err := r.buf.Peek(n)
-	if len(rec) < n {
-		r.buf.Discard(len(rec))
-		if err == io.EOF && len(rec) > pcapRecordHeaderLen {
+	if have, err := r.fill(n); have < n {
+		r.lo = r.hi
+		if err == io.EOF && have > pcapRecordHeaderLen {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
-	// Handed out from the window the caller peeks next.
-	r.ahead = n
-	return rec[pcapRecordHeaderLen:n:n], nil
+	start := r.lo
+	r.lo += n
+	r.last = r.chunk
+	return r.buf[start+pcapRecordHeaderLen : start+n : start+n], nil
 }
 
-// readBig reads a record longer than the read buffer into r.long, with
-// pcapgo's rule that only lengths up to pcapEagerMax are allocated before
-// their bytes are there.
+// fill reads until buf[lo:hi] holds at least need bytes (need fits in a
+// chunk) or src fails; it returns how many it holds, and src's error when
+// that is fewer than need.
+func (r *pcapRecords) fill(need int) (int, error) {
+	if r.hi-r.lo >= need {
+		return r.hi - r.lo, nil
+	}
+	if len(r.buf)-r.lo < need {
+		r.compact()
+	}
+	for empty := 0; r.hi-r.lo < need && r.err == nil; {
+		n, err := r.src.Read(r.buf[r.hi:])
+		r.hi += n
+		switch {
+		case err != nil:
+			r.err = err
+		case n == 0:
+			// bufio's rule for a reader that returns neither bytes
+			// nor an error.
+			if empty++; empty >= 100 {
+				r.err = io.ErrNoProgress
+			}
+		}
+	}
+	if have := r.hi - r.lo; have < need {
+		return have, r.err
+	}
+	return r.hi - r.lo, nil
+}
+
+// compact moves the bytes not handed out to the start of the chunk, or of a
+// fresh one when the current chunk is still held by someone else.
+func (r *pcapRecords) compact() {
+	if r.pool != nil && r.chunk.shared() {
+		c := r.pool.get()
+		n := copy(c.buf, r.buf[r.lo:r.hi])
+		r.chunk.Release()
+		r.chunk, r.buf = c, c.buf
+		r.lo, r.hi = 0, n
+		return
+	}
+	n := copy(r.buf, r.buf[r.lo:r.hi])
+	r.lo, r.hi = 0, n
+}
+
+// Read reads what the chunk holds first, then src: the path of a record
+// too long for a chunk.
+func (r *pcapRecords) Read(p []byte) (int, error) {
+	if r.lo < r.hi {
+		n := copy(p, r.buf[r.lo:r.hi])
+		r.lo += n
+		return n, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.src.Read(p)
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// readBig reads a record longer than a chunk into r.long, with pcapgo's
+// rule that only lengths up to pcapEagerMax are allocated before their
+// bytes are there.
 func (r *pcapRecords) readBig(n int) ([]byte, error) {
 	if n <= pcapEagerMax {
 		if cap(r.long) < n {
 			r.long = make([]byte, max(n, int(min(r.snaplen, pcapEagerMax))))
 		}
 		data := r.long[:n]
-		_, err := io.ReadFull(r.buf, data)
+		_, err := io.ReadFull(r, data)
 		return data, err
 	}
 	var b bytes.Buffer
 	b.Grow(pcapEagerMax)
-	m, err := io.CopyN(&b, r.buf, int64(n))
+	m, err := io.CopyN(&b, r, int64(n))
 	if err == io.EOF && m > 0 {
 		err = io.ErrUnexpectedEOF
 	}

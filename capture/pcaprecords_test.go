@@ -46,7 +46,7 @@ func compareWithPcapgo(t *testing.T, file []byte, bufSize int) {
 	if errA != nil || errB != nil {
 		return
 	}
-	rb := newPcapRecords(bufB, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen)
+	rb := newPcapRecords(bufB, rawB, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen, bufSize)
 	for i := 1; ; i++ {
 		da, ca, ea := ra.ZeroCopyReadPacketData()
 		var cb gopacket.CaptureInfo
@@ -62,7 +62,7 @@ func compareWithPcapgo(t *testing.T, file []byte, bufSize int) {
 		}
 		// Where each has got to: what the file gave minus what is left
 		// buffered (minus, for pcapRecords, the record handed out).
-		if a, b := rawA.n-int64(bufA.Buffered()), rawB.n-int64(bufB.Buffered()-rb.ahead); a != b {
+		if a, b := rawA.n-int64(bufA.Buffered()), rawB.n-int64(bufB.Buffered()+rb.pending()); a != b {
 			t.Fatalf("record %d (error %v): pcapgo consumed %d bytes, pcapRecords %d", i, ea, a, b)
 		}
 		if ea != nil {
