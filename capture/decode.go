@@ -184,7 +184,7 @@ func (p *Packet) clearStale(prev Kind) {
 		p.Src, p.Dst = netip.AddrPort{}, netip.AddrPort{}
 		p.Flags, p.Seq, p.Ack, p.Window = 0, 0, 0, 0
 		p.Payload, p.PayloadLen = nil, 0
-		p.TCP, p.NetFlow = nil, gopacket.Flow{}
+		p.TCP = nil
 	} else {
 		p.ICMP = ICMPError{}
 	}
@@ -218,7 +218,6 @@ func (d *frameDecoder) fillTCP4(p *Packet, frame []byte) (malformed bool) {
 		}
 	}
 	src, dst := [4]byte(ip.SrcIP), [4]byte(ip.DstIP)
-	p.NetFlow = gopacket.NewFlow(layers.EndpointIPv4, src[:], dst[:])
 	p.Src = netip.AddrPortFrom(netip.AddrFrom4(src), uint16(tcp.SrcPort))
 	p.Dst = netip.AddrPortFrom(netip.AddrFrom4(dst), uint16(tcp.DstPort))
 	p.TTL, p.IPID = ip.TTL, ip.Id
@@ -244,7 +243,6 @@ func (d *frameDecoder) fillTCP6(p *Packet, frame []byte) (malformed bool) {
 		}
 	}
 	src, dst := [16]byte(ip.SrcIP), [16]byte(ip.DstIP)
-	p.NetFlow = gopacket.NewFlow(layers.EndpointIPv6, src[:], dst[:])
 	p.Src = netip.AddrPortFrom(netip.AddrFrom16(src), uint16(tcp.SrcPort))
 	p.Dst = netip.AddrPortFrom(netip.AddrFrom16(dst), uint16(tcp.DstPort))
 	p.TTL, p.IPID = ip.HopLimit, 0

@@ -27,7 +27,7 @@ type decoded struct {
 	ttl              uint8
 	ipid             uint16
 	icmp             ICMPError
-	hasTCP, hasFlow  bool
+	hasTCP           bool
 	payloadInFrame   bool
 	payloadFrameTail bool
 }
@@ -36,7 +36,7 @@ func snapshot(p *Packet, frame []byte, malformed bool) decoded {
 	d := decoded{
 		malformed: malformed, kind: p.Kind, flags: p.Flags, seq: p.Seq, ack: p.Ack, window: p.Window,
 		payload: string(p.Payload), payloadLen: p.PayloadLen, ttl: p.TTL, ipid: p.IPID, icmp: p.ICMP,
-		hasTCP: p.TCP != nil, hasFlow: p.NetFlow.EndpointType() != 0,
+		hasTCP: p.TCP != nil,
 	}
 	if p.Src.IsValid() {
 		d.src = p.Src.String()
@@ -159,7 +159,7 @@ func checkDecoded(t *testing.T, d decoded, frameLen int) {
 		if len(d.payload) > 0 && !d.payloadInFrame {
 			t.Fatalf("payload does not alias the frame")
 		}
-		if len(d.payload) > frameLen || !d.hasTCP || !d.hasFlow {
+		if len(d.payload) > frameLen || !d.hasTCP {
 			t.Fatalf("TCP packet inconsistent: %+v", d)
 		}
 	case KindICMP:
@@ -174,7 +174,7 @@ func checkDecoded(t *testing.T, d decoded, frameLen int) {
 			t.Fatalf("ICMP packet with TCP fields left over: %+v", d)
 		}
 	default:
-		if d.src != "" || d.dst != "" || d.payload != "" || d.payloadLen != 0 || d.hasTCP || d.hasFlow ||
+		if d.src != "" || d.dst != "" || d.payload != "" || d.payloadLen != 0 || d.hasTCP ||
 			d.flags != 0 || d.seq != 0 || d.icmp != (ICMPError{}) || d.ttl != 0 || d.ipid != 0 {
 			t.Fatalf("packet of kind other with fields left over: %+v", d)
 		}

@@ -93,10 +93,6 @@ func checkSeg(t *testing.T, p *Packet, want seg) {
 	if p.TCP == nil || uint16(p.TCP.SrcPort) != ws.Port() || !bytes.Equal(p.TCP.Payload, want.payload) {
 		t.Errorf("TCP layer %+v", p.TCP)
 	}
-	srcEP, dstEP := p.NetFlow.Endpoints()
-	if !bytes.Equal(srcEP.Raw(), ws.Addr().AsSlice()) || !bytes.Equal(dstEP.Raw(), wd.Addr().AsSlice()) {
-		t.Errorf("NetFlow %v", p.NetFlow)
-	}
 	if !p.CaptureInfo.Timestamp.Equal(p.Time) || p.CaptureInfo.CaptureLength != p.CapLen {
 		t.Errorf("CaptureInfo %+v", p.CaptureInfo)
 	}
@@ -426,7 +422,7 @@ func TestPacketReuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		if p.Kind != KindTCP && (p.Src.IsValid() || p.Dst.IsValid() || p.Payload != nil || p.PayloadLen != 0 ||
-			p.TCP != nil || p.Seq != 0 || p.Flags != 0 || p.NetFlow != (gopacket.Flow{})) {
+			p.TCP != nil || p.Seq != 0 || p.Flags != 0) {
 			t.Errorf("frame %d (%v) keeps TCP fields: %+v", i+1, p.Kind, p)
 		}
 		if p.Kind != KindICMP && p.ICMP != (ICMPError{}) {

@@ -144,10 +144,10 @@ type Packet struct {
 	// ICMP describes the error message (KindICMP).
 	ICMP ICMPError
 
-	// TCP, NetFlow and CaptureInfo are the gopacket views that the
-	// reassembly package feeds to gopacket's assembler (KindTCP only).
+	// TCP and CaptureInfo are the gopacket views that the reassembly
+	// package feeds to gopacket's assembler (TCP: KindTCP only, and nil
+	// when the decoder's layer could not be lent; see Decoder.DecodeTo).
 	TCP         *layers.TCP
-	NetFlow     gopacket.Flow
 	CaptureInfo gopacket.CaptureInfo
 }
 

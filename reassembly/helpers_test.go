@@ -158,7 +158,7 @@ func makePacket(num uint64, t time.Time, src, dst netip.AddrPort, seq, ack uint3
 		Num: num, File: "test", FileNum: num, Time: t, Len: n, CapLen: n, Kind: capture.KindTCP,
 		Src: src, Dst: dst, Flags: flags, Seq: seq, Ack: ack, Window: 65535,
 		Payload: payload, PayloadLen: len(payload), TTL: 64,
-		TCP: tcp, NetFlow: netFlow(src.Addr(), dst.Addr()),
+		TCP:         tcp,
 		CaptureInfo: gopacket.CaptureInfo{Timestamp: t, CaptureLength: n, Length: n},
 	}
 }
