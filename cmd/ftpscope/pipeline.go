@@ -39,7 +39,7 @@ func openInput(src capture.Source, o options) packetInput {
 		return direct{src}
 	}
 	return startPipe(fs, pipeConfig{batches: pipeBatches, batchBytes: pipeBatchBytes, batchFrames: pipeBatchFrames,
-		probeEvery: probeBatches, startAfter: o.pipeStartAfter})
+		batchChunks: pipeBatchChunks, probeEvery: probeBatches, startAfter: o.pipeStartAfter})
 }
 
 // direct reads a Source on the caller's goroutine.
@@ -47,16 +47,23 @@ type direct struct{ capture.Source }
 
 func (direct) stop() {}
 
-// The pipe's buffers: pipeBatches batches of up to pipeBatchBytes of frame
-// data or pipeBatchFrames frames each. Memory is bounded by their product
-// (1 MiB with these), whatever the capture; a frame larger than a batch gets
-// a batch of its own, grown for it. Batches small enough to stay in the
-// second-level cache between the two cores beat larger ones.
+// The pipe's buffers: pipeBatches batches of up to pipeBatchFrames frames,
+// whose bytes are either held in the reader's chunks (classic pcap: at most
+// pipeBatchChunks chunks a batch, nothing copied) or copied into the batch
+// (pcapng, frames longer than a chunk: up to pipeBatchBytes a batch).
+// Memory is bounded by their products (about 4 MiB of chunks and 2 MiB of
+// decoded packets with these), whatever the capture; a frame larger than a
+// batch gets a batch of its own, grown for it.
 const (
 	pipeBatches     = 4
 	pipeBatchBytes  = 256 << 10
-	pipeBatchFrames = 4096
+	pipeBatchFrames = 1024
+	pipeBatchChunks = 3
 )
+
+// decodeBlock is how many frames the reading goroutine decodes between two
+// looks at whether the analysing one is waiting for work.
+const decodeBlock = 64
 
 // pipeStartAfter is how much of a capture is read on the caller's goroutine
 // before the second one starts: a small capture is over before the pipe
@@ -76,38 +83,67 @@ const (
 	minParallel  = 1.35
 )
 
-// pipeConfig sizes a pipe. startAfter is the bytes of frames read on the
-// caller's goroutine before the reading goroutine starts; probeEvery is the
-// batches between probes (0: no probing); switchAfter (tests) hands reading
-// back after that many batches whatever the probes say.
+// pipeConfig sizes a pipe. batchChunks is the most reader chunks a batch
+// holds (0: copy every frame, never hold chunks). startAfter is the bytes of
+// frames read on the caller's goroutine before the reading goroutine
+// starts; probeEvery is the batches between probes (0: no probing);
+// switchAfter (tests) hands reading back after that many batches whatever
+// the probes say; decodeAhead (tests) makes the reading goroutine decode
+// every frame itself (1) or none (-1) instead of as much as the analysing
+// goroutine lets it.
 type pipeConfig struct {
-	batches, batchBytes, batchFrames int
-	startAfter                       uint64
-	probeEvery                       int
-	switchAfter                      int
+	batches, batchBytes, batchFrames, batchChunks int
+	startAfter                                    uint64
+	probeEvery                                    int
+	switchAfter                                   int
+	decodeAhead                                   int
 }
 
-// batch is a run of frames copied out of the reader's buffers. Frames' Data
-// point into buf.
+// batch is a run of frames, in capture order. A frame's Data lies in one
+// of chunks (held until the batch is consumed) or was copied into buf.
+// pkts[i] is frames[i] decoded (bad[i]: malformed): the reading goroutine
+// decodes the first decoded frames before the hand-over, Next the rest.
 type batch struct {
-	frames []capture.Frame
-	buf    []byte
+	frames  []capture.Frame
+	pkts    []capture.Packet
+	bad     []bool
+	decoded int
+	chunks  []*capture.Chunk
+	buf     []byte
 	// err ends the stream after the frames: io.EOF, a read error, or
 	// errHandOver.
 	err error
 }
 
-// pipe reads frames on its own goroutine, copies them into batches taken
-// from a fixed pool, and hands the batches over in order; Next decodes them
-// on the caller's goroutine. Batches go back to the pool once Next has moved
-// past them, so a Packet stays valid until the next call, as with a Source.
+// release gives up the batch's hold on the reader's chunks.
+func (b *batch) release() {
+	for i, c := range b.chunks {
+		c.Release()
+		b.chunks[i] = nil
+	}
+	b.chunks = b.chunks[:0]
+}
+
+// pipe reads frames on its own goroutine into batches taken from a fixed
+// pool, and hands the batches over in order; Next returns their packets on
+// the caller's goroutine. Decoding is shared: the reading goroutine decodes
+// a batch's frames while the caller still has batches queued, and leaves
+// the rest to Next as soon as the caller runs out, so the two goroutines
+// balance their work whatever the capture. Batches go back to the pool once
+// Next has moved past them, so a Packet stays valid until the next call, as
+// with a Source.
 type pipe struct {
-	cfg  pipeConfig
-	src  capture.FrameSource
-	dec  *capture.Decoder
-	full chan *batch // read, in capture order
-	free chan *batch // consumed, to be refilled
-	quit chan struct{}
+	cfg pipeConfig
+	src capture.FrameSource
+	dec *capture.Decoder // the caller's
+	// readDec decodes on the reading goroutine (p.dec counts what either
+	// decoded, as it is consumed); pool recycles the chunks
+	// the batches hold (nil: frames are copied).
+	readDec *capture.Decoder
+	pool    *capture.ChunkPool
+	full    chan *batch // read, in capture order
+	free    chan *batch // consumed, to be refilled
+	quit    chan struct{}
 	// handOver asks the reading goroutine to end its stream at the next
 	// frame (errHandOver), after which Next reads src itself.
 	handOver atomic.Bool
@@ -141,6 +177,7 @@ func startPipe(src capture.FrameSource, cfg pipeConfig) *pipe {
 		cfg:     cfg,
 		src:     src,
 		dec:     capture.NewDecoder(),
+		readDec: capture.NewDecoder(),
 		quit:    make(chan struct{}),
 		inPlace: true,
 	}
@@ -157,7 +194,19 @@ func (p *pipe) start() {
 	p.full = make(chan *batch, p.cfg.batches)
 	p.free = make(chan *batch, p.cfg.batches)
 	for range p.cfg.batches {
-		p.free <- &batch{frames: make([]capture.Frame, 0, p.cfg.batchFrames), buf: make([]byte, 0, p.cfg.batchBytes)}
+		p.free <- &batch{
+			frames: make([]capture.Frame, 0, p.cfg.batchFrames),
+			pkts:   make([]capture.Packet, p.cfg.batchFrames),
+			bad:    make([]bool, p.cfg.batchFrames),
+			chunks: make([]*capture.Chunk, 0, p.cfg.batchChunks+1),
+			buf:    make([]byte, 0, p.cfg.batchBytes),
+		}
+	}
+	if cs, ok := p.src.(capture.ChunkedSource); ok && p.cfg.batchChunks > 0 {
+		// Every batch holds at most batchChunks chunks and the reader one
+		// more: the pool never needs to keep more than that.
+		p.pool = capture.NewChunkPool(p.cfg.batches*p.cfg.batchChunks + 1)
+		cs.UseChunks(p.pool)
 	}
 	p.probeWall = time.Now()
 	p.probeCPU, p.probeCPUKnown = processCPUTime()
@@ -178,26 +227,36 @@ func (p *pipe) read() {
 		f, err := p.src.NextFrame()
 		if err != nil {
 			b.err = err
+			p.decodeAhead(b)
 			p.give(b)
 			return
 		}
-		if len(b.frames) == p.cfg.batchFrames || len(b.buf)+len(f.Data) > cap(b.buf) {
-			if len(b.frames) > 0 {
-				if !p.give(b) {
-					return
-				}
-				if b = p.take(); b == nil {
-					return
-				}
+		if len(b.frames) > 0 && !p.fits(b, f) {
+			p.decodeAhead(b)
+			if !p.give(b) {
+				return
 			}
-			if len(f.Data) > cap(b.buf) {
-				b.buf = make([]byte, 0, len(f.Data))
+			if b = p.take(); b == nil {
+				return
 			}
 		}
-		start := len(b.buf)
-		b.buf = append(b.buf, f.Data...)
 		fr := *f
-		fr.Data = b.buf[start:len(b.buf):len(b.buf)]
+		if c := f.Chunk; c != nil {
+			if n := len(b.chunks); n == 0 || b.chunks[n-1] != c {
+				c.Retain()
+				b.chunks = append(b.chunks, c)
+			}
+		} else {
+			if len(f.Data) > cap(b.buf)-len(b.buf) {
+				// Only for the first copied frame of a batch (fits
+				// said so): a frame larger than a batch.
+				b.buf = make([]byte, 0, len(f.Data))
+			}
+			start := len(b.buf)
+			b.buf = append(b.buf, f.Data...)
+			fr.Data = b.buf[start:len(b.buf):len(b.buf)]
+		}
+		fr.Chunk = nil
 		// Ancillary data aliases the reader's memory; the link type it
 		// carries for pcapng is in fr.Link already.
 		fr.Info.AncillaryData = nil
@@ -205,11 +264,43 @@ func (p *pipe) read() {
 	}
 }
 
+// fits reports whether f can join the non-empty batch b.
+func (p *pipe) fits(b *batch, f *capture.Frame) bool {
+	if len(b.frames) == p.cfg.batchFrames {
+		return false
+	}
+	if c := f.Chunk; c != nil {
+		n := len(b.chunks)
+		return n > 0 && b.chunks[n-1] == c || n < p.cfg.batchChunks
+	}
+	return len(b.buf)+len(f.Data) <= cap(b.buf)
+}
+
+// decodeAhead decodes b's frames on the reading goroutine, a block at a
+// time, for as long as the caller has other batches queued: when it has
+// none, it is waiting (or about to), and b goes over at once with the rest
+// left for Next to decode.
+func (p *pipe) decodeAhead(b *batch) {
+	for b.decoded < len(b.frames) {
+		switch {
+		case p.cfg.decodeAhead < 0:
+			return
+		case p.cfg.decodeAhead == 0 && len(p.full) == 0:
+			return
+		}
+		end := min(b.decoded+decodeBlock, len(b.frames))
+		for i := b.decoded; i < end; i++ {
+			b.bad[i] = p.readDec.DecodeTo(&b.frames[i], &b.pkts[i])
+		}
+		b.decoded = end
+	}
+}
+
 // take gets an empty batch from the pool, or nil when the pipe is stopped.
 func (p *pipe) take() *batch {
 	select {
 	case b := <-p.free:
-		b.frames, b.buf, b.err = b.frames[:0], b.buf[:0], nil
+		b.frames, b.buf, b.err, b.decoded = b.frames[:0], b.buf[:0], nil, 0
 		return b
 	case <-p.quit:
 		return nil
@@ -243,10 +334,14 @@ func (p *pipe) Next() (*capture.Packet, error) {
 			}
 			continue
 		}
-		if p.cur != nil && p.i < len(p.cur.frames) {
-			f = &p.cur.frames[p.i]
+		if b := p.cur; b != nil && p.i < len(b.frames) {
+			i := p.i
 			p.i++
-			break
+			if i >= b.decoded {
+				b.bad[i] = p.dec.DecodeTo(&b.frames[i], &b.pkts[i])
+			}
+			p.dec.Count(&b.pkts[i], b.bad[i])
+			return p.count(&b.pkts[i]), nil
 		}
 		if p.cur != nil {
 			switch err := p.cur.err; {
@@ -258,6 +353,7 @@ func (p *pipe) Next() (*capture.Packet, error) {
 			case err != nil:
 				p.err = err
 			}
+			p.cur.release()
 			p.free <- p.cur // never blocks: the pool has room for every batch
 			p.cur = nil
 			if p.inPlace || p.err != nil {
@@ -272,8 +368,11 @@ func (p *pipe) Next() (*capture.Packet, error) {
 			p.cur, p.err = nil, errPipeStopped
 		}
 	}
-	pkt := p.dec.Decode(f)
-	// The same bookkeeping as the Source's own, on the frames analysed.
+	return p.count(p.dec.Decode(f)), nil
+}
+
+// count does the Source's own bookkeeping on the frames analysed.
+func (p *pipe) count(pkt *capture.Packet) *capture.Packet {
 	if p.packets == 0 {
 		p.first = pkt.Time
 	} else if pkt.Time.Before(p.last) {
@@ -282,7 +381,7 @@ func (p *pipe) Next() (*capture.Packet, error) {
 	p.last = pkt.Time
 	p.packets++
 	p.bytes += uint64(pkt.CapLen)
-	return pkt, nil
+	return pkt
 }
 
 // batchDone counts a consumed batch and, every probeBatches, decides whether

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -61,7 +64,11 @@ func TestPipelineSameReport(t *testing.T) {
 // Source itself.
 func TestPipeBatchEdges(t *testing.T) {
 	for _, names := range corpus(t) {
-		for _, size := range []struct{ bytes, frames, switchAfter int }{{64, 2, 0}, {1500, 1, 0}, {4096, 3, 0}, {4096, 3, 2}, {256, 1, 1}, {1 << 20, 4096, 1}} {
+		for _, size := range []struct{ bytes, frames, chunks, switchAfter, ahead int }{
+			{64, 2, 0, 0, 0}, {1500, 1, 0, 0, 1}, {4096, 3, 0, 0, -1}, {4096, 3, 0, 2, 1}, {256, 1, 0, 1, 0}, {1 << 20, 4096, 0, 1, 0},
+			// Frames held in the reader's chunks instead of copied.
+			{64, 2, 1, 0, 1}, {64, 5, 2, 0, -1}, {4096, 64, 3, 0, 0}, {256, 3, 1, 2, 1}, {1 << 20, 4096, 3, 0, 1},
+		} {
 			a, err := capture.OpenFiles(names, capture.FileOptions{})
 			if err != nil {
 				continue // a capture the corpus keeps for its open error
@@ -70,30 +77,76 @@ func TestPipeBatchEdges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := startPipe(b.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: size.bytes, batchFrames: size.frames, switchAfter: size.switchAfter})
-			n := 0
-			for {
-				x, errA := a.Next()
-				y, errB := p.Next()
-				if !errors.Is(errA, errB) && !errors.Is(errB, errA) {
-					t.Fatalf("%v packet %d: Source says %v, pipe %v", names, n+1, errA, errB)
-				}
-				if errA != nil {
-					break
-				}
-				n++
-				if x.Num != y.Num || x.Time != y.Time || x.Kind != y.Kind || x.Src != y.Src || x.Dst != y.Dst ||
-					x.Flags != y.Flags || x.Seq != y.Seq || x.PayloadLen != y.PayloadLen || x.ICMP != y.ICMP ||
-					!bytes.Equal(x.Payload, y.Payload) || x.Len != y.Len || x.CapLen != y.CapLen {
-					t.Fatalf("%v packet %d differs:\nsource: %+v\npipe:   %+v", names, n, *x, *y)
-				}
-			}
-			if got, want := p.Stats(), a.Stats(); !reflect.DeepEqual(got, want) {
-				t.Errorf("%v: totals differ:\nsource: %+v\npipe:   %+v", names, want, got)
-			}
+			p := startPipe(b.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: size.bytes, batchFrames: size.frames,
+				batchChunks: size.chunks, switchAfter: size.switchAfter, decodeAhead: size.ahead})
+			samePackets(t, fmt.Sprint(names, size), a, p)
 			a.Close()
 			b.Close()
 		}
+	}
+}
+
+// samePackets reads a and p to their ends and fails where their packets or
+// totals differ.
+func samePackets(t *testing.T, what string, a capture.Source, p *pipe) {
+	t.Helper()
+	n := 0
+	for {
+		x, errA := a.Next()
+		y, errB := p.Next()
+		if !errors.Is(errA, errB) && !errors.Is(errB, errA) {
+			t.Fatalf("%s packet %d: Source says %v, pipe %v", what, n+1, errA, errB)
+		}
+		if errA != nil {
+			break
+		}
+		n++
+		if x.Num != y.Num || x.Time != y.Time || x.Kind != y.Kind || x.Src != y.Src || x.Dst != y.Dst ||
+			x.Flags != y.Flags || x.Seq != y.Seq || x.PayloadLen != y.PayloadLen || x.ICMP != y.ICMP ||
+			!bytes.Equal(x.Payload, y.Payload) || x.Len != y.Len || x.CapLen != y.CapLen || x.TTL != y.TTL || x.IPID != y.IPID {
+			t.Fatalf("%s packet %d differs:\nsource: %+v\npipe:   %+v", what, n, *x, *y)
+		}
+	}
+	if got, want := p.Stats(), a.Stats(); !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: totals differ:\nsource: %+v\npipe:   %+v", what, want, got)
+	}
+}
+
+// TestPipeChunkedLarge: on a synthesized capture many chunks long, frames
+// held in the reader's chunks across batches (and the chunks recycled)
+// come out as the Source reads them, whoever decodes them.
+func TestPipeChunkedLarge(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "large.pcap")
+	args := []string{"--out", name, "--sessions", "200", "--max-transfer", "64KiB", "--seed", "5", "--ipv6-share", "0.3"}
+	if out, err := exec.Command(buildSynth(t, dir), args...).CombinedOutput(); err != nil {
+		t.Fatalf("ftpsynth: %v\n%s", err, out)
+	}
+	if fi, err := os.Stat(name); err != nil || fi.Size() < 8*capture.ChunkSize {
+		t.Fatalf("synthesized capture too small to span chunks: %v %v", fi, err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, cfg := range []pipeConfig{
+		{batches: 2, batchBytes: 4096, batchFrames: 64, batchChunks: 1, decodeAhead: 1},
+		{batches: 4, batchBytes: 4096, batchFrames: 1024, batchChunks: 3},
+		{batches: 3, batchBytes: 4096, batchFrames: 16, batchChunks: 2, decodeAhead: -1},
+		{batches: 2, batchBytes: 4096, batchFrames: 300, batchChunks: 2, switchAfter: 40},
+	} {
+		a, err := capture.OpenFiles([]string{name}, capture.FileOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := capture.OpenFiles([]string{name}, capture.FileOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := startPipe(b.(capture.FrameSource), cfg)
+		samePackets(t, fmt.Sprintf("%+v", cfg), a, p)
+		if p.pool == nil {
+			t.Fatalf("%+v: the pipe did not use chunks", cfg)
+		}
+		a.Close()
+		b.Close()
 	}
 }
 

@@ -120,8 +120,7 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 	})
 	asm := reassembly.New(o.reassemblyConfig(), an)
 	var (
-		last        time.Time
-		lastWall    time.Time // wall time of the last packet: only advances an idle live link
+		lastWall    time.Time // wall time of the latest packet: only advances an idle live link
 		interrupted bool
 		n           uint64
 	)
@@ -149,7 +148,7 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 		if errors.Is(err, capture.ErrTimeout) {
 			// An idle link: let capture time run on with the wall clock so
 			// that pending verdicts (SYNs never answered) become final.
-			if !last.IsZero() {
+			if last := stages.Last(); !last.IsZero() {
 				stages.Advance(last.Add(time.Since(lastWall)))
 			}
 			continue
@@ -157,13 +156,10 @@ func analyze(ctx context.Context, src capture.Source, o options, out report.Writ
 		if err != nil {
 			return report.Summary{}, fmt.Errorf("read packets: %w", err)
 		}
-		if p.Time.After(last) {
-			last = p.Time
-			if live {
-				lastWall = time.Now()
-			}
-		}
 		stages.Packet(p)
+		if live && p.Time.Equal(stages.Last()) {
+			lastWall = time.Now()
+		}
 	}
 	stages.Close()
 	// A signal may also end the input first (standard input is cut where it is).
