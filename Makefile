@@ -44,6 +44,8 @@ fmt-check:
 vet: deps
 	@if [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ]; then $(GO) vet $(PKGS); fi
 	CGO_ENABLED=0 $(GO) vet $(PKGS)
+	GOOS=windows $(GO) vet $(PKGS)
+	GOOS=darwin $(GO) vet $(PKGS)
 
 unit: deps
 	@if [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ]; then \

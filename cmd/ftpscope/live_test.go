@@ -439,7 +439,7 @@ func (p *proc) stop(grace time.Duration) {
 		return
 	default:
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Process.Signal(syscall.SIGTERM) // Go emulates it with TerminateProcess on Windows
 	select {
 	case <-p.done:
 	case <-time.After(grace):
@@ -990,9 +990,13 @@ func TestLiveReplay(t *testing.T) {
 	if !waitFor(15*time.Second, func() bool { return strings.Contains(l2.stderr.String(), "listening on") }) {
 		t.Fatalf("ftpscope did not start: %s", l2.stderr.String())
 	}
-	l2.cmd.Process.Signal(syscall.SIGSTOP)
+	if err := pause(l2.cmd.Process); err != nil {
+		t.Fatal(err)
+	}
 	replay("--topspeed")
-	l2.cmd.Process.Signal(syscall.SIGCONT)
+	if err := resume(l2.cmd.Process); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(time.Second)
 	l2.cmd.Process.Signal(os.Interrupt)
 	if code := l2.wait(15 * time.Second); code != 0 {

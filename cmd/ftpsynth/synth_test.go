@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -567,15 +566,6 @@ func TestCancel(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr.String(), "canceled") {
 		t.Errorf("canceled run: exit %d, %q", code, stderr.String())
 	}
-}
-
-// cpuTime is the process's user plus system CPU time.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkGenerate measures generation speed (bytes of capture per second)
