@@ -105,6 +105,10 @@ type Stats struct {
 	Bounces uint64
 	// Attempts counts data-connection attempts matched to channels.
 	Attempts uint64
+	// OpenAtEnd counts the sessions whose control connection was still
+	// open when the input ended (or the run was interrupted): they were
+	// judged with what had been seen.
+	OpenAtEnd uint64
 }
 
 // pending is a command waiting for its reply.

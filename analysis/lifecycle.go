@@ -79,6 +79,7 @@ func (a *Analyzer) Finish(now time.Time) {
 	sortStates(all)
 	for _, st := range all {
 		if !st.s.ended {
+			a.stats.OpenAtEnd++
 			a.note(st, now, NoteCaptureEnd, "the capture ended while the control connection was open")
 			st.s.ended = true
 			st.s.Closed = "capture-end"

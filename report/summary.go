@@ -24,6 +24,7 @@ type jsonSummary struct {
 	Truncated   bool              `json:"truncated"`
 	Damage      []jsonDamage      `json:"damage"`
 	Interrupted bool              `json:"interrupted"`
+	OpenAtEnd   uint64            `json:"open_at_end"`
 	Capture     map[string]uint64 `json:"capture"`
 	Reassembly  map[string]uint64 `json:"reassembly"`
 	Evictions   map[string]uint64 `json:"evictions"`
@@ -48,6 +49,7 @@ func summaryJSON(s Summary) jsonSummary {
 		Truncated:   c.Truncated(),
 		Damage:      []jsonDamage{},
 		Interrupted: s.Interrupted,
+		OpenAtEnd:   a.OpenAtEnd,
 		Capture: map[string]uint64{
 			"tcp": c.TCP, "icmp": c.ICMP, "other": c.Other, "undecodable": c.Undecodable,
 			"snapped": c.Snapped, "backwards_time": c.BackwardsTime,

@@ -175,8 +175,15 @@ func (t *tableWriter) Close(sum Summary) error {
 			fmt.Fprintf(w, "WARNING: packets were dropped before ftpscope saw them; verdicts may be wrong (a lost SYN-ACK looks like a drop).\n")
 		}
 	}
-	if sum.Interrupted {
-		fmt.Fprintf(w, "Interrupted: sessions still open were judged with what was seen so far.\n")
+	switch n := sum.Analysis.OpenAtEnd; {
+	case sum.Interrupted && n == 0:
+		fmt.Fprintf(w, "Interrupted: no session was open; everything up to the interruption is reported.\n")
+	case sum.Interrupted:
+		verb := "were"
+		if n == 1 {
+			verb = "was"
+		}
+		fmt.Fprintf(w, "Interrupted: %d session%s still open %s judged with what was seen so far.\n", n, plural(int(n)), verb)
 	}
 	if ev := evictions(sum); ev != "" {
 		fmt.Fprintf(w, "Limits reached (evicted): %s.\n", ev)
