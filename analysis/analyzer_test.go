@@ -544,3 +544,36 @@ func TestFilesWaitForTheReply(t *testing.T) {
 		t.Errorf("got %s: %s; want dropped with the 425 in the reason", c.Verdict, c.Reason)
 	}
 }
+
+// TestSYNAfterSYNACK: a data connection whose SYN-ACK is captured before
+// its SYN (timestamps out of order, as across merged captures) is a normal
+// connection, not one "seen without its SYN"; one whose SYN never shows is
+// said to be seen without it, without claiming when the capture began.
+func TestSYNAfterSYNACK(t *testing.T) {
+	for _, withSYN := range []bool{true, false} {
+		h := newHarness(t, cli, srv, Config{})
+		login(h)
+		h.cmd(1, "PASV")
+		h.rep(1, "227 Entering Passive Mode (10,0,0,2,200,10).")
+		h.cmd(1.1, "LIST")
+		h.tcp(1.2, "10.0.0.2:51210", "10.0.0.1:50000", capture.SYN|capture.ACK, 0)
+		if withSYN {
+			h.tcp(1.201, "10.0.0.1:50000", "10.0.0.2:51210", capture.SYN, 0)
+		}
+		h.tcp(1.202, "10.0.0.1:50000", "10.0.0.2:51210", capture.ACK, 0)
+		h.rep(1.3, "150 Here comes the directory listing.")
+		h.tcp(1.4, "10.0.0.2:51210", "10.0.0.1:50000", capture.ACK|capture.PSH, 300)
+		h.tcp(1.5, "10.0.0.2:51210", "10.0.0.1:50000", capture.FIN|capture.ACK, 0)
+		h.rep(1.6, "226 Directory send OK.")
+		s := h.finish(10)
+		want := wantChannel{method: PASV, announced: "10.0.0.2:51210", command: "LIST", verdict: OK, syns: -1, bytes: 300,
+			reason: []string{"connected from port 50000 to 10.0.0.2:51210"}}
+		if !withSYN {
+			want.reason = []string{"seen without its SYN"}
+		}
+		checkChannels(t, s, []wantChannel{want})
+		if strings.Contains(s.Channels[0].Reason, "capture began (its SYN") {
+			t.Errorf("old wording: %s", s.Channels[0].Reason)
+		}
+	}
+}

@@ -261,6 +261,9 @@ func (d *dataTracker) packet(p *capture.Packet) {
 		} else if fwd {
 			c.att.SYNs++
 			c.att.Last = p.Time
+			// Its SYN-ACK (or data) came first, out of order: the
+			// connection did not begin before the capture after all.
+			c.att.NoSYN = false
 		}
 		return
 	}

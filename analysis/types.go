@@ -168,7 +168,8 @@ type Attempt struct {
 	FirstData time.Time
 	// FIN is true once a FIN was seen in either direction.
 	FIN bool
-	// NoSYN is true when the connection's SYN was not in the capture (seen mid-flow).
+	// NoSYN is true when the connection's SYN was not in the capture (seen
+	// mid-flow). A SYN seen after the SYN-ACK (out of order) clears it.
 	NoSYN bool
 	// RSTTTL and RSTIPID are the IP TTL (hop limit) and IPv4 ID of the reset
 	// that answered the SYN (see Analyzer.Trace); compared with the

@@ -89,7 +89,7 @@ func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool) (Verdict,
 	if est != nil {
 		var b strings.Builder
 		if est.NoSYN {
-			fmt.Fprintf(&b, "a connection from %s to %s was already under way when the capture began (its SYN is not in the capture)", est.From, est.To)
+			fmt.Fprintf(&b, "a connection from %s to %s was seen without its SYN (it was opened before the capture began, or the capture missed the SYN)", est.From, est.To)
 		} else {
 			fmt.Fprintf(&b, "%s connected from port %d to %s", who, est.From.Port(), est.To)
 		}
