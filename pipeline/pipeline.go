@@ -31,8 +31,13 @@ func New(asm *reassembly.Assembler, an *analysis.Analyzer) *Stages {
 
 // Packet hands one decoded packet to the stages, in capture order.
 func (s *Stages) Packet(p *capture.Packet) {
+	due := false
 	if p.Time.After(s.last) {
 		s.last = p.Time
+		// Both stages act at most once per capture-second; asking only
+		// then keeps their clock checks off the per-packet path. Only a
+		// packet that moves time on can make them due.
+		due = !s.last.Before(s.next)
 	}
 	switch p.Kind {
 	case capture.KindTCP:
@@ -44,9 +49,7 @@ func (s *Stages) Packet(p *capture.Packet) {
 	case capture.KindICMP:
 		s.an.Packet(p)
 	}
-	// Both stages act at most once per capture-second; asking only then
-	// keeps their clock checks off the per-packet path.
-	if !s.last.Before(s.next) {
+	if due {
 		s.Advance(s.last)
 	}
 }
