@@ -76,6 +76,8 @@ clean:
 # input under the package's testdata/fuzz/ and fails the run. Go 1.26's fuzz
 # coordinator can also end a run with a bare "context deadline exceeded" and
 # no input (go.dev/issue/75804, fixed in Go 1.27): that is reported and ignored.
+# -fuzzminimizetime=10s: minimizing each new interesting input may otherwise
+# take a minute, shown as "0/sec" (go.dev/issue/51484), out of FUZZTIME.
 FUZZTIME  ?= 10m
 FUZZSHORT ?= 8s
 
@@ -84,7 +86,7 @@ set -e; \
 for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
   for t in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
     echo "== $$pkg $$t for $(1)"; \
-    if out=$$($(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(1) -timeout=0 $${FUZZPARALLEL:+-parallel=$$FUZZPARALLEL} $$pkg 2>&1); then \
+    if out=$$($(GO) test -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(1) -fuzzminimizetime=10s -timeout=0 $${FUZZPARALLEL:+-parallel=$$FUZZPARALLEL} $$pkg 2>&1); then \
       echo "$$out" | grep -E '^(ok|PASS)' | tail -1; continue; \
     fi; \
     echo "$$out" | tail -25; \
