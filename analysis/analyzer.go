@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/analysis/ftp"
+	"github.com/ftpscope/ftpscope/lru"
 	"github.com/ftpscope/ftpscope/reassembly"
 )
 
@@ -121,17 +122,16 @@ type pending struct {
 
 // sessionState is the Analyzer's private state behind a Session.
 type sessionState struct {
-	s        *Session
-	key      reassembly.ConnKey
-	replies  ftp.ReplyReader
-	pending  []pending
-	opaque   bool          // control channel encrypted: stop parsing
-	gapAfter time.Time     // time of the last control gap (zero: none)
-	endAt    time.Time     // capture time after which the ended session is emitted
-	last     time.Time     // last activity
-	prev     *sessionState // neighbours in Analyzer.lru
-	next     *sessionState
-	lint     lintState // what the helper lint remembers
+	s                       *Session
+	key                     reassembly.ConnKey
+	replies                 ftp.ReplyReader
+	pending                 []pending
+	opaque                  bool      // control channel encrypted: stop parsing
+	gapAfter                time.Time // time of the last control gap (zero: none)
+	endAt                   time.Time // capture time after which the ended session is emitted
+	last                    time.Time // last activity
+	lru.Links[sessionState]           // in Analyzer.lru
+	lint                    lintState // what the helper lint remembers
 }
 
 // Analyzer builds sessions from control lines and packets. It is not safe for
@@ -140,7 +140,7 @@ type Analyzer struct {
 	cfg      Config
 	sink     Sink
 	sessions map[reassembly.ConnKey]*sessionState
-	lru      sessionList // the sessions, most recently active first
+	lru      lru.List[sessionState, *sessionState] // the sessions, most recently active first
 	data     dataTracker
 	now      time.Time
 	stats    Stats
@@ -184,7 +184,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 	}
 	st.replies.MaxLines = a.cfg.MaxReplyLines
 	a.sessions[conn] = st
-	a.lru.pushFront(st)
+	a.lru.PushFront(st)
 	a.stats.Sessions++
 	// The connection itself may have been taken for a data-connection attempt
 	// before it was recognised as FTP.
@@ -201,7 +201,7 @@ const replyGrace = 2 * time.Second
 
 // evictSession drops the least recently active session to stay under MaxSessions.
 func (a *Analyzer) evictSession() {
-	victim := a.lru.back
+	victim := a.lru.Back()
 	if victim == nil {
 		return
 	}
@@ -219,7 +219,7 @@ func (a *Analyzer) Line(l reassembly.Line) {
 		return
 	}
 	st.last = l.Time
-	a.lru.touch(st)
+	a.lru.Touch(st)
 	st.s.End = l.Time
 	if st.opaque {
 		return

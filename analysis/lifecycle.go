@@ -111,7 +111,7 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 		}
 	}
 	delete(a.sessions, st.key)
-	a.lru.remove(st)
+	a.lru.Remove(st)
 	if a.sink.Session != nil {
 		a.sink.Session(st.s)
 	}

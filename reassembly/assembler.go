@@ -250,13 +250,13 @@ func (a *Assembler) reused(c *conn, p *capture.Packet) bool {
 
 // open starts tracking a control connection and announces it.
 func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected bool) *conn {
-	for a.lru.n >= a.cfg.MaxStreams && a.lru.back != nil {
+	for a.lru.Len() >= a.cfg.MaxStreams && a.lru.Back() != nil {
 		a.stats.EvictedStreams++
-		a.closeConn(a.lru.back, CloseEvicted, t)
+		a.closeConn(a.lru.Back(), CloseEvicted, t)
 	}
 	c := &conn{a: a, key: key, detected: detected, last: t}
 	a.conns[fk] = c
-	a.lru.pushFront(c)
+	a.lru.PushFront(c)
 	a.stats.Streams++
 	if mid {
 		a.stats.Midstream++
@@ -272,7 +272,7 @@ func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected boo
 func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 	role := c.roleOf(p.Src)
 	c.last = p.Time
-	a.lru.moveToFront(c)
+	a.lru.Touch(c)
 	if p.Flags.Has(capture.SYN) {
 		switch {
 		case !p.Flags.Has(capture.ACK) && role == RoleClient:
@@ -472,7 +472,7 @@ func (a *Assembler) finish(c *conn) {
 	a.h.Close(c.key, t, why)
 	fk := c.flowKey()
 	delete(a.conns, fk)
-	a.lru.remove(c)
+	a.lru.Remove(c)
 	if c.detected {
 		a.unref(fk)
 	} else if why == CloseFIN || why == CloseRST {
@@ -533,12 +533,12 @@ func (a *Assembler) Advance(now time.Time) {
 		a.ending = keep
 	}
 	idleBefore := now.Add(-a.cfg.IdleTimeout)
-	for c := a.lru.back; c != nil && c.last.Before(idleBefore); c = a.lru.back {
+	for c := a.lru.Back(); c != nil && c.last.Before(idleBefore); c = a.lru.Back() {
 		a.stats.IdleClosed++
 		a.closeConn(c, CloseIdle, now)
 	}
 	candBefore := now.Add(-a.cfg.CandidateTimeout)
-	for c := a.cands.back; c != nil && c.last.Before(candBefore); c = a.cands.back {
+	for c := a.cands.Back(); c != nil && c.last.Before(candBefore); c = a.cands.Back() {
 		a.dropCandidate(c)
 	}
 	a.tombs.expire(now)
@@ -548,10 +548,10 @@ func (a *Assembler) Advance(now time.Time) {
 // reported as gaps, unfinished lines as Partial), then every open connection
 // is closed with CloseCaptureEnd, least recently active first.
 func (a *Assembler) Close(now time.Time) {
-	for c := a.lru.back; c != nil; c = a.lru.back {
+	for c := a.lru.Back(); c != nil; c = a.lru.Back() {
 		a.closeConn(c, CloseCaptureEnd, now)
 	}
-	for c := a.cands.back; c != nil; c = a.cands.back {
+	for c := a.cands.Back(); c != nil; c = a.cands.Back() {
 		a.dropCandidate(c)
 	}
 	// Every gopacket connection was closed above; this only guards against
@@ -565,7 +565,7 @@ func (a *Assembler) Close(now time.Time) {
 func (a *Assembler) Stats() Stats { return a.stats }
 
 // Open returns how many control connections are tracked right now.
-func (a *Assembler) Open() int { return a.lru.n }
+func (a *Assembler) Open() int { return a.lru.Len() }
 
 // netFlow builds the network flow gopacket keys connections by. It is built
 // from the endpoints rather than taken from the packet so that the packets

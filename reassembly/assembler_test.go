@@ -345,8 +345,8 @@ func TestScenarios(t *testing.T) {
 		end:  true,
 		want: []string{},
 		check: func(t *testing.T, a *Assembler, r *recorder, ctrl []bool) {
-			if slices.Contains(ctrl, true) || a.cands.n != 0 || a.Stats().Streams != 0 {
-				t.Errorf("Packet() = %v, candidates %d, streams %d", ctrl, a.cands.n, a.Stats().Streams)
+			if slices.Contains(ctrl, true) || a.cands.Len() != 0 || a.Stats().Streams != 0 {
+				t.Errorf("Packet() = %v, candidates %d, streams %d", ctrl, a.cands.Len(), a.Stats().Streams)
 			}
 			if a.hot.has(25) || a.hot.has(40000) {
 				t.Errorf("ports still marked busy after the candidate was dropped")
@@ -513,9 +513,9 @@ func checkOrder(t testing.TB, evs []event, maxLine int) {
 // checkEmpty asserts that after Close nothing is left anywhere.
 func checkEmpty(t testing.TB, a *Assembler) {
 	t.Helper()
-	if a.Open() != 0 || len(a.conns) != 0 || a.cands.n != 0 || len(a.pending) != 0 || a.leaked != 0 {
+	if a.Open() != 0 || len(a.conns) != 0 || a.cands.Len() != 0 || len(a.pending) != 0 || a.leaked != 0 {
 		t.Fatalf("after Close: open %d, conns %d, candidates %d, pending %d, gopacket connections left %d",
-			a.Open(), len(a.conns), a.cands.n, len(a.pending), a.leaked)
+			a.Open(), len(a.conns), a.cands.Len(), len(a.pending), a.leaked)
 	}
 	if len(a.refs) != 0 {
 		t.Fatalf("after Close: ports still referenced: %v", a.refs)
@@ -638,8 +638,8 @@ func TestCandidatesBounded(t *testing.T) {
 		s := newSession(netip.AddrPortFrom(cliAP.Addr(), uint16(50000+i)), srv)
 		feed(a, s, []step{S(0, fPA, "220 x\r\n")})
 	}
-	if a.cands.n != 3 || a.Stats().CandidatesEvicted != 2 {
-		t.Fatalf("candidates %d evicted %d, want 3 2", a.cands.n, a.Stats().CandidatesEvicted)
+	if a.cands.Len() != 3 || a.Stats().CandidatesEvicted != 2 {
+		t.Fatalf("candidates %d evicted %d, want 3 2", a.cands.Len(), a.Stats().CandidatesEvicted)
 	}
 	// The oldest were evicted: client 50000 answering now proves nothing.
 	s := newSession(netip.AddrPortFrom(cliAP.Addr(), 50000), srv)
@@ -652,8 +652,8 @@ func TestCandidatesBounded(t *testing.T) {
 		t.Errorf("kept candidate not promoted")
 	}
 	a.Advance(t0.Add(2 * time.Minute))
-	if a.cands.n != 0 {
-		t.Errorf("candidates %d after CandidateTimeout", a.cands.n)
+	if a.cands.Len() != 0 {
+		t.Errorf("candidates %d after CandidateTimeout", a.cands.Len())
 	}
 	a.Close(t0.Add(3 * time.Minute))
 	checkEmpty(t, a)

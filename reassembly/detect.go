@@ -67,14 +67,14 @@ func (a *Assembler) newCandidate(p *capture.Packet, fk flowKey) {
 	if a.conns[fk] != nil {
 		return
 	}
-	for a.cands.n >= a.cfg.MaxCandidates && a.cands.back != nil {
+	for a.cands.Len() >= a.cfg.MaxCandidates && a.cands.Back() != nil {
 		a.stats.CandidatesEvicted++
-		a.dropCandidate(a.cands.back)
+		a.dropCandidate(a.cands.Back())
 	}
 	c := &conn{a: a, key: ConnKey{Client: p.Dst, Server: p.Src}, last: p.Time, cand: &candidate{server: p.Src, client: p.Dst}}
 	a.saveGreeting(c.cand, p)
 	a.conns[fk] = c
-	a.cands.pushFront(c)
+	a.cands.PushFront(c)
 	a.ref(fk)
 }
 
@@ -128,7 +128,7 @@ func (a *Assembler) candidatePacket(c *conn, p *capture.Packet) bool {
 // goes into gopacket first, then the client's command p.
 func (a *Assembler) promote(c *conn, p *capture.Packet) {
 	cd := c.cand
-	a.cands.remove(c)
+	a.cands.Remove(c)
 	c.cand, c.done = nil, true
 	// The new conn keeps the candidate's port references.
 	nc := a.open(c.flowKey(), ConnKey{Client: cd.client, Server: cd.server}, cd.segs[0].info.ci.Timestamp, true, true)
@@ -151,7 +151,7 @@ func (a *Assembler) dropCandidate(c *conn) {
 		return
 	}
 	c.done = true
-	a.cands.remove(c)
+	a.cands.Remove(c)
 	fk := c.flowKey()
 	if a.conns[fk] == c {
 		delete(a.conns, fk)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/ftpscope/ftpscope/lru"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	tcpreasm "github.com/gopacket/gopacket/reassembly"
@@ -13,11 +14,11 @@ import (
 // it speaks FTP, or a control connection. A control connection is also the
 // gopacket Stream of its gopacket connection.
 type conn struct {
-	a          *Assembler
-	key        ConnKey // for a candidate: the greeting's receiver as client
-	prev, next *conn   // in Assembler.lru or Assembler.cands
-	last       time.Time
-	cand       *candidate
+	a               *Assembler
+	key             ConnKey // for a candidate: the greeting's receiver as client
+	lru.Links[conn]         // in Assembler.lru or Assembler.cands
+	last            time.Time
+	cand            *candidate
 
 	detected bool
 	// dirs is allocated with gopacket's connection, at the first segment

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"time"
+
+	"github.com/ftpscope/ftpscope/lru"
 )
 
 // portSet is a set of TCP ports as a bitmap: 8 KiB, so that the per-packet
@@ -36,49 +38,9 @@ func makeFlowKey(a, b netip.AddrPort) flowKey {
 // portPair returns the two ports of the connection.
 func (k flowKey) portPair() [2]uint16 { return [2]uint16{uint16(k.ports >> 16), uint16(k.ports)} }
 
-// connList is an intrusive doubly-linked list of conns, front = most recent.
-// A conn is in at most one list (control connections or candidates).
-type connList struct {
-	front, back *conn
-	n           int
-}
-
-func (l *connList) pushFront(c *conn) {
-	c.prev, c.next = nil, l.front
-	if l.front != nil {
-		l.front.prev = c
-	} else {
-		l.back = c
-	}
-	l.front = c
-	l.n++
-}
-
-func (l *connList) remove(c *conn) {
-	if c.prev == nil && l.front != c {
-		return // not in this list
-	}
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		l.front = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		l.back = c.prev
-	}
-	c.prev, c.next = nil, nil
-	l.n--
-}
-
-func (l *connList) moveToFront(c *conn) {
-	if l.front == c {
-		return
-	}
-	l.remove(c)
-	l.pushFront(c)
-}
+// connList orders conns, front = most recently active. A conn is in at
+// most one list (control connections or candidates).
+type connList = lru.List[conn, *conn]
 
 // tombstones remember recently closed control connections for tombTTL of
 // capture time, oldest first out.
