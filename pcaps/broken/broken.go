@@ -493,18 +493,9 @@ func (c Case) Write(dir string) error {
 
 // Bytes returns the case's files as written, in memory.
 func (c Case) Bytes() ([][]byte, error) {
-	bufs := make([]*bytes.Buffer, len(c.Files))
-	ws := make([]io.Writer, len(c.Files))
-	for i := range bufs {
-		bufs[i] = &bytes.Buffer{}
-		ws[i] = bufs[i]
-	}
-	if err := c.write(ws); err != nil {
+	out, err := craft.WriteInMemory(len(c.Files), c.write)
+	if err != nil {
 		return nil, fmt.Errorf("case %s: %w", c.Name, err)
-	}
-	out := make([][]byte, len(bufs))
-	for i, b := range bufs {
-		out[i] = b.Bytes()
 	}
 	return out, nil
 }

@@ -606,18 +606,9 @@ func (s Scenario) Write(dir string) error {
 
 // Bytes returns the scenario's files as written, in memory.
 func (s Scenario) Bytes() ([][]byte, error) {
-	bufs := make([]*bytes.Buffer, len(s.Files))
-	ws := make([]io.Writer, len(s.Files))
-	for i := range bufs {
-		bufs[i] = &bytes.Buffer{}
-		ws[i] = bufs[i]
-	}
-	if err := s.write(ws); err != nil {
+	out, err := craft.WriteInMemory(len(s.Files), s.write)
+	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
-	}
-	out := make([][]byte, len(bufs))
-	for i, b := range bufs {
-		out[i] = b.Bytes()
 	}
 	return out, nil
 }
