@@ -30,7 +30,8 @@ type packetInput interface {
 // openInput picks how analyze reads src. Capture files are read on a second
 // goroutine when the runtime may use more than one core and --single-core
 // was not given: reading (system calls, the pcap records, the merge of
-// several files) then overlaps decoding and analysis. The packets, and so
+// several files) and part of the decoding then overlap the rest of the
+// decoding and the analysis. The packets, and so
 // the report, are the same either way. Live capture is read in place: its
 // timeouts pace the wall clock that advances an idle link.
 func openInput(src capture.Source, o options) packetInput {
