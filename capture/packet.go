@@ -111,44 +111,48 @@ func (e ICMPError) Unreachable() bool {
 // Packet is one decoded frame. All slices and pointers alias the source's
 // buffers and are valid until the next call to Source.Next.
 type Packet struct {
-	// Num is the 1-based number of this frame in the merged timeline.
-	Num uint64
-	// File is the input the frame came from ("-" for standard input, the
-	// interface name for live capture).
-	File string
-	// FileNum is the 1-based number of the frame within File, for messages.
-	FileNum uint64
-	// Time is the capture timestamp.
-	Time time.Time
-	// Len is the frame's original length on the wire, CapLen what was captured.
-	Len, CapLen int
+	// The fields are in the order the per-packet path reads them, so that
+	// a packet handed from one core to the other costs few cache lines:
+	// what every segment needs first, what messages and rarer kinds need
+	// last.
+
 	// Kind says which of the fields below are meaningful.
 	Kind Kind
-
+	// Flags, Seq, Ack and Window are from the TCP header (KindTCP).
+	Flags TCPFlags
+	// TTL is the IPv4 TTL or IPv6 hop limit; IPID the IPv4 identification.
+	// Middleboxes that forge RSTs often betray themselves through these.
+	TTL      uint8
+	IPID     uint16
+	Window   uint16
+	Seq, Ack uint32
+	// Time is the capture timestamp.
+	Time time.Time
 	// Src and Dst are the TCP endpoints (KindTCP).
 	Src, Dst netip.AddrPort
-	// Flags, Seq, Ack and Window are from the TCP header (KindTCP).
-	Flags    TCPFlags
-	Seq, Ack uint32
-	Window   uint16
+	// PayloadLen is the TCP payload length computed from the IP header.
+	PayloadLen int
 	// Payload is the captured TCP payload (KindTCP). It can be shorter than
 	// PayloadLen when the capture used a small snap length.
 	Payload []byte
-	// PayloadLen is the TCP payload length computed from the IP header.
-	PayloadLen int
-	// TTL is the IPv4 TTL or IPv6 hop limit; IPID the IPv4 identification.
-	// Middleboxes that forge RSTs often betray themselves through these.
-	TTL  uint8
-	IPID uint16
-
-	// ICMP describes the error message (KindICMP).
-	ICMP ICMPError
+	// Num is the 1-based number of this frame in the merged timeline.
+	Num uint64
+	// Len is the frame's original length on the wire, CapLen what was captured.
+	Len, CapLen int
+	// FileNum is the 1-based number of the frame within File, for messages.
+	FileNum uint64
+	// File is the input the frame came from ("-" for standard input, the
+	// interface name for live capture).
+	File string
 
 	// TCP and CaptureInfo are the gopacket views that the reassembly
 	// package feeds to gopacket's assembler (TCP: KindTCP only, and nil
 	// when the decoder's layer could not be lent; see Decoder.DecodeTo).
 	TCP         *layers.TCP
 	CaptureInfo gopacket.CaptureInfo
+
+	// ICMP describes the error message (KindICMP).
+	ICMP ICMPError
 }
 
 // Source hands out packets in timestamp order.
