@@ -92,15 +92,20 @@ fi
 
 # ---- measurement -----------------------------------------------------------
 # measure KEY CMD...: one timed run; appends "wall cpu maxrss_kib" to $CACHE/out/KEY.
+# Times come from bash's time, in milliseconds (GNU time prints hundredths,
+# too coarse for runs of 0.13 s); they include GNU time itself, which
+# reports the peak RSS and costs about a millisecond.
 measure() {
 	local key=$1; shift
-	local t=$CACHE/out/time.$$
-	if ! "$TIME" -f "%e %U %S %M" -o "$t" "$@"; then
-		cat "$t" >&2 || true
+	local t=$CACHE/out/time.$$ tt=$CACHE/out/ttime.$$ err=$CACHE/out/stderr.$$
+	local TIMEFORMAT='%3R %3U %3S' status=0
+	{ time "$TIME" -f "%M" -o "$t" "$@" 2>"$err"; } 2>"$tt" || status=$?
+	if [ $status != 0 ]; then
+		cat "$err" "$t" >&2 || true
 		die "failed: $*"
 	fi
-	awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$t" >>"$CACHE/out/$key"
-	rm -f "$t"
+	echo "$(tail -1 "$tt") $(tail -1 "$t")" | awk '{printf "%.3f %.3f %s\n", $1, $2 + $3, $4}' >>"$CACHE/out/$key"
+	rm -f "$t" "$tt" "$err"
 }
 best_wall() { sort -n -k1 "$CACHE/out/$1" | head -1 | cut -d' ' -f1; }
 best_cpu() { sort -n -k2 "$CACHE/out/$1" | head -1 | cut -d' ' -f2; }
@@ -165,13 +170,13 @@ echo "== ftpscope benchmark ($(date -u +%Y-%m-%dT%H:%MZ)) =="
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(uname -sr), $($GO version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ftpscope $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?'); best of N interleaved runs; cpu = user+sys seconds; mem = peak RSS"
 echo
-printf "%-11s %7s | %-22s | %-36s | %-36s\n" capture packets "raw loop (1 core)" "ftpscope, 1 core" "ftpscope, 2 cores"
-printf "%-11s %7s | %-22s | %-36s | %-36s\n" "" "" "wall  cpu    mem" "wall  cpu    mem      x raw (wall/cpu)" "wall  cpu    mem      x raw (wall)"
+printf "%-11s %7s | %-24s | %-38s | %-38s\n" capture packets "raw loop (1 core)" "ftpscope, 1 core" "ftpscope, 2 cores"
+printf "%-11s %7s | %-24s | %-38s | %-38s\n" "" "" "wall    cpu     mem" "wall    cpu     mem      x raw (wall/cpu)" "wall    cpu     mem      x raw (wall)"
 for c in $caps; do
 	rw=$(best_wall $c.raw) rc=$(best_cpu $c.raw) rm=$(peak_mib $c.raw)
 	w1=$(best_wall $c.ft1) c1=$(best_cpu $c.ft1) m1=$(peak_mib $c.ft1)
 	w2=$(best_wall $c.ft2) c2=$(best_cpu $c.ft2) m2=$(peak_mib $c.ft2)
-	printf "%-11s %7s | %5.2fs %5.2fs %5sM | %5.2fs %5.2fs %6sM  %5sx / %5sx | %5.2fs %5.2fs %6sM  %5sx\n" \
+	printf "%-11s %7s | %6.3fs %6.3fs %5sM | %6.3fs %6.3fs %6sM  %5sx / %5sx | %6.3fs %6.3fs %6sM  %5sx\n" \
 		"$c" "$(pkts $c)" "$rw" "$rc" "$rm" "$w1" "$c1" "$m1" "$(ratio "$w1" "$rw")" "$(ratio "$c1" "$rc")" \
 		"$w2" "$c2" "$m2" "$(ratio "$w2" "$rw")"
 done
