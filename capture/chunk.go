@@ -49,17 +49,20 @@ func NewChunkPool(keep int) *ChunkPool {
 	return &ChunkPool{free: make(chan *Chunk, keep)}
 }
 
-// get returns a chunk held once, by the caller.
-func (p *ChunkPool) get() *Chunk {
+// get returns a chunk of at least size bytes (normally ChunkSize), held
+// once, by the caller.
+func (p *ChunkPool) get(size int) *Chunk {
 	select {
 	case c := <-p.free:
-		c.refs.Store(1)
-		return c
+		if len(c.buf) >= size {
+			c.refs.Store(1)
+			return c
+		}
 	default:
-		c := &Chunk{buf: make([]byte, ChunkSize), pool: p}
-		c.refs.Store(1)
-		return c
 	}
+	c := &Chunk{buf: make([]byte, max(size, ChunkSize)), pool: p}
+	c.refs.Store(1)
+	return c
 }
 
 // put keeps a released chunk for reuse, or drops it when the pool is full.

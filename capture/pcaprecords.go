@@ -181,7 +181,7 @@ func (r *pcapRecords) fill(need int) (int, error) {
 // fresh one when the current chunk is still held by someone else.
 func (r *pcapRecords) compact() {
 	if r.pool != nil && r.chunk.shared() {
-		c := r.pool.get()
+		c := r.pool.get(len(r.buf))
 		n := copy(c.buf, r.buf[r.lo:r.hi])
 		r.chunk.Release()
 		r.chunk, r.buf = c, c.buf
