@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -243,7 +244,7 @@ func (p *pipe) read() {
 		}
 		fr := *f
 		if c := f.Chunk; c != nil {
-			if n := len(b.chunks); n == 0 || b.chunks[n-1] != c {
+			if !slices.Contains(b.chunks, c) {
 				c.Retain()
 				b.chunks = append(b.chunks, c)
 			}
@@ -271,8 +272,8 @@ func (p *pipe) fits(b *batch, f *capture.Frame) bool {
 		return false
 	}
 	if c := f.Chunk; c != nil {
-		n := len(b.chunks)
-		return n > 0 && b.chunks[n-1] == c || n < p.cfg.batchChunks
+		// Merged files interleave their chunks: a batch holds each once.
+		return slices.Contains(b.chunks, c) || len(b.chunks) < p.cfg.batchChunks
 	}
 	return len(b.buf)+len(f.Data) <= cap(b.buf)
 }

@@ -117,31 +117,43 @@ func samePackets(t *testing.T, what string, a capture.Source, p *pipe) {
 // come out as the Source reads them, whoever decodes them.
 func TestPipeChunkedLarge(t *testing.T) {
 	dir := t.TempDir()
-	name := filepath.Join(dir, "large.pcap")
-	args := []string{"--out", name, "--sessions", "200", "--max-transfer", "64KiB", "--seed", "5", "--ipv6-share", "0.3"}
-	if out, err := exec.Command(buildSynth(t, dir), args...).CombinedOutput(); err != nil {
-		t.Fatalf("ftpsynth: %v\n%s", err, out)
-	}
-	if fi, err := os.Stat(name); err != nil || fi.Size() < 8*capture.ChunkSize {
-		t.Fatalf("synthesized capture too small to span chunks: %v %v", fi, err)
+	synth := buildSynth(t, dir)
+	var names []string
+	for _, seed := range []string{"5", "6"} {
+		name := filepath.Join(dir, "large-"+seed+".pcap")
+		args := []string{"--out", name, "--sessions", "200", "--max-transfer", "64KiB", "--seed", seed, "--ipv6-share", "0.3"}
+		if out, err := exec.Command(synth, args...).CombinedOutput(); err != nil {
+			t.Fatalf("ftpsynth: %v\n%s", err, out)
+		}
+		if fi, err := os.Stat(name); err != nil || fi.Size() < 8*capture.ChunkSize {
+			t.Fatalf("synthesized capture too small to span chunks: %v %v", fi, err)
+		}
+		names = append(names, name)
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	for _, cfg := range []pipeConfig{
-		{batches: 2, batchBytes: 4096, batchFrames: 64, batchChunks: 1, decodeAhead: 1},
-		{batches: 4, batchBytes: 4096, batchFrames: 1024, batchChunks: 3},
-		{batches: 3, batchBytes: 4096, batchFrames: 16, batchChunks: 2, decodeAhead: -1},
-		{batches: 2, batchBytes: 4096, batchFrames: 300, batchChunks: 2, switchAfter: 40},
+	for _, tc := range []struct {
+		files []string
+		cfg   pipeConfig
+	}{
+		{names[:1], pipeConfig{batches: 2, batchBytes: 4096, batchFrames: 64, batchChunks: 1, decodeAhead: 1}},
+		{names[:1], pipeConfig{batches: 4, batchBytes: 4096, batchFrames: 1024, batchChunks: 3}},
+		{names[:1], pipeConfig{batches: 3, batchBytes: 4096, batchFrames: 16, batchChunks: 2, decodeAhead: -1}},
+		{names[:1], pipeConfig{batches: 2, batchBytes: 4096, batchFrames: 300, batchChunks: 2, switchAfter: 40}},
+		// Two files merged: their chunks interleave within a batch.
+		{names, pipeConfig{batches: 4, batchBytes: 4096, batchFrames: 1024, batchChunks: 3}},
+		{names, pipeConfig{batches: 2, batchBytes: 4096, batchFrames: 64, batchChunks: 2, decodeAhead: 1}},
 	} {
-		a, err := capture.OpenFiles([]string{name}, capture.FileOptions{})
+		cfg := tc.cfg
+		a, err := capture.OpenFiles(tc.files, capture.FileOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := capture.OpenFiles([]string{name}, capture.FileOptions{})
+		b, err := capture.OpenFiles(tc.files, capture.FileOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := startPipe(b.(capture.FrameSource), cfg)
-		samePackets(t, fmt.Sprintf("%+v", cfg), a, p)
+		samePackets(t, fmt.Sprintf("%d files %+v", len(tc.files), cfg), a, p)
 		if p.pool == nil {
 			t.Fatalf("%+v: the pipe did not use chunks", cfg)
 		}
