@@ -24,8 +24,7 @@ type fileSource struct {
 	heap   []*fileInput // inputs with a packet still to deliver
 	last   *fileInput   // delivered the current packet, advance it next
 	dec    *frameDecoder
-	fr     Frame      // NextFrame's result
-	pool   *ChunkPool // set by UseChunks
+	fr     Frame // NextFrame's result
 	stats  Stats
 	closed bool
 }

@@ -53,7 +53,6 @@ type ChunkedSource interface {
 
 // UseChunks implements ChunkedSource.
 func (s *fileSource) UseChunks(pool *ChunkPool) {
-	s.pool = pool
 	for _, in := range s.inputs {
 		in.pool = pool
 		if in.recs != nil {
@@ -70,7 +69,7 @@ func (s *fileSource) NextFrame() (*Frame, error) {
 	}
 	p := s.frame(in)
 	s.fr = Frame{Num: p.Num, File: p.File, FileNum: p.FileNum, Info: p.CaptureInfo, Link: in.lt, Data: in.data}
-	if s.pool != nil && in.recs != nil {
+	if in.pool != nil && in.recs != nil {
 		s.fr.Chunk = in.recs.last
 	}
 	return &s.fr, nil
@@ -91,12 +90,18 @@ func NewDecoder() *Decoder { return &Decoder{dec: newFrameDecoder()} }
 // slices alias f.Data, and the Packet is reused by the next call.
 func (d *Decoder) Decode(f *Frame) *Packet {
 	p := &d.pkt
+	d.Count(p, d.decode(f, p))
+	return p
+}
+
+// decode fills p from the frame's record and decodes its bytes; it reports
+// whether the frame was malformed.
+func (d *Decoder) decode(f *Frame, p *Packet) (malformed bool) {
 	p.Num, p.File, p.FileNum = f.Num, f.File, f.FileNum
 	p.CaptureInfo = f.Info
 	p.Time = f.Info.Timestamp
 	p.Len, p.CapLen = f.Info.Length, f.Info.CaptureLength
-	decodeCounted(d.dec, &d.stats, p, f.Data, f.Link)
-	return p
+	return d.dec.decode(p, f.Data, f.Link)
 }
 
 // DecodeTo decodes f into p, which the caller owns (a slot reused for
@@ -107,11 +112,7 @@ func (d *Decoder) Decode(f *Frame) *Packet {
 // point to is reused by the Decoder's next call (the reassembly package
 // builds its own view from the fields).
 func (d *Decoder) DecodeTo(f *Frame, p *Packet) (malformed bool) {
-	p.Num, p.File, p.FileNum = f.Num, f.File, f.FileNum
-	p.CaptureInfo = f.Info
-	p.Time = f.Info.Timestamp
-	p.Len, p.CapLen = f.Info.Length, f.Info.CaptureLength
-	malformed = d.dec.decode(p, f.Data, f.Link)
+	malformed = d.decode(f, p)
 	p.TCP = nil
 	return malformed
 }

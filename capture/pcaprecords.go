@@ -171,10 +171,11 @@ func (r *pcapRecords) fill(need int) (int, error) {
 			}
 		}
 	}
-	if have := r.hi - r.lo; have < need {
+	have := r.hi - r.lo
+	if have < need {
 		return have, r.err
 	}
-	return r.hi - r.lo, nil
+	return have, nil
 }
 
 // compact moves the bytes not handed out to the start of the chunk, or of a
