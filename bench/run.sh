@@ -39,6 +39,11 @@ TIME=/usr/bin/time
 if [ "$QUICK" = 1 ]; then RUNS=3; fi
 
 die() { echo "bench: $*" >&2; exit 1; }
+if [ ! -x "$TIME" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	# Debian leaves GNU time out of a minimal install; it gives the peak RSS.
+	echo "installing GNU time ..."
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } >/dev/null 2>&1 || true
+fi
 [ -x "$TIME" ] || die "$TIME is missing (apt-get install time)"
 command -v taskset >/dev/null || die "taskset is missing (apt-get install util-linux)"
 mkdir -p "$CACHE/bin" "$CACHE/out"
