@@ -185,6 +185,7 @@ func (s *fileSource) frame(in *fileInput) *Packet {
 	p.FileNum = in.num
 	p.Time = t
 	p.Len, p.CapLen = p.CaptureInfo.Length, p.CaptureInfo.CaptureLength
+	p.Interface = p.CaptureInfo.InterfaceIndex
 	return p
 }
 

@@ -101,6 +101,7 @@ func (d *Decoder) decode(f *Frame, p *Packet) (malformed bool) {
 	p.CaptureInfo = f.Info
 	p.Time = f.Info.Timestamp
 	p.Len, p.CapLen = f.Info.Length, f.Info.CaptureLength
+	p.Interface = f.Info.InterfaceIndex
 	return d.dec.decode(p, f.Data, f.Link)
 }
 

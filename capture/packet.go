@@ -144,6 +144,9 @@ type Packet struct {
 	// File is the input the frame came from ("-" for standard input, the
 	// interface name for live capture).
 	File string
+	// Interface is the index of the capture interface within File (pcapng
+	// interface description blocks; 0 for classic pcap and live capture).
+	Interface int
 
 	// TCP and CaptureInfo are the gopacket views that the reassembly
 	// package feeds to gopacket's assembler (TCP: KindTCP only, and nil
