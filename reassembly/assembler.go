@@ -77,6 +77,8 @@ type Assembler struct {
 	second  bool // feeding the same packet again with its own context
 	retry   bool // Accept asked for the packet to be fed again with its own context
 	live    pktInfo
+	liveTCP layers.TCP
+	liveHdr [20]byte
 	synInfo pktInfo
 	synTCP  layers.TCP
 	synHdr  [20]byte
@@ -291,16 +293,14 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 	if !c.gp {
 		a.replayStarts(c, p.Time)
 	}
-	tcp := p.TCP
-	if tcp == nil {
-		// Hand-made packets without the gopacket view: build it.
-		tcp = new(layers.TCP)
-		hdr := new([20]byte)
-		buildTCP(tcp, hdr, p.Src.Port(), p.Dst.Port(), p.Seq, p.Ack, p.Flags, p.Payload)
-	}
+	// gopacket's view of the segment is built from the packet's plain
+	// fields: capture.Packet carries no gopacket types. gopacket keeps
+	// neither the layer nor its header (it copies what it queues), so one
+	// pair is reused for every packet.
+	buildTCP(&a.liveTCP, &a.liveHdr, p.Src.Port(), p.Dst.Port(), p.Seq, p.Ack, p.Flags, p.Payload)
 	a.ids++
-	a.live.fill(p.Time, p.CapLen, p.Len, p.CaptureInfo.InterfaceIndex, p.Num, a.ids, tcp)
-	a.assemble(c, role, tcp, &a.live)
+	a.live.fill(p.Time, p.CapLen, p.Len, p.Num, a.ids, &a.liveTCP)
+	a.assemble(c, role, &a.liveTCP, &a.live)
 }
 
 // replayStarts creates c's gopacket connection by feeding it the SYNs
@@ -317,7 +317,7 @@ func (a *Assembler) replayStarts(c *conn, t time.Time) {
 			src, dst = dst, src
 		}
 		buildTCP(&a.synTCP, &a.synHdr, src, dst, pre.seq, 0, flags, nil)
-		a.synInfo.fill(t, 0, 0, 0, 0, 0, &a.synTCP)
+		a.synInfo.fill(t, 0, 0, 0, 0, &a.synTCP)
 		a.assemble(c, r, &a.synTCP, &a.synInfo)
 	}
 }
@@ -367,7 +367,7 @@ func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
 		src, dst = dst, src
 	}
 	buildTCP(&a.synTCP, &a.synHdr, src, dst, 0, 0, flags, nil)
-	a.synInfo.fill(t, 0, 0, 0, 0, 0, &a.synTCP)
+	a.synInfo.fill(t, 0, 0, 0, 0, &a.synTCP)
 	a.synth = kind
 	a.got = false
 	a.cur, a.curRole, a.curTime, a.curNum, a.curRST = c, from, t, 0, false

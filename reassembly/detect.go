@@ -88,7 +88,7 @@ func (a *Assembler) saveGreeting(cd *candidate, p *capture.Packet) {
 	pi.anc[0] = pi
 	tcp := layers.TCP{Seq: p.Seq, SYN: false}
 	tcp.Payload = p.Payload
-	pi.fill(p.Time, p.CapLen, p.Len, p.CaptureInfo.InterfaceIndex, p.Num, a.ids, &tcp)
+	pi.fill(p.Time, p.CapLen, p.Len, p.Num, a.ids, &tcp)
 	cd.segs = append(cd.segs, savedSeg{
 		info: pi, seq: p.Seq, ack: p.Ack, flags: p.Flags &^ (capture.SYN | capture.FIN | capture.RST),
 		payload: append([]byte(nil), p.Payload...),

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/capture"
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // Documentation addresses (RFC 5737) only.
@@ -142,24 +140,14 @@ const (
 	fRA = capture.RST | capture.ACK
 )
 
-// makePacket builds a capture.Packet the way capture's decoder fills it,
-// with a hand-built layers.TCP (ports set for TransportFlow).
+// makePacket builds a capture.Packet the way capture's decoder fills it:
+// plain fields only, which is all reassembly reads.
 func makePacket(num uint64, t time.Time, src, dst netip.AddrPort, seq, ack uint32, flags capture.TCPFlags, payload []byte) *capture.Packet {
-	tcp := &layers.TCP{
-		SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
-		Seq: seq, Ack: ack, DataOffset: 5, Window: 65535,
-		FIN: flags.Has(capture.FIN), SYN: flags.Has(capture.SYN), RST: flags.Has(capture.RST),
-		PSH: flags.Has(capture.PSH), ACK: flags.Has(capture.ACK), URG: flags.Has(capture.URG),
-	}
-	tcp.Payload = payload
-	tcp.SetInternalPortsForTesting()
 	n := 54 + len(payload)
 	return &capture.Packet{
 		Num: num, File: "test", FileNum: num, Time: t, Len: n, CapLen: n, Kind: capture.KindTCP,
 		Src: src, Dst: dst, Flags: flags, Seq: seq, Ack: ack, Window: 65535,
 		Payload: payload, PayloadLen: len(payload), TTL: 64,
-		TCP:         tcp,
-		CaptureInfo: gopacket.CaptureInfo{Timestamp: t, CaptureLength: n, Length: n},
 	}
 }
 

@@ -178,8 +178,10 @@ type pktInfo struct {
 // GetCaptureInfo implements tcpreasm.AssemblerContext.
 func (pi *pktInfo) GetCaptureInfo() gopacket.CaptureInfo { return pi.ci }
 
-func (pi *pktInfo) fill(t time.Time, capLen, length, iface int, num, id uint64, tcp *layers.TCP) {
-	pi.ci = gopacket.CaptureInfo{Timestamp: t, CaptureLength: capLen, Length: length, InterfaceIndex: iface, AncillaryData: pi.anc[:]}
+// fill sets the context of one segment. The interface index is left out:
+// gopacket's assembler never reads it, and the lines do not name it.
+func (pi *pktInfo) fill(t time.Time, capLen, length int, num, id uint64, tcp *layers.TCP) {
+	pi.ci = gopacket.CaptureInfo{Timestamp: t, CaptureLength: capLen, Length: length, AncillaryData: pi.anc[:]}
 	pi.num, pi.id = num, id
 	pi.dataSeq = tcpreasm.Sequence(tcp.Seq)
 	if tcp.SYN {
