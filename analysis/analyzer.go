@@ -326,9 +326,13 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line) {
 	s := st.s
 	s.Commands++
 	p := pending{verb: cmd.Verb, arg: cmd.Arg, time: l.Time}
-	shown := cmd.Verb
-	if cmd.Arg != "" {
-		shown += " " + cmd.Arg
+	vi := ftp.Verb(cmd.Verb)
+	shown := "" // commands outside the transcript are not shown in the ladder
+	if vi.Transcript {
+		shown = cmd.Verb
+		if cmd.Arg != "" {
+			shown += " " + cmd.Arg
+		}
 	}
 	switch cmd.Verb {
 	case "USER":
@@ -339,15 +343,12 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line) {
 		} else {
 			shown = "PASS <redacted>"
 		}
-	case "PORT", "EPRT", "LPRT":
+	}
+	switch vi.Class {
+	case ftp.ActiveSetup:
 		p.ch = a.announceActive(st, cmd, l)
-	case "AUTH", "PASV", "EPSV", "LPSV", "QUIT", "ABOR":
-	default:
-		if ftp.IsTransfer(cmd.Verb) {
-			p.ch = a.useChannel(st, cmd, l.Time)
-		} else {
-			shown = "" // not shown in the ladder
-		}
+	case ftp.TransferVerb:
+		p.ch = a.useChannel(st, cmd, l.Time)
 	}
 	if shown != "" {
 		a.exchange(st, l.Time, true, shown)
@@ -365,18 +366,15 @@ func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembl
 	var (
 		ep     netip.AddrPort
 		err    error
-		method SetupMethod
+		method = methodOf(cmd.Verb)
 	)
-	switch cmd.Verb {
-	case "PORT":
+	switch method {
+	case PORT:
 		ep, err = ftp.ParsePORT(cmd.Arg)
-		method = PORT
-	case "EPRT":
+	case EPRT:
 		ep, err = ftp.ParseEPRT(cmd.Arg)
-		method = EPRT
 	default:
 		ep, err = ftp.ParseLPRT(cmd.Arg)
-		method = LPRT
 	}
 	if err != nil {
 		a.stats.Malformed++
@@ -485,8 +483,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		a.stats.UnmatchedReplies++
 		// A capture that starts mid-session still shows passive announcements:
 		// 227/228/229 describe themselves.
-		switch code {
-		case 227, 228, 229:
+		if ftp.Announces(code) {
 			a.exchange(st, t, false, fmt.Sprintf("%d %s", code, firstLine(text)))
 			a.announcePassive(st, "", rep, t)
 		}
@@ -494,11 +491,12 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	}
 	p := &st.pending[i]
 	a.observeReply(st, p, int(code), t)
-	interesting := p.ch != nil || code == 234 || code == 425 || code == 426 || code >= 500 || code == 227 || code == 228 || code == 229 || code == 221 || code == 230 || code == 530
-	if interesting || isSetupVerb(p.verb) || p.verb == "USER" || p.verb == "PASS" || p.verb == "AUTH" {
+	vi := ftp.Verb(p.verb)
+	interesting := p.ch != nil || code == 234 || code == 425 || code == 426 || code >= 500 || ftp.Announces(code) || code == 221 || code == 230 || code == 530
+	if interesting || vi.TranscriptReply {
 		a.exchange(st, t, false, fmt.Sprintf("%d %s", code, firstLine(text)))
 	}
-	if p.ch != nil && p.ch.Command != "" && ftp.IsTransfer(p.verb) {
+	if p.ch != nil && p.ch.Command != "" && vi.Class == ftp.TransferVerb {
 		ch := p.ch
 		addReply(ch, code)
 		ch.Reply, ch.ReplyText, ch.ReplyTime = code, firstLine(text), t
@@ -509,21 +507,21 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	// Everything before the matched command lost its reply (gap, mid-session).
 	pv := *p // before the shift below moves a later command into *p
 	st.pending = append(st.pending[:0], st.pending[i+1:]...)
-	switch pv.verb {
-	case "PORT", "EPRT", "LPRT":
+	switch vi.Class {
+	case ftp.ActiveSetup:
 		if pv.ch != nil && code.Class() == ftp.Completion {
 			pv.ch.SetupCode = code
 		}
 		if pv.ch != nil && code.Class() != ftp.Completion {
 			a.refuseActive(st, pv, code, text, t)
 		}
-	case "PASV", "EPSV", "LPSV":
+	case ftp.PassiveSetup:
 		switch {
 		case strings.EqualFold(strings.TrimSpace(pv.arg), "ALL") && pv.verb == "EPSV":
 			if code.Class() == ftp.Completion {
 				s.EPSVAll = true
 			}
-		case code == 227 || code == 228 || code == 229:
+		case ftp.Announces(code):
 			if s.EPSVAll && pv.verb != "EPSV" {
 				a.note(st, t, NoteProtocol, pv.verb+" after EPSV ALL (RFC 2428 forbids it)")
 			}
@@ -535,15 +533,15 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		case code.Class() == ftp.TransientNegative || code.Class() == ftp.PermanentNegative:
 			a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s: %d %s", pv.verb, code, firstLine(text)))
 		}
-	case "AUTH":
-		if code == 234 {
+	case ftp.SecurityVerb:
+		if pv.verb == "AUTH" && code == 234 {
 			s.TLS, s.TLSTime = true, t
 			st.opaque = true
 			a.stats.TLS++
 			a.note(st, t, NoteTLS, fmt.Sprintf("AUTH %s accepted (234): the control channel is encrypted from here on; later data connections cannot be predicted from this capture", pv.arg))
 		}
-	default:
-		if pv.ch != nil && ftp.IsTransfer(pv.verb) {
+	case ftp.TransferVerb:
+		if pv.ch != nil {
 			// The final reply settles the outcome (after 425 or 226 the server
 			// tries no more); a short grace lets trailing packets land.
 			pv.ch.settleAt = t.Add(min(replyGrace, a.cfg.DataTimeout))
@@ -576,56 +574,14 @@ func addReply(ch *Channel, code ftp.ReplyCode) {
 // themselves (227, 228, 229) are never forced onto another command.
 func (a *Analyzer) matchPending(st *sessionState, code ftp.ReplyCode) int {
 	for i, p := range st.pending {
-		if fits(p.verb, code) {
+		if ftp.Verb(p.verb).Takes(code) {
 			return i
 		}
 	}
-	switch code {
-	case 227, 228, 229:
-		return -1
-	}
-	if len(st.pending) == 0 {
+	if ftp.Announces(code) || len(st.pending) == 0 {
 		return -1
 	}
 	return 0
-}
-
-// fits reports whether code can answer verb. It is false only for pairs that
-// RFC 959 and real servers rule out, so unknown verbs take any reply.
-func fits(verb string, code ftp.ReplyCode) bool {
-	switch code {
-	case 227, 228, 229:
-		return verb == "PASV" || verb == "EPSV" || verb == "LPSV"
-	case 125, 150, 226, 425, 426, 451:
-		return ftp.IsTransfer(verb) || (verb == "ABOR" && (code == 226 || code == 426))
-	case 234, 334:
-		return verb == "AUTH" || verb == "ADAT"
-	case 221:
-		return verb == "QUIT" || verb == "REIN"
-	case 331, 332:
-		return verb == "USER"
-	case 230:
-		return verb == "USER" || verb == "PASS" || verb == "ACCT"
-	}
-	if ftp.IsTransfer(verb) {
-		// Transfers end in 1xx, 226/250, 4xx or 5xx.
-		return code == 250 || code.Class() == ftp.TransientNegative || code.Class() == ftp.PermanentNegative
-	}
-	switch verb {
-	case "PASV", "EPSV", "LPSV":
-		return code.Class() != ftp.Preliminary && code.Class() != ftp.Intermediate
-	case "QUIT":
-		return code.Class() >= ftp.TransientNegative
-	}
-	return true
-}
-
-func isSetupVerb(v string) bool {
-	switch v {
-	case "PORT", "EPRT", "LPRT", "PASV", "EPSV", "LPSV":
-		return true
-	}
-	return false
 }
 
 // refuseActive drops the provisional channel of a PORT the server refused:

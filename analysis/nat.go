@@ -3,6 +3,8 @@ package analysis
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/ftpscope/ftpscope/analysis/ftp"
 )
 
 // NATKind classifies an announced address that is not the announcer's
@@ -92,15 +94,8 @@ func diagnoseNAT(ch *Channel) *NATDiagnosis {
 	return d
 }
 
-func replyName(m SetupMethod) string {
-	switch m {
-	case PASV:
-		return "227"
-	case LPSV:
-		return "228"
-	}
-	return "229"
-}
+// replyName is the reply code that announces a passive method's endpoint.
+func replyName(m SetupMethod) string { return ftp.Verb(m.String()).Announcement.String() }
 
 func (d *NATDiagnosis) passive(ch *Channel) {
 	x, ctl, rep := d.Announced, d.Control, replyName(ch.Method)

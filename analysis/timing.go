@@ -108,14 +108,17 @@ func (a *Analyzer) observeReply(st *sessionState, p *pending, code int, t time.T
 	if ch == nil {
 		return
 	}
-	switch p.verb {
-	case "PORT", "EPRT", "LPRT":
+	switch ftp.Verb(p.verb).Class {
+	case ftp.ActiveSetup:
 		if ch.SetupReplyTime.IsZero() {
 			ch.Asked, ch.SetupReplyTime = p.time, t
 		}
 		return
+	case ftp.TransferVerb:
+	default:
+		return
 	}
-	if !ftp.IsTransfer(p.verb) || ch.Command == "" {
+	if ch.Command == "" {
 		return
 	}
 	if ch.FirstReply.IsZero() {

@@ -63,12 +63,22 @@ func (m SetupMethod) String() string {
 	return "unknown"
 }
 
+// methodOf returns the method a setup verb names (0 for other verbs).
+func methodOf(verb string) SetupMethod {
+	for m, name := range methodNames {
+		if m != 0 && name == verb {
+			return SetupMethod(m)
+		}
+	}
+	return 0
+}
+
 // Mode says whether the method sets up an active or a passive connection.
 func (m SetupMethod) Mode() Mode {
-	switch m {
-	case PORT, EPRT, LPRT:
+	switch ftp.Verb(m.String()).Class {
+	case ftp.ActiveSetup:
 		return Active
-	case PASV, EPSV, LPSV:
+	case ftp.PassiveSetup:
 		return Passive
 	}
 	return 0

@@ -124,25 +124,3 @@ func skipTelnet(b []byte) []byte {
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// IsTransfer reports whether verb opens a data connection to move a file or a
-// listing: RETR, STOR, STOU, APPE, LIST, NLST and MLSD. The verb must already
-// be upper-case, as ParseCommand returns it.
-func IsTransfer(verb string) bool {
-	switch verb {
-	case "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD":
-		return true
-	}
-	return false
-}
-
-// IsDataSetup reports whether verb announces or requests a data connection
-// endpoint: PORT, EPRT, LPRT (active) and PASV, EPSV, LPSV (passive). The verb
-// must already be upper-case.
-func IsDataSetup(verb string) bool {
-	switch verb {
-	case "PORT", "EPRT", "LPRT", "PASV", "EPSV", "LPSV":
-		return true
-	}
-	return false
-}
