@@ -1,6 +1,7 @@
 package analysis_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
+	"github.com/ftpscope/ftpscope/report"
 )
 
 // runCapture runs capture -> reassembly -> analysis over files, as the command
@@ -21,13 +23,12 @@ func runCapture(t *testing.T, files ...string) []*analysis.Session {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var sessions []*analysis.Session
-	an := analysis.New(analysis.Config{}, analysis.Sink{Session: func(s *analysis.Session) { sessions = append(sessions, s) }})
-	asm := reassembly.New(reassembly.Config{ControlPorts: []uint16{21}}, an)
-	if err := pipeline.New(asm, an).Run(src); err != nil {
+	var out report.Memory
+	cfg := pipeline.Config{Reassembly: reassembly.Config{ControlPorts: []uint16{21}}}
+	if _, err := pipeline.Run(context.Background(), src, cfg, &out); err != nil {
 		t.Fatal(err)
 	}
-	return sessions
+	return out.Sessions
 }
 
 func labCapture(scenario, vantage string) string {

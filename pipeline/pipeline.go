@@ -1,11 +1,13 @@
-// Package pipeline is the one place that passes packets along the chain
-// capture -> reassembly -> analysis: control-connection segments to the
-// assembler, every other TCP segment and every ICMP error to the analyzer,
-// and capture time to both. The command and the tests that run whole
-// captures share it, so they cannot drift apart.
+// Package pipeline is ftpscope's engine: the one read loop that passes
+// packets along the chain capture -> reassembly -> analysis -> report.
+// Control-connection segments go to the assembler, every other TCP segment
+// and every ICMP error to the analyzer, capture time to both, and what the
+// analyzer concludes to a report.Writer. The command and the tests that run
+// whole captures call the same Run, so they cannot drift apart.
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,77 +16,180 @@ import (
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/reassembly"
+	"github.com/ftpscope/ftpscope/report"
 )
 
-// Stages holds the two stages after capture and the capture time reached.
-type Stages struct {
+// Config configures the two stages the engine builds.
+type Config struct {
+	Reassembly reassembly.Config
+	Analysis   analysis.Config
+}
+
+// checkEvery is how many packets of a file are read between two looks at
+// whether the run was interrupted (a live source is looked at every packet:
+// it is slow, and its read timeout bounds the wait).
+const checkEvery = 1024
+
+// Run reads src to its end (or until ctx is done) through a reassembly
+// stage and an analysis stage built from cfg, writes every session and
+// channel to out, and closes out with the totals, which it also returns.
+//
+// Whatever ends the run, every session learned so far is judged and
+// written: at the end of the input, on interruption (the summary then says
+// Interrupted, and damage that only says the input was cut by the
+// interruption, an error wrapping context.Canceled, is left out), and on a
+// read error, which Run returns, wrapped, after writing the totals. Only a
+// write error stops the writing: Run returns it without closing out.
+//
+// A live source (Stats().Live) is read with its idle-link clock: when Next
+// times out (capture.ErrTimeout), capture time runs on with the wall clock
+// so that pending verdicts become final; and out is flushed after each
+// session, since live output is read as it comes.
+func Run(ctx context.Context, src capture.Source, cfg Config, out report.Writer) (report.Summary, error) {
+	live := src.Stats().Live
+	e := newEngine(cfg, out, live)
+	readErr := e.read(ctx, src, live)
+	e.close()
+	// A signal may also end the input first (standard input cut where it is).
+	interrupted := e.interrupted || ctx.Err() != nil
+	sum := report.Summary{Capture: src.Stats(), Reassembly: e.asm.Stats(), Analysis: e.an.Stats(), Interrupted: interrupted}
+	if interrupted {
+		sum.Capture.Damage = withoutInterruption(sum.Capture.Damage)
+	}
+	if e.werr != nil {
+		return sum, fmt.Errorf("write report: %w", e.werr)
+	}
+	if err := out.Close(sum); err != nil {
+		return sum, fmt.Errorf("write report: %w", err)
+	}
+	if readErr != nil {
+		return sum, fmt.Errorf("read packets: %w", readErr)
+	}
+	return sum, nil
+}
+
+// engine holds the two stages, the capture time reached and the first
+// write error.
+type engine struct {
 	asm  *reassembly.Assembler
 	an   *analysis.Analyzer
 	last time.Time
 	next time.Time // when Advance is due again
+	werr error
+	// interrupted: the read loop saw ctx done.
+	interrupted bool
 }
 
-// New returns the chain asm -> an. The assembler must report to an.
-func New(asm *reassembly.Assembler, an *analysis.Analyzer) *Stages {
-	return &Stages{asm: asm, an: an}
+// newEngine builds the chain assembler -> analyzer -> out.
+func newEngine(cfg Config, out report.Writer, flushEach bool) *engine {
+	e := &engine{}
+	e.an = analysis.New(cfg.Analysis, analysis.Sink{
+		Session: func(s *analysis.Session) {
+			if e.werr == nil {
+				e.werr = out.Session(s)
+			}
+			if flushEach && e.werr == nil {
+				e.werr = out.Flush()
+			}
+		},
+		Channel: func(s *analysis.Session, c *analysis.Channel) {
+			if e.werr == nil {
+				e.werr = out.Channel(s, c)
+			}
+		},
+	})
+	e.asm = reassembly.New(cfg.Reassembly, e.an)
+	return e
 }
 
-// Packet hands one decoded packet to the stages, in capture order.
-func (s *Stages) Packet(p *capture.Packet) {
+// read is the read loop. It returns a read error; io.EOF, interruption and
+// a write error end it without one.
+func (e *engine) read(ctx context.Context, src capture.Source, live bool) error {
+	done := ctx.Done()
+	var (
+		lastWall time.Time // wall time of the latest packet: only advances an idle live link
+		n        uint64
+	)
+	for e.werr == nil {
+		n++
+		if live || n%checkEvery == 0 {
+			select {
+			case <-done:
+				e.interrupted = true
+				return nil
+			default:
+			}
+		}
+		p, err := src.Next()
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF):
+			return nil
+		case errors.Is(err, capture.ErrTimeout):
+			// An idle link: let capture time run on with the wall clock so
+			// that pending verdicts (SYNs never answered) become final.
+			if !e.last.IsZero() {
+				e.advance(e.last.Add(time.Since(lastWall)))
+			}
+			continue
+		default:
+			return err
+		}
+		e.packet(p)
+		if live && p.Time.Equal(e.last) {
+			lastWall = time.Now()
+		}
+	}
+	return nil
+}
+
+// packet hands one decoded packet to the stages, in capture order.
+func (e *engine) packet(p *capture.Packet) {
 	due := false
-	if p.Time.After(s.last) {
-		s.last = p.Time
+	if p.Time.After(e.last) {
+		e.last = p.Time
 		// Both stages act at most once per capture-second; asking only
 		// then keeps their clock checks off the per-packet path. Only a
 		// packet that moves time on can make them due.
-		due = !s.last.Before(s.next)
+		due = !e.last.Before(e.next)
 	}
 	switch p.Kind {
 	case capture.KindTCP:
-		control := s.asm.Packet(p)
+		control := e.asm.Packet(p)
 		if !control {
-			s.an.Packet(p)
+			e.an.Packet(p)
 		}
-		s.an.Trace(p, control)
+		e.an.Trace(p, control)
 	case capture.KindICMP:
-		s.an.Packet(p)
+		e.an.Packet(p)
 	}
 	if due {
-		s.Advance(s.last)
+		e.advance(e.last)
 	}
 }
 
-// Advance tells both stages capture time has reached now. A live capture
-// calls it on an idle link, so that pending verdicts become final.
-func (s *Stages) Advance(now time.Time) {
-	s.asm.Advance(now)
-	s.an.Advance(now)
-	s.next = now.Add(time.Second)
+// advance tells both stages capture time has reached now.
+func (e *engine) advance(now time.Time) {
+	e.asm.Advance(now)
+	e.an.Advance(now)
+	e.next = now.Add(time.Second)
 }
 
-// Last returns the latest capture time seen.
-func (s *Stages) Last() time.Time { return s.last }
-
-// Close ends the input: everything buffered is delivered and every session
-// is judged and emitted.
-func (s *Stages) Close() {
-	s.asm.Close(s.last)
-	s.an.Finish(s.last)
+// close ends the input: everything buffered is delivered and every session
+// is judged and written.
+func (e *engine) close() {
+	e.asm.Close(e.last)
+	e.an.Finish(e.last)
 }
 
-// Run reads src to its end through the stages and closes them.
-func (s *Stages) Run(src capture.Source) error {
-	for {
-		p, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
+// withoutInterruption drops the damage that the interruption itself caused
+// (an input cut where the reading stopped): it is not damage in the input.
+func withoutInterruption(ds []capture.Damage) []capture.Damage {
+	var out []capture.Damage
+	for _, d := range ds {
+		if !errors.Is(d, context.Canceled) {
+			out = append(out, d)
 		}
-		if err != nil {
-			s.Close()
-			return fmt.Errorf("read packets: %w", err)
-		}
-		s.Packet(p)
 	}
-	s.Close()
-	return nil
+	return out
 }

@@ -48,13 +48,8 @@ func (fw *firewallWriter) Channel(s *analysis.Session, c *analysis.Channel) erro
 	return nil
 }
 
-// Flush passes a flush on to the inner writer when it buffers.
-func (fw *firewallWriter) Flush() error {
-	if f, ok := fw.inner.(interface{ Flush() error }); ok {
-		return f.Flush()
-	}
-	return nil
-}
+// Flush passes a flush on to the inner writer.
+func (fw *firewallWriter) Flush() error { return fw.inner.Flush() }
 
 func (fw *firewallWriter) Close(sum Summary) error {
 	// Whatever inner buffered goes out first, so the view lands before the totals.

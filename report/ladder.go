@@ -52,15 +52,12 @@ func (l *ladderWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 
 func (l *ladderWriter) Close(sum Summary) error { return l.inner.Close(sum) }
 
-// Flush passes a flush on to the inner writer when it buffers.
+// Flush passes a flush on to the inner writer.
 func (l *ladderWriter) Flush() error {
 	if err := l.w.Flush(); err != nil {
 		return err
 	}
-	if f, ok := l.inner.(interface{ Flush() error }); ok {
-		return f.Flush()
-	}
-	return nil
+	return l.inner.Flush()
 }
 
 type ladderEvent struct {

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
@@ -26,13 +27,12 @@ func sessionsOf(t *testing.T, files ...string) []*analysis.Session {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	var sessions []*analysis.Session
-	an := analysis.New(analysis.Config{}, analysis.Sink{Session: func(s *analysis.Session) { sessions = append(sessions, s) }})
-	asm := reassembly.New(reassembly.Config{ControlPorts: []uint16{21}}, an)
-	if err := pipeline.New(asm, an).Run(src); err != nil {
+	var out report.Memory
+	cfg := pipeline.Config{Reassembly: reassembly.Config{ControlPorts: []uint16{21}}}
+	if _, err := pipeline.Run(context.Background(), src, cfg, &out); err != nil {
 		t.Fatal(err)
 	}
-	return sessions
+	return out.Sessions
 }
 
 func golden(t *testing.T, name, got string) {

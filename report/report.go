@@ -17,8 +17,16 @@ import (
 // session (after all its channels are final), Channel once per channel when
 // streaming (live capture), Close once at the end with the totals.
 type Writer interface {
+	// Session writes a session once it is over and judged.
 	Session(s *analysis.Session) error
+	// Channel is told of each channel as soon as its verdict is final
+	// (written only when Options.Stream asks for it).
 	Channel(s *analysis.Session, c *analysis.Channel) error
+	// Flush pushes every whole record written so far out to the
+	// destination: live capture flushes after each session, so that what
+	// is read as it comes is not held back by a buffer.
+	Flush() error
+	// Close writes the totals and flushes.
 	Close(sum Summary) error
 }
 

@@ -144,6 +144,9 @@ func (t *tableWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 	return t.w.Flush()
 }
 
+// Flush implements Writer. Each session's table is flushed as it is written.
+func (t *tableWriter) Flush() error { return t.w.Flush() }
+
 func (t *tableWriter) Close(sum Summary) error {
 	w := t.w
 	a, c := sum.Analysis, sum.Capture

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/craft"
+	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/report"
 )
 
@@ -193,7 +194,7 @@ func runHostile(t *testing.T, path string, keep int, args ...string) hostileRun 
 	}
 	hs := newHeapSampler(src, 512)
 	start := time.Now()
-	if _, err := analyze(context.Background(), hs, o, out); err != nil {
+	if _, err := pipeline.Run(context.Background(), hs, o.engineConfig(), out); err != nil {
 		t.Fatal(err)
 	}
 	hs.sample()

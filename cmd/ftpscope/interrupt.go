@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
-
-	"github.com/ftpscope/ftpscope/capture"
 )
 
 // errInterrupted ends the reading of standard input when the run is
-// interrupted.
-var errInterrupted = errors.New("interrupted")
+// interrupted. It wraps context.Canceled: the engine leaves the damage it
+// causes (standard input cut where it was) out of the summary.
+var errInterrupted = fmt.Errorf("interrupted: %w", context.Canceled)
 
 // interruptible returns r read through a goroutine, so that a Read blocked
 // on a quiet pipe (tcpdump -w - | ftpscope -r -, signalled alone) returns
@@ -82,17 +81,4 @@ func (p *pump) Read(b []byte) (int, error) {
 	n := copy(b, p.cur)
 	p.cur = p.cur[n:]
 	return n, nil
-}
-
-// withoutInterruption drops the damage that the interruption itself caused
-// (standard input cut where the reading stopped): it is not damage in the
-// input.
-func withoutInterruption(ds []capture.Damage) []capture.Damage {
-	var out []capture.Damage
-	for _, d := range ds {
-		if !errors.Is(d, errInterrupted) {
-			out = append(out, d)
-		}
-	}
-	return out
 }

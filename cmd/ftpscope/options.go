@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
 )
@@ -196,6 +197,11 @@ func (o *options) validate(rest []string) error {
 		}
 	}
 	return nil
+}
+
+// engineConfig is the engine's configuration from the flags.
+func (o *options) engineConfig() pipeline.Config {
+	return pipeline.Config{Reassembly: o.reassemblyConfig(), Analysis: o.analysisConfig()}
 }
 
 func (o *options) analysisConfig() analysis.Config {

@@ -18,36 +18,21 @@ var errPipeStopped = errors.New("packet pipe stopped")
 // reading on the caller's goroutine.
 var errHandOver = errors.New("reading handed over")
 
-// packetInput is where analyze takes its packets from: the Source itself, or
-// a pipe that reads on a second goroutine.
-type packetInput interface {
-	Next() (*capture.Packet, error)
-	// Stats is called once, after the last Next.
-	Stats() capture.Stats
-	// stop ends any reading still under way; Stats may follow.
-	stop()
-}
-
-// openInput picks how analyze reads src. Capture files are read on a second
+// openInput picks how the engine reads src. Capture files are read on a second
 // goroutine when the runtime may use more than one core and --single-core
 // was not given: reading (system calls, the pcap records, the merge of
 // several files) and part of the decoding then overlap the rest of the
 // decoding and the analysis. The packets, and so
 // the report, are the same either way. Live capture is read in place: its
 // timeouts pace the wall clock that advances an idle link.
-func openInput(src capture.Source, o options) packetInput {
+func openInput(src capture.Source, o options) capture.Source {
 	fs, ok := src.(capture.FrameSource)
 	if !ok || o.singleCore || runtime.GOMAXPROCS(0) < 2 || src.Stats().Live {
-		return direct{src}
+		return src
 	}
 	return startPipe(fs, pipeConfig{batches: pipeBatches, batchBytes: pipeBatchBytes, batchFrames: pipeBatchFrames,
 		batchChunks: pipeBatchChunks, probeEvery: probeBatches, startAfter: o.pipeStartAfter})
 }
-
-// direct reads a Source on the caller's goroutine.
-type direct struct{ capture.Source }
-
-func (direct) stop() {}
 
 // The pipe's buffers: pipeBatches batches of up to pipeBatchFrames frames,
 // whose bytes are either held in the reader's chunks (classic pcap: at most
@@ -428,10 +413,19 @@ func (p *pipe) stop() {
 	p.wg.Wait()
 }
 
+// Close stops the pipe and closes its source.
+func (p *pipe) Close() error {
+	p.stop()
+	return p.src.Close()
+}
+
 // Stats completes the source's totals with the pipe's: the frames analysed
 // and their kinds. The damage and the rest come from the source once the
-// reading goroutine is gone.
+// reading goroutine is gone: Stats stops it, unless nothing was read yet.
 func (p *pipe) Stats() capture.Stats {
+	if !p.started && p.packets == 0 {
+		return p.src.Stats()
+	}
 	p.stop()
 	st := p.src.Stats()
 	st.Packets, st.Bytes, st.BackwardsTime = p.packets, p.bytes, p.backwards
