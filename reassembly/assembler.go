@@ -89,6 +89,9 @@ type Assembler struct {
 	ending   []*conn
 	lastTick time.Time
 	leaked   int // gopacket connections Close found still open (tests assert 0)
+	// slowOnly turns the fast path off, so that tests can compare it with
+	// gopacket's handling of the same segments.
+	slowOnly bool
 
 	stats Stats
 }
@@ -291,7 +294,10 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 		return
 	}
 	if !c.gp {
-		a.replayStarts(c, p.Time)
+		if a.inOrder(c, role, p) {
+			return
+		}
+		a.takeOver(c, p.Time)
 	}
 	// gopacket's view of the segment is built from the packet's plain
 	// fields: capture.Packet carries no gopacket types. gopacket keeps
@@ -303,20 +309,69 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 	a.assemble(c, role, &a.liveTCP, &a.live)
 }
 
-// replayStarts creates c's gopacket connection by feeding it the SYNs
-// recorded while gopacket was not needed.
-func (a *Assembler) replayStarts(c *conn, t time.Time) {
+// inOrder is the fast path: a segment that carries the next bytes of its
+// direction, and nothing else, goes straight to the line framer. It returns
+// false for anything gopacket must see (having at most fixed where the
+// direction starts, as gopacket would): a segment
+// out of order, a retransmission or overlap, a FIN, RST or SYN with it, or
+// any segment once gopacket holds the connection.
+//
+// In order, gopacket would deliver the segment at once and whole, so the
+// lines, their metadata and the conflict record (history) are the same
+// either way; a connection leaves the fast path for good at its first
+// segment that is not in order (takeOver), since whatever made it so (a loss,
+// a retransmission, the FIN that ends it) is what gopacket handles well, and
+// handing back would need gopacket's view of the stream mirrored here.
+func (a *Assembler) inOrder(c *conn, role Role, p *capture.Packet) bool {
+	if a.slowOnly || len(p.Payload) == 0 || p.Flags&^(capture.ACK|capture.PSH) != 0 {
+		return false
+	}
+	d := c.dir(role)
+	if !d.nextKnown {
+		// The direction starts here: after its SYN, or, without one, at its
+		// first segment with data (gopacket's forced start, see Accept).
+		if pre := c.pre[role-1]; pre.known {
+			d.next = tcpreasm.Sequence(pre.seq).Add(1)
+		} else {
+			d.next = tcpreasm.Sequence(p.Seq)
+		}
+		d.nextKnown = true
+	}
+	if tcpreasm.Sequence(p.Seq) != d.next {
+		return false
+	}
+	a.ids++
+	if d.hist == nil {
+		d.hist = new(history)
+	}
+	// No remembered segment reaches past next, so an in-order one overlaps
+	// none of them: nothing to compare, only to remember (as Accept does).
+	d.hist.add(d.next, p.Payload)
+	d.next = d.next.Add(len(p.Payload))
+	a.frame(c, role, d, p.Payload, segRef{id: a.ids, packet: p.Num, time: p.Time}, true)
+	return true
+}
+
+// takeOver creates c's gopacket connection where the fast path left each
+// direction: a direction that started gets a made-up SYN just before its next
+// byte, one that only sent a SYN gets that SYN replayed. The framers keep
+// their unfinished lines; gopacket's deliveries continue them.
+func (a *Assembler) takeOver(c *conn, t time.Time) {
 	for r := RoleClient; r <= RoleServer; r++ {
-		pre := c.pre[r-1]
-		if !pre.known {
+		var seq uint32
+		switch pre := c.pre[r-1]; {
+		case c.dirs != nil && c.dirs[r-1].nextKnown:
+			seq = uint32(c.dirs[r-1].next.Add(-1))
+		case pre.known:
+			seq = pre.seq
+		default:
 			continue
 		}
-		flags := capture.SYN
 		src, dst := c.key.Client.Port(), c.key.Server.Port()
 		if r == RoleServer {
 			src, dst = dst, src
 		}
-		buildTCP(&a.synTCP, &a.synHdr, src, dst, pre.seq, 0, flags, nil)
+		buildTCP(&a.synTCP, &a.synHdr, src, dst, seq, 0, capture.SYN, nil)
 		a.synInfo.fill(t, 0, 0, 0, 0, &a.synTCP)
 		a.assemble(c, r, &a.synTCP, &a.synInfo)
 	}

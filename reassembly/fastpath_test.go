@@ -1,0 +1,227 @@
+package reassembly
+
+import (
+	"fmt"
+	"math/rand"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpscope/ftpscope/capture"
+)
+
+// The fast path (in-order segments straight to the framer) must be
+// invisible: on any segmentation, the Handler hears exactly what it hears
+// when gopacket handles every segment. These tests feed the same packets to
+// two assemblers, one with the fast path off, and compare every call with
+// every field (times, packet numbers, segment counts, AtSegmentStart, gaps,
+// conflicts, close reasons) and the counters.
+
+// fastSeg is one packet of a generated scenario, or (adv) an Advance call.
+type fastSeg struct {
+	conn    int
+	from    Role
+	off     int
+	flags   capture.TCPFlags
+	payload string
+	adv     time.Duration
+}
+
+// genFastScenario builds a few connections whose segments come mostly in
+// order, as on a real link, with now and then a reordering, a retransmission
+// (identical, repacketized into an overlap, or with different bytes), a lost
+// segment, a keepalive, a pause long enough for the gap timeout, and an end
+// by FIN, RST or nothing.
+func genFastScenario(rng *rand.Rand) (conns int, handshakes []bool, segs []fastSeg) {
+	conns = 1 + rng.Intn(3)
+	var all [][]fastSeg
+	for ci := range conns {
+		hs := rng.Intn(3) != 0
+		handshakes = append(handshakes, hs)
+		var list []fastSeg
+		if hs {
+			list = append(list, fastSeg{conn: ci, from: RoleClient, off: -1, flags: fS},
+				fastSeg{conn: ci, from: RoleServer, off: -1, flags: fSA},
+				fastSeg{conn: ci, from: RoleClient, off: 0, flags: fA})
+		}
+		text := map[Role]string{RoleClient: joinLines(propClient, rng), RoleServer: joinLines(propServer, rng)}
+		offs := map[Role]int{}
+		// Alternate the directions a line or so at a time, as a dialogue.
+		for offs[RoleClient] < len(text[RoleClient]) || offs[RoleServer] < len(text[RoleServer]) {
+			r := RoleServer
+			if rng.Intn(2) == 0 {
+				r = RoleClient
+			}
+			s, off := text[r], offs[r]
+			if off >= len(s) {
+				continue
+			}
+			n := min(len(s)-off, 1+rng.Intn(40))
+			seg := fastSeg{conn: ci, from: r, off: off, flags: fPA, payload: s[off : off+n]}
+			switch k := rng.Intn(40); {
+			case k == 0: // lost
+			case k == 1 && len(list) > 0: // arrives before the previous one
+				list = append(list[:len(list)-1], seg, list[len(list)-1])
+			case k == 2: // retransmitted, maybe repacketized over its neighbours
+				lo, hi := max(0, off-rng.Intn(6)), min(len(s), off+n+rng.Intn(6))
+				list = append(list, seg, fastSeg{conn: ci, from: r, off: lo, flags: fPA, payload: s[lo:hi]})
+			case k == 3: // retransmitted with other bytes (an evasion)
+				alt := []byte(seg.payload)
+				alt[rng.Intn(len(alt))] ^= 0x20
+				list = append(list, seg, fastSeg{conn: ci, from: r, off: off, flags: fPA, payload: string(alt)})
+			case k == 4 && off > 0: // a keepalive: one old byte
+				list = append(list, fastSeg{conn: ci, from: r, off: off - 1, flags: fA, payload: s[off-1 : off]}, seg)
+			case k == 5: // a pure ACK
+				list = append(list, seg, fastSeg{conn: ci, from: other(r), off: offs[other(r)], flags: fA})
+			default:
+				list = append(list, seg)
+			}
+			if rng.Intn(60) == 0 {
+				list = append(list, fastSeg{adv: time.Duration(1+rng.Intn(8)) * time.Second})
+			}
+			offs[r] = off + n
+		}
+		switch rng.Intn(4) {
+		case 0:
+			list = append(list, fastSeg{conn: ci, from: RoleClient, off: offs[RoleClient], flags: fFA},
+				fastSeg{conn: ci, from: RoleServer, off: offs[RoleServer], flags: fFA})
+		case 1:
+			list = append(list, fastSeg{conn: ci, from: RoleServer, off: offs[RoleServer], flags: fFA})
+		case 2:
+			list = append(list, fastSeg{conn: ci, from: RoleClient, off: offs[RoleClient], flags: fRA})
+		}
+		all = append(all, list)
+	}
+	// Interleave the connections, keeping each one's order.
+	for {
+		var left []int
+		for i, l := range all {
+			if len(l) > 0 {
+				left = append(left, i)
+			}
+		}
+		if len(left) == 0 {
+			return conns, handshakes, segs
+		}
+		i := left[rng.Intn(len(left))]
+		segs, all[i] = append(segs, all[i][0]), all[i][1:]
+	}
+}
+
+// replayFast feeds a scenario to a new assembler and returns what its
+// Handler heard, one string per call with every field, and its counters.
+func replayFast(conns int, segs []fastSeg, slow bool) ([]string, Stats) {
+	var r recorder
+	a := New(Config{}, &r)
+	a.slowOnly = slow
+	ss := make([]*session, conns)
+	for i := range ss {
+		cli := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(10 + i)}), uint16(40000+i))
+		ss[i] = newSession(cli, srvAP)
+		ss[i].cliISN += uint32(i) * 7777
+	}
+	now := t0
+	for _, sg := range segs {
+		if sg.adv > 0 {
+			now = now.Add(sg.adv)
+			for _, s := range ss {
+				s.now = now
+			}
+			a.Advance(now)
+			continue
+		}
+		s := ss[sg.conn]
+		s.now = now
+		p := s.pkt(sg.from, sg.off, sg.flags, sg.payload, time.Millisecond)
+		now = s.now
+		a.Packet(p)
+		a.Advance(now)
+	}
+	a.Close(now.Add(time.Second))
+	out := make([]string, len(r.events))
+	for i, e := range r.events {
+		out[i] = fmt.Sprintf("%s %s %s pkt=%d n=%d seg=%d start=%v", e, e.conn, e.t.Sub(t0), e.pkt, e.n,
+			e.line.Segments, e.line.AtSegmentStart)
+	}
+	return out, a.Stats()
+}
+
+func checkFastSlow(t *testing.T, seed int64) {
+	rng := rand.New(rand.NewSource(seed))
+	conns, _, segs := genFastScenario(rng)
+	fast, fs := replayFast(conns, segs, false)
+	slow, ss := replayFast(conns, segs, true)
+	if strings.Join(fast, "\n") != strings.Join(slow, "\n") {
+		for i := range max(len(fast), len(slow)) {
+			var f, s string
+			if i < len(fast) {
+				f = fast[i]
+			}
+			if i < len(slow) {
+				s = slow[i]
+			}
+			if f != s {
+				t.Fatalf("seed %d: call %d differs:\nfast: %s\nslow: %s", seed, i, f, s)
+			}
+		}
+	}
+	if fs != ss {
+		t.Fatalf("seed %d: stats differ:\nfast: %+v\nslow: %+v", seed, fs, ss)
+	}
+}
+
+func TestFastPathMatchesGopacket(t *testing.T) {
+	n := int64(2000)
+	if testing.Short() {
+		n = 200
+	}
+	var lines, gaps, conflicts int
+	for seed := range n {
+		checkFastSlow(t, seed)
+		if t.Failed() {
+			return
+		}
+		if seed < 200 {
+			rng := rand.New(rand.NewSource(seed))
+			conns, _, segs := genFastScenario(rng)
+			ev, _ := replayFast(conns, segs, false)
+			for _, e := range ev {
+				switch {
+				case strings.HasPrefix(e, "gap "):
+					gaps++
+				case strings.HasPrefix(e, "conflict "):
+					conflicts++
+				case strings.HasPrefix(e, "C ") || strings.HasPrefix(e, "S "):
+					lines++
+				}
+			}
+		}
+	}
+	// The scenarios must exercise what they claim to.
+	if lines < 1000 || gaps < 20 || conflicts < 20 {
+		t.Errorf("scenarios too tame: %d lines, %d gaps, %d conflicts in 200 seeds", lines, gaps, conflicts)
+	}
+}
+
+// FuzzFastPath explores more seeds of the same property.
+func FuzzFastPath(f *testing.F) {
+	f.Add(int64(1))
+	f.Fuzz(checkFastSlow)
+}
+
+// TestFastPathTakesInOrderSegments: a clean session never creates a
+// gopacket connection until its FIN, so the fast path is really taken.
+func TestFastPathTakesInOrderSegments(t *testing.T) {
+	var r recorder
+	s := newSession(cliAP, srvAP)
+	a := run(t, Config{}, &r, s, concat(handshake, []step{
+		S(0, fPA, "220 ready\r\n"), C(0, fPA, "USER u\r\n"), S(11, fPA, "331 pw\r\n"),
+	}))
+	c := a.conns[makeFlowKey(cliAP, srvAP)]
+	if c == nil || c.gp {
+		t.Fatalf("conn %v: gopacket holds it (gp) after in-order segments only", c)
+	}
+	a.Close(s.now)
+	diffEvents(t, r.strings(), []string{"open", "S 220 ready", "C USER u", "S 331 pw", "close capture-end"})
+}
