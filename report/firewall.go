@@ -226,7 +226,11 @@ func firewallTable(w *bufio.Writer, b *analysis.FirewallBook) error {
 		for _, s := range p.Suggestions() {
 			fmt.Fprintf(w, "  %s\n", s.Title)
 			for _, line := range strings.Split(strings.TrimRight(s.Text, "\n"), "\n") {
-				fmt.Fprintf(w, "    %s\n", line)
+				// The table goes through the terminal escaping, which writes
+				// a TAB as \x09 (it belongs to no wire string here, but the
+				// escaping cannot tell): indent with spaces, so the snippet
+				// pastes as it reads.
+				fmt.Fprintf(w, "    %s\n", strings.ReplaceAll(line, "\t", "    "))
 			}
 		}
 		fmt.Fprintln(w)
