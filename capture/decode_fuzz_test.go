@@ -202,6 +202,9 @@ func FuzzOpen(f *testing.F) {
 		ng,
 		append(bytes.Clone(ng[:28]), append(ngBlock(0x0badcafe, []byte("unknown block")), ng[28:]...)...),
 		gzipBytes(f, pcap),
+		append(gzipBytes(f, ng), 0, 0, 0),
+		zstdBytes(f, pcap),
+		lz4Bytes(f, ng),
 		pcap[:30],
 		[]byte("not a capture at all"),
 	}

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bufio"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,10 +57,11 @@ type fileInput struct {
 
 	// Open state. raw counts the bytes handed to buf, the buffer the
 	// readers read from; offset() is where they have reached (in the
-	// decompressed stream for gzip input).
+	// decompressed stream for compressed input).
 	active bool
 	file   io.Closer // nil for standard input, which the caller owns
-	gz     *gzip.Reader
+	codec  codec     // the input's compression
+	dec    io.Closer // its decompressor, nil for codecNone
 	raw    *countingReader
 	buf    *bufio.Reader
 	recs   *pcapRecords // exactly one of recs and ng is set when active
@@ -96,7 +96,8 @@ func (in *fileInput) openFile() error {
 	return nil
 }
 
-// start sniffs the format of r, unwrapping gzip, and reads the file header.
+// start sniffs the format of r, unwrapping gzip, zstd or lz4 (told by
+// their magic bytes), and reads the file header.
 func (in *fileInput) start(r io.Reader) error {
 	raw := &countingReader{r: r}
 	buf := bufio.NewReaderSize(raw, readBufSize)
@@ -107,23 +108,20 @@ func (in *fileInput) start(r io.Reader) error {
 		}
 		return errEmpty
 	}
-	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		gz, err := gzip.NewReader(buf)
+	if c := sniffCodec(head); c != codecNone {
+		dec, err := openDecompressor(c, buf)
 		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return errors.New("truncated inside the gzip header")
-			}
-			return fmt.Errorf("bad gzip header: %w", err)
+			return err
 		}
-		in.gz = gz
-		raw = &countingReader{r: gz}
+		in.codec, in.dec = c, dec
+		raw = &countingReader{r: dec}
 		buf = bufio.NewReaderSize(raw, readBufSize)
 		head, _ = buf.Peek(4)
 		if len(head) == 0 {
 			if raw.err != nil {
-				return fmt.Errorf("gzip stream: %w", raw.err)
+				return fmt.Errorf("%v stream: %w", c, raw.err)
 			}
-			return errors.New("empty file (after gzip decompression)")
+			return fmt.Errorf("empty file (after %v decompression)", c)
 		}
 	}
 	in.raw, in.buf = raw, buf
@@ -233,10 +231,13 @@ func (in *fileInput) damage(err error) error {
 		err = io.ErrUnexpectedEOF
 	}
 	if in.raw.err != nil && !errors.Is(in.raw.err, io.ErrUnexpectedEOF) {
+		if in.dec != nil {
+			return fmt.Errorf("damaged %v stream: %w", in.codec, in.raw.err)
+		}
 		return fmt.Errorf("read error: %w", in.raw.err)
 	}
-	if in.gz != nil && errors.Is(in.raw.err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w: the gzip stream is cut short", io.ErrUnexpectedEOF)
+	if in.dec != nil && errors.Is(in.raw.err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: the %v stream is cut short", io.ErrUnexpectedEOF, in.codec)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		if in.ng != nil {
@@ -266,14 +267,14 @@ func (in *fileInput) offset() int64 {
 // close releases the input's file and buffers. It keeps the counters.
 func (in *fileInput) close() error {
 	var err error
-	if in.gz != nil {
-		in.gz.Close()
+	if in.dec != nil {
+		in.dec.Close()
 	}
 	if in.file != nil {
 		err = in.file.Close()
 	}
 	in.active = false
-	in.file, in.gz, in.raw, in.buf, in.recs, in.ng = nil, nil, nil, nil, nil, nil
+	in.file, in.dec, in.raw, in.buf, in.recs, in.ng = nil, nil, nil, nil, nil, nil
 	in.data, in.pkt = nil, Packet{CaptureInfo: gopacket.CaptureInfo{Timestamp: in.first}}
 	return err
 }

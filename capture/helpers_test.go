@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
 	"io"
 	"net"
 	"net/netip"
@@ -273,6 +275,31 @@ func ngBlock(typ uint32, body []byte) []byte {
 	b = binary.LittleEndian.AppendUint32(b, n)
 	b = append(b, body...)
 	return binary.LittleEndian.AppendUint32(b, n)
+}
+
+// zstdBytes compresses b with zstd.
+func zstdBytes(t testing.TB, b []byte) []byte {
+	t.Helper()
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll(b, nil)
+}
+
+// lz4Bytes compresses b into an LZ4 frame.
+func lz4Bytes(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w := lz4.NewWriter(&out)
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 func gzipBytes(t testing.TB, b []byte) []byte {
