@@ -132,6 +132,9 @@ type sessionState struct {
 	last                    time.Time // last activity
 	lru.Links[sessionState]           // in Analyzer.lru
 	lint                    lintState // what the helper lint remembers
+	// clientSuspect: the next client line may be the tail of a PASS line
+	// (the session was caught mid-stream, or client bytes went missing).
+	clientSuspect bool
 }
 
 // Analyzer builds sessions from control lines and packets. It is not safe for
@@ -193,6 +196,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 	if a.data.forget(conn.Client, conn.Server) {
 		st.s.Midstream = false
 	}
+	st.clientSuspect = st.s.Midstream
 }
 
 // replyGrace is how long after a transfer's final reply its channel waits
@@ -224,15 +228,18 @@ func (a *Analyzer) Line(l reassembly.Line) {
 	if st.opaque {
 		return
 	}
-	a.lintLine(st, l)
+	// From here on, the line is what the analysis may keep and show.
+	w := a.wireLine(st, l)
+	l.Text = w.b
+	a.lintLine(st, l, w)
 	switch l.From {
 	case reassembly.RoleClient:
-		a.command(st, l)
+		a.command(st, l, w)
 	case reassembly.RoleServer:
-		rep, done, err := st.replies.Feed(l.Text)
+		rep, done, err := st.replies.Feed(w.b)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, l.Time, NoteProtocol, "server line is not a reply: "+quote(l.Text))
+			a.note(st, l.Time, NoteProtocol, "server line is not a reply: "+quote(w))
 			return
 		}
 		if done {
@@ -257,6 +264,8 @@ func (a *Analyzer) Gap(conn reassembly.ConnKey, from reassembly.Role, t time.Tim
 	}
 	if from == reassembly.RoleServer {
 		st.replies.Reset()
+	} else {
+		st.clientSuspect = true
 	}
 	a.note(st, t, NoteGap, fmt.Sprintf("%d bytes from the %s are missing from the capture; lines there are lost", n, from))
 }
@@ -308,19 +317,12 @@ func (a *Analyzer) note(st *sessionState, t time.Time, k NoteKind, text string) 
 	s.Notes = append(s.Notes, Note{Time: t, Kind: k, Text: text})
 }
 
-func quote(b []byte) string {
-	if len(b) > 64 {
-		return fmt.Sprintf("%q…", b[:64])
-	}
-	return fmt.Sprintf("%q", b)
-}
-
 // command handles one client line.
-func (a *Analyzer) command(st *sessionState, l reassembly.Line) {
-	cmd, err := ftp.ParseCommand(l.Text)
+func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
+	cmd, err := ftp.ParseCommand(w.b)
 	if err != nil {
 		a.stats.Malformed++
-		a.note(st, l.Time, NoteProtocol, "client line is not a command: "+quote(l.Text))
+		a.note(st, l.Time, NoteProtocol, "client line is not a command: "+quote(w))
 		return
 	}
 	s := st.s

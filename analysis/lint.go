@@ -118,7 +118,7 @@ func hasPrefixFold(b []byte, p string) bool {
 }
 
 // lintLine checks one control line, before it is parsed.
-func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line) {
+func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line, w wireText) {
 	s := st.s
 	if !st.lint.started {
 		st.lint.started = true
@@ -126,7 +126,7 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line) {
 			addLint(s, LintControlPort, l.Time, l.Packet, fmt.Sprintf("the control connection uses port %d: nf_conntrack_ftp watches port 21 only, unless loaded with ports=%d or assigned to this port explicitly (nft ct helper set, iptables -j CT --helper ftp)", p, p))
 		}
 	}
-	text := l.Text
+	text := w.b
 	switch l.From {
 	case reassembly.RoleClient:
 		switch {
@@ -157,12 +157,12 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line) {
 			}
 			lintPosition(s, l, "227")
 			if l.Segments == 1 && l.AtSegmentStart && tryRFC1123(append(append([]byte(nil), text[4:]...), '\r')) == 0 {
-				addLint(s, LintHelperDrop, l.Time, l.Packet, fmt.Sprintf("the 227 reply %s has no address where nf_conntrack_ftp looks for it (six comma-separated numbers from the first digit after \"227 \"): the helper drops the segment (\"partial matching\")", quote(text)))
+				addLint(s, LintHelperDrop, l.Time, l.Packet, fmt.Sprintf("the 227 reply %s has no address where nf_conntrack_ftp looks for it (six comma-separated numbers from the first digit after \"227 \"): the helper drops the segment (\"partial matching\")", quote(w)))
 			}
 		case bytes.HasPrefix(text, []byte("229 ")):
 			lintPosition(s, l, "229")
 			if r, err := ftp.ParseEPSVReply(string(text)); err == nil && !r.Parens {
-				addLint(s, LintEPSVNoParens, l.Time, l.Packet, fmt.Sprintf("the 229 reply %s has no parentheses: nf_conntrack_ftp looks for \"(\" after \"229 \", finds none and drops the segment (\"partial matching\"), so the control connection stalls behind such a helper", quote(text)))
+				addLint(s, LintEPSVNoParens, l.Time, l.Packet, fmt.Sprintf("the 229 reply %s has no parentheses: nf_conntrack_ftp looks for \"(\" after \"229 \", finds none and drops the segment (\"partial matching\"), so the control connection stalls behind such a helper", quote(w)))
 			}
 		case bytes.HasPrefix(text, []byte("234")):
 			addLint(s, LintEncrypted, l.Time, l.Packet, "AUTH TLS/SSL was accepted: from here on the control channel is encrypted and no FTP helper can read PORT or PASV, so only an explicit port range in the firewall (and a passive range pinned on the server) lets data connections through")
@@ -241,7 +241,7 @@ func (a *Analyzer) lintSegment(st *sessionState, p *capture.Packet, fromClient b
 	if fromClient {
 		who = "client"
 	}
-	addLint(s, LintHelperDrop, p.Time, p.Num, fmt.Sprintf("the %s segment %s (packet %d) starts with %q but does not hold a complete announcement: nf_conntrack_ftp drops it (\"partial matching of `%s'\")", who, quote(b), p.Num, pattern, pattern))
+	addLint(s, LintHelperDrop, p.Time, p.Num, fmt.Sprintf("the %s segment %s (packet %d) starts with %q but does not hold a complete announcement: nf_conntrack_ftp drops it (\"partial matching of `%s'\")", who, quote(a.wireSegment(st, b, fromClient)), p.Num, pattern, pattern))
 	ls := &st.lint
 	for i := range ls.drops {
 		d := &ls.drops[i]
