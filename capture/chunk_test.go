@@ -21,7 +21,7 @@ func chunkCapture(t *testing.T) []byte {
 			n = 9000 + rng.IntN(7000)
 		}
 		if i == 1500 {
-			n = ChunkSize + 1000 // read past the chunks, into long
+			n = chunkSize + 1000 // read past the chunks, into long
 		}
 		f := make([]byte, n)
 		for j := range f {
@@ -29,7 +29,7 @@ func chunkCapture(t *testing.T) []byte {
 		}
 		frames = append(frames, f)
 	}
-	return pcapBytes(t, layers.LinkTypeEthernet, 2*ChunkSize, recs(t0, frames...))
+	return pcapBytes(t, layers.LinkTypeEthernet, 2*chunkSize, recs(t0, frames...))
 }
 
 // TestChunksKeepRetainedFrames: with a pool, every frame that names a chunk
@@ -38,42 +38,42 @@ func chunkCapture(t *testing.T) []byte {
 func TestChunksKeepRetainedFrames(t *testing.T) {
 	file := chunkCapture(t)
 	var want [][]byte
-	plain := openBytes(t, file).(FrameSource)
+	plain := openBytes(t, file).(frameSource)
 	for {
-		f, err := plain.NextFrame()
+		f, err := plain.nextFrame()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.Chunk != nil {
+		if f.chunk != nil {
 			t.Fatal("a source without a pool named a chunk")
 		}
 		want = append(want, bytes.Clone(f.Data))
 	}
 
 	for _, window := range []int{0, 1, 50, 700} {
-		src := openBytes(t, file).(ChunkedSource)
-		pool := NewChunkPool(64)
-		src.UseChunks(pool)
+		src := openBytes(t, file).(chunkedSource)
+		pool := newChunkPool(64)
+		src.useChunks(pool)
 		type held struct {
 			i     int
 			data  []byte
-			chunk *Chunk
+			chunk *readChunk
 		}
 		var live []held
-		chunks := map[*Chunk]bool{}
+		chunks := map[*readChunk]bool{}
 		release := func(h held) {
 			if !bytes.Equal(h.data, want[h.i]) {
 				t.Fatalf("window %d: frame %d changed while its chunk was held", window, h.i+1)
 			}
 			if h.chunk != nil {
-				h.chunk.Release()
+				h.chunk.release()
 			}
 		}
 		for i := 0; ; i++ {
-			f, err := src.NextFrame()
+			f, err := src.nextFrame()
 			if err == io.EOF {
 				if i != len(want) {
 					t.Fatalf("window %d: %d frames, want %d", window, i, len(want))
@@ -83,15 +83,15 @@ func TestChunksKeepRetainedFrames(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := held{i: i, data: f.Data, chunk: f.Chunk}
-			if f.Chunk == nil {
-				if len(f.Data) < ChunkSize {
+			h := held{i: i, data: f.Data, chunk: f.chunk}
+			if f.chunk == nil {
+				if len(f.Data) < chunkSize {
 					t.Fatalf("frame %d (%d bytes) names no chunk", i+1, len(f.Data))
 				}
 				h.data = bytes.Clone(f.Data) // valid until the next call only
 			} else {
-				f.Chunk.Retain()
-				chunks[f.Chunk] = true
+				f.chunk.retain()
+				chunks[f.chunk] = true
 			}
 			live = append(live, h)
 			for len(live) > window {
@@ -103,9 +103,9 @@ func TestChunksKeepRetainedFrames(t *testing.T) {
 			release(h)
 		}
 		// Frames average ~1.2 KB; a window of w frames holds about
-		// w*1.2KB/ChunkSize chunks, plus the reader's own and the ones
+		// w*1.2KB/chunkSize chunks, plus the reader's own and the ones
 		// straddled.
-		if limit := window*1800/ChunkSize + 3; len(chunks) > limit {
+		if limit := window*1800/chunkSize + 3; len(chunks) > limit {
 			t.Errorf("window %d: %d chunks made, want at most %d", window, len(chunks), limit)
 		}
 		t.Logf("window %d: %d chunks", window, len(chunks))

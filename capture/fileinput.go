@@ -67,7 +67,7 @@ type fileInput struct {
 	recs   *pcapRecords // exactly one of recs and ng is set when active
 	ng     *pcapgo.NgReader
 	link   layers.LinkType // of a pcap file
-	pool   *ChunkPool      // for recs, once the source uses chunks
+	pool   *chunkPool      // for recs, once the source uses chunks
 
 	// The head: the input's next packet, read but not yet delivered, and
 	// the Packet it is decoded into. pcapgo's CaptureInfo is read straight
@@ -165,7 +165,7 @@ func (in *fileInput) startPcap(magic uint32) error {
 	if err != nil {
 		return fmt.Errorf("bad pcap file header: %w", err)
 	}
-	in.recs = newPcapRecords(in.buf, in.raw, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen, ChunkSize)
+	in.recs = newPcapRecords(in.buf, in.raw, order, magic == magicPcapNano || magic == magicPcapNanoSwapped, snaplen, chunkSize)
 	in.recs.pool = in.pool
 	in.link = r.LinkType()
 	in.next = in.offset()

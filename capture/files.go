@@ -24,7 +24,7 @@ type fileSource struct {
 	heap   []*fileInput // inputs with a packet still to deliver
 	last   *fileInput   // delivered the current packet, advance it next
 	dec    *frameDecoder
-	fr     Frame // NextFrame's result
+	fr     frame // nextFrame's result
 	stats  Stats
 	closed bool
 }

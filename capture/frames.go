@@ -5,9 +5,9 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// Frame is one captured frame before decoding: the capture record and its
-// bytes. A FrameSource hands it out; a Decoder turns it into a Packet.
-type Frame struct {
+// frame is one captured frame before decoding: the capture record and its
+// bytes. A frameSource hands it out; a decoder turns it into a Packet.
+type frame struct {
 	// Num, File and FileNum number the frame as Packet does.
 	Num     uint64
 	File    string
@@ -18,41 +18,41 @@ type Frame struct {
 	// Link is the link type the frame was captured on.
 	Link layers.LinkType
 	// Data is the captured frame. It aliases the reader's buffer and is
-	// valid until the next call to NextFrame: copy it to keep it, or
-	// Retain its Chunk.
+	// valid until the next call to nextFrame: copy it to keep it, or
+	// retain its readChunk.
 	Data []byte
-	// Chunk, when not nil, is the buffer Data lives in: Retain it (before
-	// the next call to NextFrame) to keep Data valid until its Release.
-	// Only a ChunkedSource that was given a pool sets it, and only for
+	// chunk, when not nil, is the buffer Data lives in: retain it (before
+	// the next call to nextFrame) to keep Data valid until its release.
+	// Only a chunkedSource that was given a pool sets it, and only for
 	// frames of classic pcap files that fit a chunk.
-	Chunk *Chunk
+	chunk *readChunk
 }
 
-// FrameSource is a Source whose reading and decoding can run on different
-// goroutines: NextFrame reads and merges records without decoding them, and
-// a Decoder, anywhere, decodes them into exactly the Packets Next would have
-// returned. Use either Next or NextFrame on one source, not both.
+// frameSource is a Source whose reading and decoding can run on different
+// goroutines: nextFrame reads and merges records without decoding them, and
+// a decoder, anywhere, decodes them into exactly the Packets Next would have
+// returned. Use either Next or nextFrame on one source, not both.
 //
 // The source's Stats then count frames (Packets, Bytes, First, Last,
-// BackwardsTime, Damage) but not their kinds: Decoder.AddCounts adds those.
-type FrameSource interface {
+// BackwardsTime, Damage) but not their kinds: decoder.addCounts adds those.
+type frameSource interface {
 	Source
-	// NextFrame returns the next frame in timestamp order, or io.EOF at the
+	// nextFrame returns the next frame in timestamp order, or io.EOF at the
 	// end, with Next's rules for damaged inputs.
-	NextFrame() (*Frame, error)
+	nextFrame() (*frame, error)
 }
 
-// ChunkedSource is a FrameSource that can hand out frames whose bytes
-// outlive the next call (Frame.Chunk).
-type ChunkedSource interface {
-	FrameSource
-	// UseChunks makes the source read classic pcap files into chunks from
-	// pool and name them in Frame.Chunk. Call it before the first NextFrame.
-	UseChunks(pool *ChunkPool)
+// chunkedSource is a frameSource that can hand out frames whose bytes
+// outlive the next call (frame.chunk).
+type chunkedSource interface {
+	frameSource
+	// useChunks makes the source read classic pcap files into chunks from
+	// pool and name them in frame.chunk. Call it before the first nextFrame.
+	useChunks(pool *chunkPool)
 }
 
-// UseChunks implements ChunkedSource.
-func (s *fileSource) UseChunks(pool *ChunkPool) {
+// useChunks implements chunkedSource.
+func (s *fileSource) useChunks(pool *chunkPool) {
 	for _, in := range s.inputs {
 		in.pool = pool
 		if in.recs != nil {
@@ -61,42 +61,42 @@ func (s *fileSource) UseChunks(pool *ChunkPool) {
 	}
 }
 
-// NextFrame implements FrameSource.
-func (s *fileSource) NextFrame() (*Frame, error) {
+// nextFrame implements frameSource.
+func (s *fileSource) nextFrame() (*frame, error) {
 	in, err := s.advance()
 	if err != nil {
 		return nil, err
 	}
 	p := s.frame(in)
-	s.fr = Frame{Num: p.Num, File: p.File, FileNum: p.FileNum, Info: p.CaptureInfo, Link: in.lt, Data: in.data}
+	s.fr = frame{Num: p.Num, File: p.File, FileNum: p.FileNum, Info: p.CaptureInfo, Link: in.lt, Data: in.data}
 	if in.pool != nil && in.recs != nil {
-		s.fr.Chunk = in.recs.last
+		s.fr.chunk = in.recs.last
 	}
 	return &s.fr, nil
 }
 
-// Decoder decodes Frames into Packets and counts them by kind. It is not
+// decoder decodes Frames into Packets and counts them by kind. It is not
 // safe for concurrent use; it allocates nothing per frame once warmed up.
-type Decoder struct {
+type decoder struct {
 	dec   *frameDecoder
 	pkt   Packet
 	stats Stats
 }
 
-// NewDecoder returns a Decoder for frames of any link type a Source reads.
-func NewDecoder() *Decoder { return &Decoder{dec: newFrameDecoder()} }
+// newDecoder returns a decoder for frames of any link type a Source reads.
+func newDecoder() *decoder { return &decoder{dec: newFrameDecoder()} }
 
-// Decode decodes f into the Decoder's Packet and returns it. The Packet's
+// decodeFrame decodes f into the decoder's Packet and returns it. The Packet's
 // slices alias f.Data, and the Packet is reused by the next call.
-func (d *Decoder) Decode(f *Frame) *Packet {
+func (d *decoder) decodeFrame(f *frame) *Packet {
 	p := &d.pkt
-	d.Count(p, d.decode(f, p))
+	d.count(p, d.decode(f, p))
 	return p
 }
 
 // decode fills p from the frame's record and decodes its bytes; it reports
 // whether the frame was malformed.
-func (d *Decoder) decode(f *Frame, p *Packet) (malformed bool) {
+func (d *decoder) decode(f *frame, p *Packet) (malformed bool) {
 	p.Num, p.File, p.FileNum = f.Num, f.File, f.FileNum
 	p.CaptureInfo = f.Info
 	p.Time = f.Info.Timestamp
@@ -105,26 +105,26 @@ func (d *Decoder) decode(f *Frame, p *Packet) (malformed bool) {
 	return d.dec.decode(p, f.Data, f.Link)
 }
 
-// DecodeTo decodes f into p, which the caller owns (a slot reused for
+// decodeTo decodes f into p, which the caller owns (a slot reused for
 // frame after frame is fine), without counting it: the packet is counted
-// by Count where it is used, so that packets decoded ahead and never used
-// are not. It reports whether the frame was malformed, for Count. p's
+// by count where it is used, so that packets decoded ahead and never used
+// are not. It reports whether the frame was malformed, for count. p's
 // slices alias f.Data; p.TCP is nil, since the gopacket layer it would
-// point to is reused by the Decoder's next call (the reassembly package
+// point to is reused by the decoder's next call (the reassembly package
 // builds its own view from the fields).
-func (d *Decoder) DecodeTo(f *Frame, p *Packet) (malformed bool) {
+func (d *decoder) decodeTo(f *frame, p *Packet) (malformed bool) {
 	malformed = d.decode(f, p)
 	p.TCP = nil
 	return malformed
 }
 
-// Count counts a packet that DecodeTo decoded, with what DecodeTo said of
-// it, as Decode counts its own.
-func (d *Decoder) Count(p *Packet, malformed bool) { countKind(&d.stats, p, malformed) }
+// count counts a packet that decodeTo decoded, with what decodeTo said of
+// it, as decodeFrame counts its own.
+func (d *decoder) count(p *Packet, malformed bool) { countKind(&d.stats, p, malformed) }
 
-// AddCounts adds the Decoder's counts by kind (TCP, ICMP, Other,
-// Undecodable, Snapped) to st, completing the Stats of a FrameSource.
-func (d *Decoder) AddCounts(st *Stats) {
+// addCounts adds the decoder's counts by kind (TCP, ICMP, Other,
+// Undecodable, Snapped) to st, completing the Stats of a frameSource.
+func (d *decoder) addCounts(st *Stats) {
 	st.TCP += d.stats.TCP
 	st.ICMP += d.stats.ICMP
 	st.Other += d.stats.Other

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestFrameSourceMatchesNext: reading with NextFrame and decoding with a
-// Decoder gives exactly the packets and the totals Next gives, on every
+// TestFrameSourceMatchesNext: reading with nextFrame and decoding with a
+// decoder gives exactly the packets and the totals Next gives, on every
 // capture of the corpus (pcap, pcapng, gzip, several link types, damage) and
 // on a merge of rotated files.
 func TestFrameSourceMatchesNext(t *testing.T) {
@@ -38,17 +38,17 @@ func TestFrameSourceMatchesNext(t *testing.T) {
 			}
 			defer a.Close()
 			defer b.Close()
-			fs, ok := b.(FrameSource)
+			fs, ok := b.(frameSource)
 			if !ok {
-				t.Fatal("a file Source is not a FrameSource")
+				t.Fatal("a file Source is not a frameSource")
 			}
-			dec := NewDecoder()
+			dec := newDecoder()
 			n := 0
 			for {
 				p, errA := a.Next()
-				f, errB := fs.NextFrame()
+				f, errB := fs.nextFrame()
 				if !errors.Is(errA, errB) && !errors.Is(errB, errA) {
-					t.Fatalf("packet %d: Next says %v, NextFrame %v", n+1, errA, errB)
+					t.Fatalf("packet %d: Next says %v, nextFrame %v", n+1, errA, errB)
 				}
 				if errA == io.EOF {
 					break
@@ -57,14 +57,14 @@ func TestFrameSourceMatchesNext(t *testing.T) {
 					t.Fatal(errA)
 				}
 				n++
-				q := dec.Decode(f)
+				q := dec.decodeFrame(f)
 				if !samePacket(p, q) {
 					t.Fatalf("packet %d differs:\nNext:    %+v\nDecoder: %+v", n, *p, *q)
 				}
 			}
 			want := a.Stats()
 			got := b.Stats()
-			dec.AddCounts(&got)
+			dec.addCounts(&got)
 			if !reflect.DeepEqual(want, got) {
 				t.Errorf("stats differ:\nNext:      %+v\nNextFrame: %+v", want, got)
 			}

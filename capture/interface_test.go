@@ -33,10 +33,10 @@ func TestPacketInterface(t *testing.T) {
 		}
 	})
 	t.Run("frames", func(t *testing.T) {
-		src := openBytes(t, file).(FrameSource)
-		dec := NewDecoder()
+		src := openBytes(t, file).(frameSource)
+		dec := newDecoder()
 		for i := 0; ; i++ {
-			f, err := src.NextFrame()
+			f, err := src.nextFrame()
 			if errors.Is(err, io.EOF) {
 				if i != len(rs) {
 					t.Fatalf("%d frames, want %d", i, len(rs))
@@ -46,7 +46,7 @@ func TestPacketInterface(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p := dec.Decode(f); p.Interface != rs[i].iface {
+			if p := dec.decodeFrame(f); p.Interface != rs[i].iface {
 				t.Errorf("frame %d: interface %d, want %d", i+1, p.Interface, rs[i].iface)
 			}
 		}

@@ -150,7 +150,7 @@ type Packet struct {
 
 	// TCP and CaptureInfo are the gopacket views that the reassembly
 	// package feeds to gopacket's assembler (TCP: KindTCP only, and nil
-	// when the decoder's layer could not be lent; see Decoder.DecodeTo).
+	// when the decoder's layer could not be lent; see decoder.decodeTo).
 	TCP         *layers.TCP
 	CaptureInfo gopacket.CaptureInfo
 

@@ -17,11 +17,11 @@ import (
 // pcapgo's ZeroCopyReadPacketData copies every record out of the read
 // buffer into a buffer of its own ("not true zero copy", says its doc), and
 // that copy, with the io.ReadFull calls around it, costs a multi-gigabyte
-// run as much as decoding every header. Here the file is read into a Chunk
+// run as much as decoding every header. Here the file is read into a readChunk
 // and each record is handed out as a slice of it. When a record straddles
 // the chunk's end, what is left is moved to the start of the chunk, or,
-// when someone still holds the chunk (a ChunkPool was given and a frame of
-// it Retained), to the start of a fresh chunk from the pool, so the frames
+// when someone still holds the chunk (a chunkPool was given and a frame of
+// it retained), to the start of a fresh chunk from the pool, so the frames
 // already handed out stay intact. pcapgo still reads and checks the file
 // header; the records get exactly its checks, errors and timestamps, so
 // damage reads the same (TestPcapRecordsMatchPcapgo and FuzzPcapRecords hold
@@ -35,14 +35,14 @@ type pcapRecords struct {
 
 	// buf is chunk's memory; buf[lo:hi] has been read from src but not
 	// handed out yet.
-	chunk  *Chunk
+	chunk  *readChunk
 	buf    []byte
 	lo, hi int
 	err    error      // src's first error: reading stops there
-	pool   *ChunkPool // nil: the chunk is always refilled in place
+	pool   *chunkPool // nil: the chunk is always refilled in place
 	// last is the chunk that holds the record handed out last (nil when
 	// that record came from long).
-	last *Chunk
+	last *readChunk
 	// long holds a record too long for a chunk (rare: jumbo frames
 	// captured with a snap length above the chunk size).
 	long []byte
@@ -68,7 +68,7 @@ func newPcapRecords(buf *bufio.Reader, src io.Reader, order binary.ByteOrder, na
 	// An error src returned with the bytes buf holds stays in buf; src
 	// (a file, a gzip stream) returns it again when read on.
 	held, _ := buf.Peek(buf.Buffered())
-	r.chunk = &Chunk{buf: make([]byte, max(size, pcapRecordHeaderLen, len(held)))}
+	r.chunk = &readChunk{buf: make([]byte, max(size, pcapRecordHeaderLen, len(held)))}
 	r.chunk.refs.Store(1)
 	r.buf = r.chunk.buf
 	r.hi = copy(r.buf, held)
@@ -184,7 +184,7 @@ func (r *pcapRecords) compact() {
 	if r.pool != nil && r.chunk.shared() {
 		c := r.pool.get(len(r.buf))
 		n := copy(c.buf, r.buf[r.lo:r.hi])
-		r.chunk.Release()
+		r.chunk.release()
 		r.chunk, r.buf = c, c.buf
 		r.lo, r.hi = 0, n
 		return

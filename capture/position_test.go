@@ -26,17 +26,17 @@ func TestFirstPositions(t *testing.T) {
 		}
 		var st Stats
 		if frames {
-			fs := src.(FrameSource)
-			d := NewDecoder()
+			fs := src.(frameSource)
+			d := newDecoder()
 			for {
-				f, err := fs.NextFrame()
+				f, err := fs.nextFrame()
 				if err != nil {
 					break
 				}
-				d.Decode(f)
+				d.decodeFrame(f)
 			}
 			st = src.Stats()
-			d.AddCounts(&st)
+			d.addCounts(&st)
 		} else {
 			readAll(t, src)
 			st = src.Stats()

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
@@ -53,6 +54,12 @@ type options struct {
 	ports []uint16
 }
 
+// twoCoresByDefault says whether capture files are read ahead on a second
+// core (capture.ReadAhead) unless --single-core is given. Where two cores
+// turn out no faster than one, set it to false: --single-core then
+// defaults to true, and --single-core=false asks for the second core.
+const twoCoresByDefault = true
+
 type section struct {
 	title string
 	fs    *pflag.FlagSet
@@ -61,9 +68,9 @@ type section struct {
 func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	in := pflag.NewFlagSet("input", pflag.ContinueOnError)
 	in.StringArrayVarP(&o.read, "read", "r", nil, "read packets from a pcap or pcapng `FILE` (gzip allowed; - is standard input); repeat to merge several files into one timeline")
-	in.BoolVar(&o.singleCore, "single-core", false, "read, decode and analyse on one core (by default capture files are read on a second core while one is free; the report is the same)")
+	in.BoolVar(&o.singleCore, "single-core", !twoCoresByDefault, "read, decode and analyse on one core (by default capture files are read on a second core while one is free; the report is the same)")
 	// Hidden: tests start the second-core reader on small captures with it.
-	in.Uint64Var(&o.pipeStartAfter, "pipe-start-after", pipeStartAfter, "bytes of frames read before the second-core reader starts")
+	in.Uint64Var(&o.pipeStartAfter, "pipe-start-after", capture.DefaultReadAheadStart, "bytes of frames read before the second-core reader starts")
 	_ = in.MarkHidden("pipe-start-after")
 
 	live := pflag.NewFlagSet("live", pflag.ContinueOnError)

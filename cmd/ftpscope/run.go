@@ -64,7 +64,10 @@ func openSource(ctx context.Context, o options, stdin io.Reader, stderr io.Write
 	if err != nil {
 		return nil, err
 	}
-	return openInput(src, o), nil
+	if o.singleCore {
+		return src, nil
+	}
+	return capture.ReadAhead(src, capture.ReadAheadConfig{StartAfter: o.pipeStartAfter}), nil
 }
 
 // newWriter returns the report the options ask for, on stdout.

@@ -1,4 +1,4 @@
-package main
+package capture
 
 import (
 	"errors"
@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/ftpscope/ftpscope/capture"
 )
 
 // errPipeStopped is Next's answer once the pipe was stopped.
@@ -18,20 +16,40 @@ var errPipeStopped = errors.New("packet pipe stopped")
 // reading on the caller's goroutine.
 var errHandOver = errors.New("reading handed over")
 
-// openInput picks how the engine reads src. Capture files are read on a second
-// goroutine when the runtime may use more than one core and --single-core
-// was not given: reading (system calls, the pcap records, the merge of
-// several files) and part of the decoding then overlap the rest of the
-// decoding and the analysis. The packets, and so
-// the report, are the same either way. Live capture is read in place: its
-// timeouts pace the wall clock that advances an idle link.
-func openInput(src capture.Source, o options) capture.Source {
-	fs, ok := src.(capture.FrameSource)
-	if !ok || o.singleCore || runtime.GOMAXPROCS(0) < 2 || src.Stats().Live {
+// ReadAheadConfig says when a read-ahead source starts its second goroutine.
+type ReadAheadConfig struct {
+	// StartAfter is how many bytes of frames are read on the caller's
+	// goroutine before the reading goroutine starts (0: at once).
+	// DefaultReadAheadStart keeps small captures, which are over before the
+	// second goroutine would pay for itself, on one.
+	StartAfter uint64
+}
+
+// DefaultReadAheadStart is the StartAfter that suits most captures.
+const DefaultReadAheadStart = 16 << 20
+
+// ReadAhead returns a Source that reads the capture files of src (a Source
+// from OpenFiles) on a second goroutine while the caller analyses what was
+// read: reading (system calls, the pcap records, the merge of several
+// files) and part of the decoding then overlap the rest of the decoding and
+// the analysis. The packets, their order and the totals are the same as
+// src's own; Close closes src. When that cannot pay, src itself is
+// returned: a live source (read in place, its timeouts pace the clock that
+// advances an idle link), a source that is not OpenFiles', or a runtime
+// limited to one core (GOMAXPROCS). The read-ahead also hands reading back
+// to the caller's goroutine for good when it finds the process using little
+// more than one core (the other one busy with other work).
+//
+// Stats may be called at any time; before the end of the input it counts
+// the frames handed out so far, and the damage the reading goroutine met,
+// which may lie a little ahead of them.
+func ReadAhead(src Source, cfg ReadAheadConfig) Source {
+	fs, ok := src.(frameSource)
+	if !ok || runtime.GOMAXPROCS(0) < 2 || src.Stats().Live {
 		return src
 	}
 	return startPipe(fs, pipeConfig{batches: pipeBatches, batchBytes: pipeBatchBytes, batchFrames: pipeBatchFrames,
-		batchChunks: pipeBatchChunks, probeEvery: probeBatches, startAfter: o.pipeStartAfter})
+		batchChunks: pipeBatchChunks, probeEvery: probeBatches, startAfter: cfg.StartAfter})
 }
 
 // The pipe's buffers: pipeBatches batches of up to pipeBatchFrames frames,
@@ -51,11 +69,6 @@ const (
 // decodeBlock is how many frames the reading goroutine decodes between two
 // looks at whether the analysing one is waiting for work.
 const decodeBlock = 64
-
-// pipeStartAfter is how much of a capture is read on the caller's goroutine
-// before the second one starts: a small capture is over before the pipe
-// would pay for itself.
-const pipeStartAfter = 16 << 20
 
 // The second core is only worth its overhead (the copy into batches, the
 // hand-overs) when the two goroutines really run at once. When other
@@ -91,21 +104,35 @@ type pipeConfig struct {
 // pkts[i] is frames[i] decoded (bad[i]: malformed): the reading goroutine
 // decodes the first decoded frames before the hand-over, Next the rest.
 type batch struct {
-	frames  []capture.Frame
-	pkts    []capture.Packet
+	frames  []frame
+	pkts    []Packet
 	bad     []bool
 	decoded int
-	chunks  []*capture.Chunk
+	chunks  []*readChunk
 	buf     []byte
 	// err ends the stream after the frames: io.EOF, a read error, or
 	// errHandOver.
 	err error
 }
 
+// shrink gives back a buffer that grew beyond size for a frame larger
+// than a batch, and every reference into it (frames and decoded packets
+// alias it), so that a huge record costs its memory only while its batch
+// is in use: a pool of batches that kept their grown buffers would hold
+// one huge record's worth each for the rest of the run.
+func (b *batch) shrink(size int) {
+	if cap(b.buf) <= size {
+		return
+	}
+	clear(b.pkts[:len(b.frames)])
+	clear(b.frames)
+	b.buf = nil // take allocates a batch-sized one again
+}
+
 // release gives up the batch's hold on the reader's chunks.
 func (b *batch) release() {
 	for i, c := range b.chunks {
-		c.Release()
+		c.release()
 		b.chunks[i] = nil
 	}
 	b.chunks = b.chunks[:0]
@@ -121,21 +148,24 @@ func (b *batch) release() {
 // with a Source.
 type pipe struct {
 	cfg pipeConfig
-	src capture.FrameSource
-	dec *capture.Decoder // the caller's
+	src frameSource
+	dec *decoder // the caller's
 	// readDec decodes on the reading goroutine (p.dec counts what either
 	// decoded, as it is consumed); pool recycles the chunks
 	// the batches hold (nil: frames are copied).
-	readDec *capture.Decoder
-	pool    *capture.ChunkPool
+	readDec *decoder
+	pool    *chunkPool
 	full    chan *batch // read, in capture order
 	free    chan *batch // consumed, to be refilled
 	quit    chan struct{}
 	// handOver asks the reading goroutine to end its stream at the next
 	// frame (errHandOver), after which Next reads src itself.
 	handOver atomic.Bool
-	wg       sync.WaitGroup
-	once     sync.Once
+	// srcMu guards src while the reading goroutine reads it, so that
+	// Stats can be asked for at any time.
+	srcMu sync.Mutex
+	wg    sync.WaitGroup
+	once  sync.Once
 
 	cur     *batch
 	i       int
@@ -159,12 +189,12 @@ type pipe struct {
 	first, last               time.Time
 }
 
-func startPipe(src capture.FrameSource, cfg pipeConfig) *pipe {
+func startPipe(src frameSource, cfg pipeConfig) *pipe {
 	p := &pipe{
 		cfg:     cfg,
 		src:     src,
-		dec:     capture.NewDecoder(),
-		readDec: capture.NewDecoder(),
+		dec:     newDecoder(),
+		readDec: newDecoder(),
 		quit:    make(chan struct{}),
 		inPlace: true,
 	}
@@ -182,18 +212,18 @@ func (p *pipe) start() {
 	p.free = make(chan *batch, p.cfg.batches)
 	for range p.cfg.batches {
 		p.free <- &batch{
-			frames: make([]capture.Frame, 0, p.cfg.batchFrames),
-			pkts:   make([]capture.Packet, p.cfg.batchFrames),
+			frames: make([]frame, 0, p.cfg.batchFrames),
+			pkts:   make([]Packet, p.cfg.batchFrames),
 			bad:    make([]bool, p.cfg.batchFrames),
-			chunks: make([]*capture.Chunk, 0, p.cfg.batchChunks+1),
+			chunks: make([]*readChunk, 0, p.cfg.batchChunks+1),
 			buf:    make([]byte, 0, p.cfg.batchBytes),
 		}
 	}
-	if cs, ok := p.src.(capture.ChunkedSource); ok && p.cfg.batchChunks > 0 {
+	if cs, ok := p.src.(chunkedSource); ok && p.cfg.batchChunks > 0 {
 		// Every batch holds at most batchChunks chunks and the reader one
 		// more: the pool never needs to keep more than that.
-		p.pool = capture.NewChunkPool(p.cfg.batches*p.cfg.batchChunks + 1)
-		cs.UseChunks(p.pool)
+		p.pool = newChunkPool(p.cfg.batches*p.cfg.batchChunks + 1)
+		cs.useChunks(p.pool)
 	}
 	p.probeWall = time.Now()
 	p.probeCPU, p.probeCPUKnown = processCPUTime()
@@ -201,36 +231,42 @@ func (p *pipe) start() {
 	go p.read()
 }
 
-// read is the reading goroutine.
+// read is the reading goroutine. It holds srcMu while it reads, and lets
+// go of it while it waits for the caller.
 func (p *pipe) read() {
 	defer p.wg.Done()
 	b := p.take()
+	p.srcMu.Lock()
+	defer p.srcMu.Unlock()
 	for b != nil {
 		if p.handOver.Load() {
 			b.err = errHandOver
-			p.give(b)
+			p.giveUnlocked(b)
 			return
 		}
-		f, err := p.src.NextFrame()
+		f, err := p.src.nextFrame()
 		if err != nil {
 			b.err = err
 			p.decodeAhead(b)
-			p.give(b)
+			p.giveUnlocked(b)
 			return
 		}
 		if len(b.frames) > 0 && !p.fits(b, f) {
 			p.decodeAhead(b)
-			if !p.give(b) {
+			if !p.giveUnlocked(b) {
 				return
 			}
-			if b = p.take(); b == nil {
+			p.srcMu.Unlock()
+			b = p.take()
+			p.srcMu.Lock()
+			if b == nil {
 				return
 			}
 		}
 		fr := *f
-		if c := f.Chunk; c != nil {
+		if c := f.chunk; c != nil {
 			if !slices.Contains(b.chunks, c) {
-				c.Retain()
+				c.retain()
 				b.chunks = append(b.chunks, c)
 			}
 		} else {
@@ -243,7 +279,7 @@ func (p *pipe) read() {
 			b.buf = append(b.buf, f.Data...)
 			fr.Data = b.buf[start:len(b.buf):len(b.buf)]
 		}
-		fr.Chunk = nil
+		fr.chunk = nil
 		// Ancillary data aliases the reader's memory; the link type it
 		// carries for pcapng is in fr.Link already.
 		fr.Info.AncillaryData = nil
@@ -252,11 +288,11 @@ func (p *pipe) read() {
 }
 
 // fits reports whether f can join the non-empty batch b.
-func (p *pipe) fits(b *batch, f *capture.Frame) bool {
+func (p *pipe) fits(b *batch, f *frame) bool {
 	if len(b.frames) == p.cfg.batchFrames {
 		return false
 	}
-	if c := f.Chunk; c != nil {
+	if c := f.chunk; c != nil {
 		// Merged files interleave their chunks: a batch holds each once.
 		return slices.Contains(b.chunks, c) || len(b.chunks) < p.cfg.batchChunks
 	}
@@ -277,7 +313,7 @@ func (p *pipe) decodeAhead(b *batch) {
 		}
 		end := min(b.decoded+decodeBlock, len(b.frames))
 		for i := b.decoded; i < end; i++ {
-			b.bad[i] = p.readDec.DecodeTo(&b.frames[i], &b.pkts[i])
+			b.bad[i] = p.readDec.decodeTo(&b.frames[i], &b.pkts[i])
 		}
 		b.decoded = end
 	}
@@ -288,10 +324,20 @@ func (p *pipe) take() *batch {
 	select {
 	case b := <-p.free:
 		b.frames, b.buf, b.err, b.decoded = b.frames[:0], b.buf[:0], nil, 0
+		if b.buf == nil {
+			b.buf = make([]byte, 0, p.cfg.batchBytes)
+		}
 		return b
 	case <-p.quit:
 		return nil
 	}
+}
+
+// giveUnlocked is give without holding srcMu while it waits.
+func (p *pipe) giveUnlocked(b *batch) bool {
+	p.srcMu.Unlock()
+	defer p.srcMu.Lock()
+	return p.give(b)
 }
 
 // give hands a filled batch over; false when the pipe is stopped.
@@ -305,8 +351,8 @@ func (p *pipe) give(b *batch) bool {
 }
 
 // Next returns the next packet, decoded from the next frame.
-func (p *pipe) Next() (*capture.Packet, error) {
-	var f *capture.Frame
+func (p *pipe) Next() (*Packet, error) {
+	var f *frame
 	for f == nil {
 		if p.err != nil {
 			return nil, p.err
@@ -316,7 +362,7 @@ func (p *pipe) Next() (*capture.Packet, error) {
 		}
 		if p.inPlace {
 			var err error
-			if f, err = p.src.NextFrame(); err != nil {
+			if f, err = p.src.nextFrame(); err != nil {
 				p.err = err
 			}
 			continue
@@ -325,9 +371,9 @@ func (p *pipe) Next() (*capture.Packet, error) {
 			i := p.i
 			p.i++
 			if i >= b.decoded {
-				b.bad[i] = p.dec.DecodeTo(&b.frames[i], &b.pkts[i])
+				b.bad[i] = p.dec.decodeTo(&b.frames[i], &b.pkts[i])
 			}
-			p.dec.Count(&b.pkts[i], b.bad[i])
+			p.dec.count(&b.pkts[i], b.bad[i])
 			return p.count(&b.pkts[i]), nil
 		}
 		if p.cur != nil {
@@ -341,6 +387,7 @@ func (p *pipe) Next() (*capture.Packet, error) {
 				p.err = err
 			}
 			p.cur.release()
+			p.cur.shrink(p.cfg.batchBytes)
 			p.free <- p.cur // never blocks: the pool has room for every batch
 			p.cur = nil
 			if p.inPlace || p.err != nil {
@@ -355,11 +402,11 @@ func (p *pipe) Next() (*capture.Packet, error) {
 			p.cur, p.err = nil, errPipeStopped
 		}
 	}
-	return p.count(p.dec.Decode(f)), nil
+	return p.count(p.dec.decodeFrame(f)), nil
 }
 
 // count does the Source's own bookkeeping on the frames analysed.
-func (p *pipe) count(pkt *capture.Packet) *capture.Packet {
+func (p *pipe) count(pkt *Packet) *Packet {
 	if p.packets == 0 {
 		p.first = pkt.Time
 	} else if pkt.Time.Before(p.last) {
@@ -420,17 +467,15 @@ func (p *pipe) Close() error {
 }
 
 // Stats completes the source's totals with the pipe's: the frames analysed
-// and their kinds. The damage and the rest come from the source once the
-// reading goroutine is gone: Stats stops it, unless nothing was read yet.
-func (p *pipe) Stats() capture.Stats {
-	if !p.started && p.packets == 0 {
-		return p.src.Stats()
-	}
-	p.stop()
+// and their kinds. The damage and the rest come from the source (as far as
+// the reading goroutine got).
+func (p *pipe) Stats() Stats {
+	p.srcMu.Lock()
 	st := p.src.Stats()
+	p.srcMu.Unlock()
 	st.Packets, st.Bytes, st.BackwardsTime = p.packets, p.bytes, p.backwards
 	st.First, st.Last = p.first, p.last
 	st.TCP, st.ICMP, st.Other, st.Undecodable, st.Snapped = 0, 0, 0, 0, 0
-	p.dec.AddCounts(&st)
+	p.dec.addCounts(&st)
 	return st
 }

@@ -1,4 +1,4 @@
-package main
+package capture
 
 import (
 	"bytes"
@@ -12,15 +12,13 @@ import (
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/ftpscope/ftpscope/capture"
 )
 
 // corpus lists the committed captures, and a merge of rotated files.
 func corpus(t *testing.T) [][]string {
 	t.Helper()
 	var sets [][]string
-	for _, pat := range []string{"../../pcaps/*/*.pcap*", "../../pcaps/*/*/*.pcap*"} {
+	for _, pat := range []string{"../pcaps/*/*.pcap*", "../pcaps/*/*/*.pcap*"} {
 		files, err := filepath.Glob(pat)
 		if err != nil {
 			t.Fatal(err)
@@ -30,32 +28,9 @@ func corpus(t *testing.T) [][]string {
 		}
 	}
 	if len(sets) < 10 {
-		t.Fatalf("only %d captures found under ../../pcaps", len(sets))
+		t.Fatalf("only %d captures found under ../pcaps", len(sets))
 	}
-	return append(sets, []string{"../../pcaps/handmade/rotated-2.pcap", "../../pcaps/handmade/rotated-1.pcap"})
-}
-
-// TestPipelineSameReport: the report read on two cores is byte for byte the
-// one read on one, in every format, on every capture of the corpus.
-func TestPipelineSameReport(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // the pipe needs two Ps
-	for _, names := range corpus(t) {
-		var args []string
-		for _, n := range names {
-			args = append(args, "-r", n)
-		}
-		for _, format := range []string{"json", "table"} {
-			a := append([]string{"-f", format, "-v"}, args...)
-			one, errOne, codeOne := runTool(t, append(a, "--single-core")...)
-			// The second-core reader starts after the first frame, so both
-			// ways of reading, and the switch, are in every run.
-			two, errTwo, codeTwo := runTool(t, append(a, "--pipe-start-after", "1")...)
-			if one != two || errOne != errTwo || codeOne != codeTwo {
-				t.Errorf("%v -f %s: one core and two cores differ\none core (exit %d): %s\n%s\ntwo cores (exit %d): %s\n%s",
-					names, format, codeOne, errOne, one, codeTwo, errTwo, two)
-			}
-		}
-	}
+	return append(sets, []string{"../pcaps/handmade/rotated-2.pcap", "../pcaps/handmade/rotated-1.pcap"})
 }
 
 // TestPipeBatchEdges: tiny batches (frames that do not fit, frames larger
@@ -69,15 +44,15 @@ func TestPipeBatchEdges(t *testing.T) {
 			// Frames held in the reader's chunks instead of copied.
 			{64, 2, 1, 0, 1}, {64, 5, 2, 0, -1}, {4096, 64, 3, 0, 0}, {256, 3, 1, 2, 1}, {1 << 20, 4096, 3, 0, 1},
 		} {
-			a, err := capture.OpenFiles(names, capture.FileOptions{})
+			a, err := OpenFiles(names, FileOptions{})
 			if err != nil {
 				continue // a capture the corpus keeps for its open error
 			}
-			b, err := capture.OpenFiles(names, capture.FileOptions{})
+			b, err := OpenFiles(names, FileOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := startPipe(b.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: size.bytes, batchFrames: size.frames,
+			p := startPipe(b.(frameSource), pipeConfig{batches: 2, batchBytes: size.bytes, batchFrames: size.frames,
 				batchChunks: size.chunks, switchAfter: size.switchAfter, decodeAhead: size.ahead})
 			samePackets(t, fmt.Sprint(names, size), a, p)
 			a.Close()
@@ -88,7 +63,7 @@ func TestPipeBatchEdges(t *testing.T) {
 
 // samePackets reads a and p to their ends and fails where their packets or
 // totals differ.
-func samePackets(t *testing.T, what string, a capture.Source, p *pipe) {
+func samePackets(t *testing.T, what string, a Source, p *pipe) {
 	t.Helper()
 	n := 0
 	for {
@@ -125,7 +100,7 @@ func TestPipeChunkedLarge(t *testing.T) {
 		if out, err := exec.Command(synth, args...).CombinedOutput(); err != nil {
 			t.Fatalf("ftpsynth: %v\n%s", err, out)
 		}
-		if fi, err := os.Stat(name); err != nil || fi.Size() < 8*capture.ChunkSize {
+		if fi, err := os.Stat(name); err != nil || fi.Size() < 8*chunkSize {
 			t.Fatalf("synthesized capture too small to span chunks: %v %v", fi, err)
 		}
 		names = append(names, name)
@@ -144,15 +119,15 @@ func TestPipeChunkedLarge(t *testing.T) {
 		{names, pipeConfig{batches: 2, batchBytes: 4096, batchFrames: 64, batchChunks: 2, decodeAhead: 1}},
 	} {
 		cfg := tc.cfg
-		a, err := capture.OpenFiles(tc.files, capture.FileOptions{})
+		a, err := OpenFiles(tc.files, FileOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := capture.OpenFiles(tc.files, capture.FileOptions{})
+		b, err := OpenFiles(tc.files, FileOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := startPipe(b.(capture.FrameSource), cfg)
+		p := startPipe(b.(frameSource), cfg)
 		samePackets(t, fmt.Sprintf("%d files %+v", len(tc.files), cfg), a, p)
 		if p.pool == nil {
 			t.Fatalf("%+v: the pipe did not use chunks", cfg)
@@ -165,12 +140,12 @@ func TestPipeChunkedLarge(t *testing.T) {
 // TestPipeStop: stopping a pipe in the middle ends its goroutine, and the
 // totals count what was consumed, not what was read ahead.
 func TestPipeStop(t *testing.T) {
-	src, err := capture.OpenFiles([]string{"../../pcaps/handmade/blocked-v4.pcap"}, capture.FileOptions{})
+	src, err := OpenFiles([]string{"../pcaps/handmade/blocked-v4.pcap"}, FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	p := startPipe(src.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: 256, batchFrames: 1})
+	p := startPipe(src.(frameSource), pipeConfig{batches: 2, batchBytes: 256, batchFrames: 1})
 	for range 3 {
 		if _, err := p.Next(); err != nil {
 			t.Fatal(err)
@@ -195,12 +170,12 @@ func TestPipeHandsOverWhenAlone(t *testing.T) {
 		cores    float64
 		handOver bool
 	}{{1.0, true}, {1.9, false}} {
-		a, err := capture.OpenFiles([]string{"../../pcaps/handmade/reorder-retransmit-gap.pcap"}, capture.FileOptions{})
+		a, err := OpenFiles([]string{"../pcaps/handmade/reorder-retransmit-gap.pcap"}, FileOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := capture.OpenFiles([]string{"../../pcaps/handmade/reorder-retransmit-gap.pcap"}, capture.FileOptions{})
-		p := startPipe(b.(capture.FrameSource), pipeConfig{batches: 2, batchBytes: 4096, batchFrames: 1, probeEvery: 4})
+		b, _ := OpenFiles([]string{"../pcaps/handmade/reorder-retransmit-gap.pcap"}, FileOptions{})
+		p := startPipe(b.(frameSource), pipeConfig{batches: 2, batchBytes: 4096, batchFrames: 1, probeEvery: 4})
 		// A CPU clock that runs tc.cores times as fast as the wall clock.
 		start := time.Now()
 		p.probeCPU, p.probeCPUKnown = 0, true
@@ -234,4 +209,21 @@ func TestPipeHandsOverWhenAlone(t *testing.T) {
 		a.Close()
 		b.Close()
 	}
+}
+
+// buildSynth builds cmd/ftpsynth, the capture synthesizer, into dir.
+func buildSynth(t testing.TB, dir string) string {
+	t.Helper()
+	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gotool); err != nil {
+		if gotool, err = exec.LookPath("go"); err != nil {
+			t.Skip("no go command to build cmd/ftpsynth with")
+		}
+	}
+	bin := filepath.Join(dir, "ftpsynth")
+	cmd := exec.Command(gotool, "build", "-o", bin, "github.com/ftpscope/ftpscope/cmd/ftpsynth")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build cmd/ftpsynth: %v\n%s", err, out)
+	}
+	return bin
 }
