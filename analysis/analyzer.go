@@ -106,6 +106,10 @@ type Stats struct {
 	Bounces uint64
 	// Attempts counts data-connection attempts matched to channels.
 	Attempts uint64
+	// MatchSteps counts the comparisons made to match connections to the
+	// channels waiting for them: the cost of matching, which tests bound
+	// without a clock (a few dozen per connection, however many wait).
+	MatchSteps uint64
 	// OpenAtEnd counts the sessions whose control connection was still
 	// open when the input ended (or the run was interrupted): they were
 	// judged with what had been seen.
@@ -159,7 +163,11 @@ func New(cfg Config, sink Sink) *Analyzer {
 }
 
 // Stats returns the counters so far.
-func (a *Analyzer) Stats() Stats { return a.stats }
+func (a *Analyzer) Stats() Stats {
+	st := a.stats
+	st.MatchSteps = a.data.wait.steps
+	return st
+}
 
 // OpenSessions returns the number of sessions held.
 func (a *Analyzer) OpenSessions() int { return len(a.sessions) }
@@ -292,9 +300,20 @@ func (a *Analyzer) endSession(st *sessionState, t time.Time, why string) {
 	if t.After(st.s.End) {
 		st.s.End = t
 	}
+	a.sessionEnded(st)
 	// Data connections can trail the control connection's end a little
 	// (a 226 is sent after the data is flushed, but packets still cross).
 	st.endAt = t.Add(2 * time.Second)
+}
+
+// sessionEnded re-indexes the session's waiting channels: pick prefers
+// channels of open sessions.
+func (a *Analyzer) sessionEnded(st *sessionState) {
+	for _, ch := range st.s.Channels {
+		if !ch.final {
+			a.data.reindex(ch)
+		}
+	}
 }
 
 func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text string) {

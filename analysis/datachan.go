@@ -37,8 +37,10 @@ type conn struct {
 // a port reference table before any map is touched.
 type dataTracker struct {
 	a *Analyzer
-	// expects maps an endpoint to the channels that may be connected to it.
-	expects map[netip.AddrPort][]*Channel
+	// expects counts, per endpoint, the channels that may be connected to
+	// it; wait indexes them for pick.
+	expects map[netip.AddrPort]int
+	wait    waitIndex
 	// conns holds the followed connections by initiator -> acceptor. It is
 	// changed only through setConn and delConn, which keep cache in step.
 	conns map[flowKey]*conn
@@ -54,11 +56,14 @@ type dataTracker struct {
 	portRefs [65536]uint32
 	// settling lists channels with a settle deadline, for Advance.
 	settling []*Channel
+	// checkPick, set by tests, sees every pick's question and answer.
+	checkPick func(ep, from netip.AddrPort, ch *Channel, m Match)
 }
 
 func (d *dataTracker) init(a *Analyzer) {
 	d.a = a
-	d.expects = make(map[netip.AddrPort][]*Channel)
+	d.expects = make(map[netip.AddrPort]int)
+	d.wait.init()
 	d.conns = make(map[flowKey]*conn)
 	d.cache = new(connCache)
 	d.byDst = make(map[netip.AddrPort]*conn)
@@ -71,14 +76,14 @@ func (d *dataTracker) ref(ap netip.AddrPort, n int) {
 // expect indexes a new channel under its announced and alternate endpoints,
 // and claims attempts toward them that were seen before the announcement.
 func (d *dataTracker) expect(ch *Channel) {
-	eps := []netip.AddrPort{ch.Announced}
-	if ch.Alternate != ch.Announced {
-		eps = append(eps, ch.Alternate)
-	}
+	eps := ch.endpoints()
 	for _, ep := range eps {
-		d.expects[ep] = append(d.expects[ep], ch)
+		d.expects[ep]++
 		d.ref(ep, 1)
 	}
+	d.wait.seq++
+	ch.seq = d.wait.seq
+	d.index(ch)
 	for _, ep := range eps {
 		for c := d.byDst[ep]; c != nil && !d.full(ch); c = c.prevByDst {
 			if c.ch == nil && !c.dead && !c.created.Before(ch.Time.Add(-d.a.cfg.AttemptWindow)) && d.initiatorFits(ch, c.key.from) {
@@ -90,24 +95,18 @@ func (d *dataTracker) expect(ch *Channel) {
 
 // unexpect removes a channel from the index (refused PORT, final verdict).
 func (d *dataTracker) unexpect(ch *Channel) {
-	eps := []netip.AddrPort{ch.Announced}
-	if ch.Alternate != ch.Announced {
-		eps = append(eps, ch.Alternate)
+	if ch.seq == 0 || ch.unexpected {
+		return // never expected, or already removed
 	}
-	for _, ep := range eps {
-		list := d.expects[ep]
-		for i, c := range list {
-			if c == ch {
-				list = append(list[:i], list[i+1:]...)
-				d.ref(ep, -1)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(d.expects, ep)
+	ch.unexpected = true
+	d.wait.unindex(ch)
+	for _, ep := range ch.endpoints() {
+		if n := d.expects[ep] - 1; n > 0 {
+			d.expects[ep] = n
 		} else {
-			d.expects[ep] = list
+			delete(d.expects, ep)
 		}
+		d.ref(ep, -1)
 	}
 	for _, at := range ch.Attempts {
 		k := flowKey{at.From, at.To}
@@ -125,54 +124,60 @@ func (d *dataTracker) unexpect(ch *Channel) {
 func (d *dataTracker) initiatorFits(ch *Channel, from netip.AddrPort) bool {
 	s := ch.session
 	if ch.Mode() == Active {
-		return from.Addr() != s.Client.Addr() || s.Client.Addr() == s.Server.Addr()
+		return !sameAddr(from.Addr(), s.Client.Addr()) || sameAddr(s.Client.Addr(), s.Server.Addr())
 	}
-	return from.Addr() != s.Server.Addr() || s.Client.Addr() == s.Server.Addr()
+	return !sameAddr(from.Addr(), s.Server.Addr()) || sameAddr(s.Client.Addr(), s.Server.Addr())
 }
 
 // pick chooses the channel a new connection toward ep belongs to. Servers
 // reuse passive ports, so several sessions may wait on one endpoint: prefer a
 // session still open, then a connection from the expected initiator's address,
 // then the announced endpoint over the control-address alternate, and among
-// equals the most recent announcement (the older ones were usually given up).
+// equals the most recent announcement (the older ones were usually given up),
+// and among those the first announced. A channel is eligible when it is not
+// final, not full, the connection comes from a side that may open it
+// (initiatorFits), and no connection from another initiator is established
+// on it. The waiting channels are indexed by that rule (waitindex.go), so a
+// pick costs a few steps however many channels wait.
 func (d *dataTracker) pick(ep, from netip.AddrPort) (*Channel, Match) {
-	var (
-		best      *Channel
-		bestMatch = MatchNone
-		bestScore = -1
-	)
-	for _, ch := range d.expects[ep] {
-		if ch.final || !d.initiatorFits(ch, from) || d.full(ch) {
-			continue
+	ch, m := d.pickIndexed(ep, from)
+	if d.checkPick != nil {
+		d.checkPick(ep, from, ch, m)
+	}
+	return ch, m
+}
+
+func (d *dataTracker) pickIndexed(ep, from netip.AddrPort) (*Channel, Match) {
+	w := &d.wait
+	src := unmapped(from.Addr())
+	ready, mine, busy := w.ready[ep], w.mine[epAddr{ep, src}], w.busy[flowKey{from, ep}]
+	if ready == nil && busy == nil {
+		return nil, MatchNone
+	}
+	for s := 7; s >= 0; s-- {
+		w.steps++
+		open, own, ann := s&4 != 0, s&2 != 0, s&1 != 0
+		lv := level(open, ann)
+		var best *Channel
+		switch {
+		case own && mine != nil:
+			best = mine.heaps[lv].top()
+		case !own && ready != nil:
+			best = ready.parts[lv].best(src)
 		}
-		m := MatchControl
-		if ch.Announced == ep {
-			m = MatchAnnounced
-		}
-		busy := false
-		for _, at := range ch.Attempts {
-			if at.Established() && at.From != from {
-				busy = true
+		if busy != nil {
+			if c := busy.heaps[s].top(); c != nil && (best == nil || busy.heaps[s].before(c, best)) {
+				best = c
 			}
 		}
-		if busy {
-			continue
-		}
-		score := 0
-		if !ch.session.ended {
-			score += 4
-		}
-		if from.Addr() == d.initiator(ch) {
-			score += 2
-		}
-		if m == MatchAnnounced {
-			score++
-		}
-		if score > bestScore || score == bestScore && ch.Time.After(best.Time) {
-			best, bestMatch, bestScore = ch, m, score
+		if best != nil {
+			if best.Announced == ep {
+				return best, MatchAnnounced
+			}
+			return best, MatchControl
 		}
 	}
-	return best, bestMatch
+	return nil, MatchNone
 }
 
 // initiator is the address expected to open a channel's data connection.
@@ -192,6 +197,7 @@ func (d *dataTracker) claim(c *conn, ch *Channel) {
 	}
 	ch.Attempts = append(ch.Attempts, c.att)
 	d.a.stats.Attempts++
+	d.reindex(ch)
 	d.refConn(c)
 	d.unlinkDst(c)
 	if d.a.cfg.Stream && ch.settleAt.IsZero() {
@@ -207,9 +213,10 @@ func (d *dataTracker) full(ch *Channel) bool { return len(ch.Attempts) >= d.a.cf
 // unfollowed counts a SYN toward ep that a channel would have claimed had it
 // not been full, and says so once in the channel's session.
 func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
-	for _, ch := range d.expects[ep] {
-		if ch.final || !d.full(ch) || !d.initiatorFits(ch, from) {
-			continue
+	if e := d.wait.full[ep]; e != nil {
+		ch := e.parts[0].best(unmapped(from.Addr()))
+		if ch == nil {
+			return
 		}
 		d.a.stats.UnfollowedAttempts++
 		if !ch.capped {
@@ -259,11 +266,13 @@ func (d *dataTracker) packet(p *capture.Packet) {
 				return
 			}
 		} else if fwd {
+			was := c.att.Established()
 			c.att.SYNs++
 			c.att.Last = p.Time
 			// Its SYN-ACK (or data) came first, out of order: the
 			// connection did not begin before the capture after all.
 			c.att.NoSYN = false
+			d.settled(c, was)
 		}
 		return
 	}
@@ -280,6 +289,7 @@ func (d *dataTracker) packet(p *capture.Packet) {
 		fwd = c.key.from == p.Src
 	}
 	at := c.att
+	defer d.settled(c, at.Established())
 	switch {
 	case f.Has(capture.SYN | capture.ACK):
 		if !fwd && at.SYNACK.IsZero() {
@@ -302,6 +312,14 @@ func (d *dataTracker) packet(p *capture.Packet) {
 		at.Bytes += uint64(p.PayloadLen)
 	}
 	at.Packets++
+}
+
+// settled re-indexes the channel of c when c's establishment changed (from
+// was): an established connection makes its channel busy for others.
+func (d *dataTracker) settled(c *conn, was bool) {
+	if c.ch != nil && c.att.Established() != was {
+		d.reindex(c.ch)
+	}
 }
 
 // newAttempt starts following a SYN: claimed by a waiting channel, or kept

@@ -83,6 +83,7 @@ func (a *Analyzer) Finish(now time.Time) {
 			a.note(st, now, NoteCaptureEnd, "the capture ended while the control connection was open")
 			st.s.ended = true
 			st.s.Closed = "capture-end"
+			a.sessionEnded(st)
 		}
 		a.emitSessionAt(st, now, true)
 	}

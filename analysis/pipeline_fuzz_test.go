@@ -311,6 +311,7 @@ func runPipeline(t *testing.T, prog []byte, limits Config, trace func(format str
 		c := &pipeCheck{t: t, chCalls: map[*Channel]int{}, perSess: map[*Session]int{},
 			emitted: map[*Session]bool{}, inSess: map[*Channel]*Session{}}
 		c.an = New(limits, Sink{Channel: c.channel, Session: c.session})
+		comparePicks(t, c.an) // the indexed match agrees with the scan
 		c.trace = trace
 		asm := reassembly.New(pipeReasm, c)
 		fd := &pipeFeeder{asm: asm, an: c.an, now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), trace: trace}

@@ -259,6 +259,12 @@ type Channel struct {
 	// settleAt is the capture time after which the channel may be finalised
 	// even while its session stays open.
 	settleAt time.Time
+	// seq numbers the channels in the order they were expected; marks are
+	// the channel's places in the tracker's wait index (waitindex.go);
+	// unexpected is set once the channel left the tracker.
+	seq        uint64
+	marks      []*member
+	unexpected bool
 }
 
 // Mode is the channel's setup direction.

@@ -168,6 +168,7 @@ type hostileRun struct {
 	out     *recordSink
 	heap    *heapSampler
 	elapsed time.Duration
+	sum     report.Summary // the totals, with what JSON does not show
 }
 
 // runHostile runs the pipeline (file reader, reassembly, analysis, JSON
@@ -194,11 +195,12 @@ func runHostile(t *testing.T, path string, keep int, args ...string) hostileRun 
 	}
 	hs := newHeapSampler(src, 512)
 	start := time.Now()
-	if _, err := pipeline.Run(context.Background(), hs, o.engineConfig(), out); err != nil {
+	sum, err := pipeline.Run(context.Background(), hs, o.engineConfig(), out)
+	if err != nil {
 		t.Fatal(err)
 	}
 	hs.sample()
-	run := hostileRun{out: rs, heap: hs, elapsed: time.Since(start)}
+	run := hostileRun{out: rs, heap: hs, elapsed: time.Since(start), sum: sum}
 	if rs.summary.Type != "summary" {
 		t.Fatal("no summary record")
 	}
