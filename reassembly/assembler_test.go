@@ -79,6 +79,24 @@ func TestScenarios(t *testing.T) {
 			}
 		},
 	}, {
+		// Issue 12 item 7: a client ending lines with CR alone had USER and
+		// PASS glued into one user name. A CR at a segment's end waits for
+		// the next segment: an LF there finishes the same line.
+		name: "bare CR ends a line, also across segments",
+		steps: concat(handshake, []step{
+			C(0, fPA, "USER alice\rPASS x\r"),
+			C(18, fPA, "\nPASV\r"),
+			C(24, fPA, "QUIT\r\n"),
+		}),
+		end:  true,
+		want: []string{"open", "C USER alice", "C PASS x", "C PASV", "C QUIT", "close capture-end"},
+		check: func(t *testing.T, a *Assembler, r *recorder, _ []bool) {
+			ls := r.lines()
+			if ls[1].Segments != 2 || ls[2].Segments != 1 || ls[3].Segments != 1 || !ls[3].AtSegmentStart {
+				t.Errorf("lines = %+v", ls)
+			}
+		},
+	}, {
 		name: "reordered client segments",
 		steps: concat(handshake, []step{
 			S(0, fPA, "220 x\r\n"),

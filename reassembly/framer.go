@@ -16,6 +16,7 @@ type framer struct {
 	buf []byte
 
 	inLine     bool // bytes of an unfinished line are buffered (or discarded)
+	cr         bool // the line so far ends with a CR that may be followed by its LF
 	truncated  bool // the current line overflowed max
 	afterGap   bool // the next line follows missing bytes
 	start      time.Time
@@ -32,13 +33,30 @@ type segRef struct {
 	time   time.Time
 }
 
-// take consumes data up to and including the first LF. It returns how many
-// bytes it consumed and whether a line is complete (then read it with text
-// and call reset). atStart says data[0] is the first payload byte of its
-// segment.
+// take consumes data up to and including the first line end: LF, CR LF,
+// or a CR followed by anything else (a bare CR). Lines end in CR LF (RFC
+// 959), but a client that ends them with CR alone must not glue
+// "USER alice" and "PASS x" into one user name; Zeek's line reader takes a
+// bare CR as a line end too. A CR that is the last byte of data waits for
+// the next byte to tell. take returns how many bytes it consumed and whether
+// a line is complete (then read it with text and call reset). atStart says
+// data[0] is the first payload byte of its segment.
 func (f *framer) take(data []byte, seg segRef, atStart bool, max int) (n int, done bool) {
 	if len(data) == 0 {
 		return 0, false
+	}
+	if f.cr {
+		// The line ended with the CR: an LF after it belongs to it, anything
+		// else starts the next line.
+		f.cr = false
+		if data[0] != '\n' {
+			return 0, true
+		}
+		if seg.id != f.lastSeg {
+			f.segments++
+			f.lastSeg = seg.id
+		}
+		return 1, true
 	}
 	if !f.inLine {
 		f.inLine = true
@@ -54,6 +72,13 @@ func (f *framer) take(data []byte, seg segRef, atStart bool, max int) (n int, do
 		chunk, n, done = data[:i], i+1, true
 	} else {
 		n = len(data)
+	}
+	if j := bytes.IndexByte(chunk, '\r'); j >= 0 && j != len(chunk)-1 || j >= 0 && i < 0 {
+		// A bare CR before the LF, or a CR at the end of data (the next
+		// byte decides). The CR stays in buf: text drops it.
+		chunk, n = chunk[:j+1], j+1
+		done = j+1 < len(data)
+		f.cr = !done
 	}
 	if !f.truncated {
 		room := max + 1 - len(f.buf)
@@ -83,7 +108,7 @@ func (f *framer) text(max int) ([]byte, bool) {
 // reset forgets the current line (after it was emitted, or at a gap).
 func (f *framer) reset() {
 	f.buf = f.buf[:0]
-	f.inLine, f.truncated, f.afterGap = false, false, false
+	f.inLine, f.truncated, f.afterGap, f.cr = false, false, false, false
 }
 
 // gap drops the partial line: bytes before and after a hole must never be

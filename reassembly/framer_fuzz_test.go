@@ -48,14 +48,22 @@ func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *fram
 		chunk := data[off : off+n]
 		start := true
 		for len(chunk) > 0 {
+			pendingCR := f.cr
 			used, done := f.take(chunk, ref, start, max)
-			if used <= 0 || used > len(chunk) {
+			if used < 0 || used > len(chunk) || used == 0 && !(pendingCR && done && chunk[0] != '\n') {
 				t.Fatalf("take consumed %d of %d bytes", used, len(chunk))
 			}
-			if done != (chunk[used-1] == '\n') || bytes.IndexByte(chunk[:used-1], '\n') >= 0 {
-				t.Fatalf("take(%q) consumed %d bytes, done=%v: not up to the first LF", chunk, used, done)
+			// A line ends at an LF or at a CR not followed by one (at the
+			// end of a delivery, the next byte decides).
+			if used > 0 {
+				last := chunk[used-1]
+				ends := last == '\n' || last == '\r' && used < len(chunk) && chunk[used] != '\n'
+				k := bytes.IndexAny(chunk[:used], "\r\n") // the first line end consumed must be the last
+				if done != ends || k >= 0 && k != used-1 && !(k == used-2 && chunk[k] == '\r' && last == '\n') {
+					t.Fatalf("take(%q) consumed %d bytes, done=%v: not up to the first line end", chunk, used, done)
+				}
 			}
-			chunk, start = chunk[used:], false
+			chunk, start = chunk[used:], start && used == 0
 			if done {
 				lines = append(lines, emit())
 			}
@@ -107,14 +115,20 @@ func FuzzFramer(f *testing.F) {
 		var want []framed
 		var wantTail *framed
 		for len(rest) > 0 {
-			i := bytes.IndexByte(rest, '\n')
+			// A line ends at LF, CR LF or a bare CR; a CR that ends the
+			// input leaves the line unfinished.
+			i := bytes.IndexAny(rest, "\r\n")
 			line := rest
-			if i >= 0 {
-				line, rest = rest[:i], rest[i+1:]
-			} else {
+			switch {
+			case i < 0:
 				rest = nil
+			case rest[i] == '\r' && i == len(rest)-1:
+				line, rest, i = rest[:i], nil, -1
+			case rest[i] == '\r' && rest[i+1] == '\n':
+				line, rest = rest[:i], rest[i+2:]
+			default:
+				line, rest = rest[:i], rest[i+1:]
 			}
-			line = bytes.TrimSuffix(line, []byte("\r"))
 			l := framed{text: string(line)}
 			if len(line) > max {
 				l.text, l.truncated = string(line[:max]), true

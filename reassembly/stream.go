@@ -428,7 +428,7 @@ func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg seg
 	for len(data) > 0 {
 		n, done := d.fr.take(data, seg, atStart, a.cfg.MaxLineLen)
 		data = data[n:]
-		atStart = false
+		atStart = atStart && n == 0 // a CR ending the previous segment consumed nothing here
 		if done {
 			a.emit(c, role, d, false)
 			if c.done {

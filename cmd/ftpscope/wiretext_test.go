@@ -87,3 +87,15 @@ func TestPasswordsRedactedEverywhere(t *testing.T) {
 		})
 	}
 }
+
+// TestCROnlyLineEnds: a client and server that end lines with CR alone are
+// read line by line: the user is alice, not "alice\rPASS ...", and the
+// PASV after the login announces a channel.
+func TestCROnlyLineEnds(t *testing.T) {
+	path := writeCapture(t, "cr.pcap", passwordWays[0].fill)
+	out, _, _ := runTool(t, "-r", path, "--format", "json")
+	sessions, _ := parseJSONL(t, out)
+	if len(sessions) != 1 || sessions[0].User != "alice" || len(sessions[0].Channels) != 1 || sessions[0].Channels[0].Method != "PASV" {
+		t.Fatalf("want one session of user alice with one PASV channel, got:\n%s", out)
+	}
+}
