@@ -109,7 +109,7 @@ fuzz-short:
 # 100k control connections, 100k PASV replies, a 10 MB line), with their
 # peak-heap numbers; make test runs them at smaller sizes.
 hostile:
-	$(GO) test -count=1 -timeout=30m -run 'TestHostile' -v ./cmd/ftpscope -hostile-full
+	$(GO) test -count=1 -timeout=30m -run 'TestHostile' -v ./cmd/ftpscope ./capture -hostile-full
 
 # Speed and scale (issue 6): ftpscope against the raw read loop (cmd/rawread)
 # and tshark -Y ftp, on captures synthesized once into FTPSCOPE_BENCH_CACHE

@@ -39,6 +39,15 @@ const maxSnaplen = 256 << 20
 // its chunks.
 const readBufSize = 128 << 10
 
+// ngBufSize is the buffer pcapgo reads a pcapng file from, after the
+// block checks.
+const ngBufSize = 64 << 10
+
+// maxUnixTime is the last second of the year 9999: a later capture
+// timestamp (a pcapng if_tsoffset can add up to 2^64 seconds) cannot be
+// written in RFC 3339, and no real capture has one.
+const maxUnixTime = 253402300799
+
 // errEmpty is returned for a file with no bytes at all.
 var errEmpty = errors.New("empty file")
 
@@ -66,6 +75,8 @@ type fileInput struct {
 	buf    *bufio.Reader
 	recs   *pcapRecords // exactly one of recs and ng is set when active
 	ng     *pcapgo.NgReader
+	guard  *ngGuard        // checks the blocks between buf and ngBuf
+	ngBuf  *bufio.Reader   // what pcapgo reads from
 	link   layers.LinkType // of a pcap file
 	pool   *chunkPool      // for recs, once the source uses chunks
 
@@ -175,9 +186,14 @@ func (in *fileInput) startPcap(magic uint32) error {
 // startNg reads the first pcapng section header. Interfaces are read as
 // they come, each with its own link type.
 func (in *fileInput) startNg() error {
-	r, err := pcapgo.NewNgReader(in.buf, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	in.guard = newNgGuard(in.buf)
+	in.ngBuf = bufio.NewReaderSize(in.guard, ngBufSize)
+	r, err := pcapgo.NewNgReader(in.ngBuf, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	var be *ngBlockError
 	switch {
 	case err == nil:
+	case errors.As(err, &be):
+		return be
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return errors.New("truncated inside the file header (pcapng section header block)")
 	case errors.Is(err, pcapgo.ErrNgVersionMismatch):
@@ -209,6 +225,10 @@ func (in *fileInput) read() error {
 				err = errors.New("packet without an interface link type")
 			}
 			in.lt = lt
+			if sec := in.pkt.CaptureInfo.Timestamp.Unix(); err == nil && (sec < 0 || sec > maxUnixTime) {
+				err = &ngBlockError{block: in.guard.packetBlock, kind: "packet",
+					msg: fmt.Sprintf("timestamp %d s is outside 1970-9999 (the interface's if_tsoffset or if_tsresol)", sec)}
+			}
 		}
 	}
 	if err != nil {
@@ -221,6 +241,10 @@ func (in *fileInput) read() error {
 
 // damage turns a read error into the description kept in Damage.Err.
 func (in *fileInput) damage(err error) error {
+	var be *ngBlockError
+	if errors.As(err, &be) {
+		return be
+	}
 	got := in.offset() - in.next // bytes of the broken record that were there
 	if err == io.EOF {
 		if got == 0 {
@@ -261,6 +285,9 @@ func (in *fileInput) offset() int64 {
 	if in.recs != nil {
 		off -= int64(in.recs.pending()) // read into its chunk, not handed out
 	}
+	if in.ngBuf != nil {
+		off -= int64(in.ngBuf.Buffered())
+	}
 	return off
 }
 
@@ -274,7 +301,7 @@ func (in *fileInput) close() error {
 		err = in.file.Close()
 	}
 	in.active = false
-	in.file, in.dec, in.raw, in.buf, in.recs, in.ng = nil, nil, nil, nil, nil, nil
+	in.file, in.dec, in.raw, in.buf, in.recs, in.ng, in.guard, in.ngBuf = nil, nil, nil, nil, nil, nil, nil, nil
 	in.data, in.pkt = nil, Packet{CaptureInfo: gopacket.CaptureInfo{Timestamp: in.first}}
 	return err
 }

@@ -52,6 +52,16 @@ type pcapRecords struct {
 // buffer before their bytes are read, longer ones grow with what is read.
 const pcapEagerMax = 262144
 
+// maxRecordLen is the longest record ftpscope reads, whatever snap length
+// the file header declares (up to maxSnaplen). libpcap captures at most
+// 256 KiB a frame, and the link types ftpscope decodes carry at most 64 KiB
+// of IP datagram plus headers (a little more with Linux's BIG TCP): a longer
+// record is damage, not something to buffer on the file's word.
+const maxRecordLen = 1 << 20
+
+// errRecordTooLong is the damage for a record longer than maxRecordLen.
+var errRecordTooLong = fmt.Errorf("captured length exceeds ftpscope's limit of %d bytes", maxRecordLen)
+
 // newPcapRecords reads records through chunks of size bytes: first what
 // buf, which has just been read past the file header, holds (buf is left
 // empty), then src, the reader under buf. Reading src directly, rather
@@ -63,7 +73,7 @@ func newPcapRecords(buf *bufio.Reader, src io.Reader, order binary.ByteOrder, na
 		r.factor = 1
 	}
 	if snaplen > pcapEagerMax {
-		r.maxLen = int(snaplen)
+		r.maxLen = int(min(snaplen, maxRecordLen))
 	}
 	// An error src returned with the bytes buf holds stays in buf; src
 	// (a file, a gzip stream) returns it again when read on.
@@ -120,6 +130,8 @@ func (r *pcapRecords) slow(ci *gopacket.CaptureInfo) (data []byte, err error) {
 	switch {
 	case ci.CaptureLength < 0:
 		err = errors.New("record length overflows int")
+	case ci.CaptureLength > r.maxLen && ci.CaptureLength <= int(r.snaplen):
+		err = fmt.Errorf("%w: %d", errRecordTooLong, ci.CaptureLength)
 	case ci.CaptureLength > r.maxLen:
 		err = fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)
 	case ci.CaptureLength > ci.Length:

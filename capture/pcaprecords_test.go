@@ -51,6 +51,9 @@ func compareWithPcapgo(t *testing.T, file []byte, bufSize int) {
 		da, ca, ea := ra.ZeroCopyReadPacketData()
 		var cb gopacket.CaptureInfo
 		db, eb := rb.next(&cb)
+		if errors.Is(eb, errRecordTooLong) && ca.CaptureLength > maxRecordLen {
+			return // pcapgo takes records up to the snap length; ftpscope stops at its limit
+		}
 		if (ea == nil) != (eb == nil) || ea != nil && ea.Error() != eb.Error() {
 			t.Fatalf("record %d: pcapgo says %v, pcapRecords %v", i, ea, eb)
 		}
