@@ -98,7 +98,7 @@ func checkChannels(t *testing.T, s *Session, want []wantChannel) {
 	t.Helper()
 	if len(s.Channels) != len(want) {
 		for i, c := range s.Channels {
-			t.Logf("channel %d: %s %s %s %s: %s", i, c.Method, c.Announced, c.Command, c.Verdict, c.Reason)
+			t.Logf("channel %d: %s %s %s %s: %s", i, c.Method, c.Announced, c.Command, c.Verdict, reasonText(c))
 		}
 		t.Fatalf("got %d channels, want %d", len(s.Channels), len(want))
 	}
@@ -108,7 +108,7 @@ func checkChannels(t *testing.T, s *Session, want []wantChannel) {
 			c.Verdict != w.verdict || c.Blocked != w.blocked || c.NAT != w.nat {
 			t.Errorf("channel %d: got %s %s cmd=%q verdict=%s blocked=%v nat=%v, want %s %s cmd=%q verdict=%s blocked=%v nat=%v\n  reason: %s",
 				i, c.Method, c.Announced, c.Command, c.Verdict, c.Blocked, c.NAT,
-				w.method, w.announced, w.command, w.verdict, w.blocked, w.nat, c.Reason)
+				w.method, w.announced, w.command, w.verdict, w.blocked, w.nat, reasonText(c))
 		}
 		if w.match != MatchNone {
 			if at := c.Connection(); at == nil || at.Match != w.match {
@@ -122,8 +122,8 @@ func checkChannels(t *testing.T, s *Session, want []wantChannel) {
 			t.Errorf("channel %d: got %d bytes, want %d", i, c.Bytes(), w.bytes)
 		}
 		for _, sub := range w.reason {
-			if !strings.Contains(c.Reason, sub) {
-				t.Errorf("channel %d: reason %q lacks %q", i, c.Reason, sub)
+			if !strings.Contains(reasonText(c), sub) {
+				t.Errorf("channel %d: reason %q lacks %q", i, reasonText(c), sub)
 			}
 		}
 	}
@@ -540,8 +540,8 @@ func TestFilesWaitForTheReply(t *testing.T) {
 	h.rep(61, "425 Failed to establish connection.")
 	h.close(62)
 	s := h.finish(70)
-	if c := s.Channels[0]; c.Verdict != Dropped || !strings.Contains(c.Reason, "425") {
-		t.Errorf("got %s: %s; want dropped with the 425 in the reason", c.Verdict, c.Reason)
+	if c := s.Channels[0]; c.Verdict != Dropped || !strings.Contains(reasonText(c), "425") {
+		t.Errorf("got %s: %s; want dropped with the 425 in the reason", c.Verdict, reasonText(c))
 	}
 }
 
@@ -572,8 +572,8 @@ func TestSYNAfterSYNACK(t *testing.T) {
 			want.reason = []string{"seen without its SYN"}
 		}
 		checkChannels(t, s, []wantChannel{want})
-		if strings.Contains(s.Channels[0].Reason, "capture began (its SYN") {
-			t.Errorf("old wording: %s", s.Channels[0].Reason)
+		if strings.Contains(reasonText(s.Channels[0]), "capture began (its SYN") {
+			t.Errorf("old wording: %s", reasonText(s.Channels[0]))
 		}
 	}
 }

@@ -83,10 +83,10 @@ func TestLabVantage(t *testing.T) {
 				for _, c := range s.Channels {
 					n++
 					if c.Verdict != tc.want.verdict || c.Vantage != tc.want.vantage {
-						t.Errorf("%s %s: %s/%s, want %s/%s\n  %s", c.Method, c.Announced, c.Verdict, c.Vantage, tc.want.verdict, tc.want.vantage, c.Reason)
+						t.Errorf("%s %s: %s/%s, want %s/%s\n  %s", c.Method, c.Announced, c.Verdict, c.Vantage, tc.want.verdict, tc.want.vantage, report.Reason(c))
 						continue
 					}
-					checkReason(t, c.Reason, tc.want.reason)
+					checkReason(t, report.Reason(c), tc.want.reason)
 				}
 			}
 			if n == 0 {
@@ -142,7 +142,7 @@ func TestLabNAT(t *testing.T) {
 		for _, c := range s.Channels {
 			d := c.NATDiag
 			if d == nil || d.Kind != analysis.NATServerInside || d.Announced.String() != "10.0.2.2" || d.Control.String() != "203.0.113.10" {
-				t.Fatalf("10 client: diagnosis %+v\n  %s", d, c.Reason)
+				t.Fatalf("10 client: diagnosis %+v\n  %s", d, report.Reason(c))
 			}
 			kinds[d.Supported]++
 			switch d.Supported {
@@ -155,7 +155,7 @@ func TestLabNAT(t *testing.T) {
 					t.Errorf("followed the 227 address but %s", c.Verdict)
 				}
 			}
-			checkReason(t, c.Reason, []string{"the 227 names 10.0.2.2, a private address, while the control connection goes to 203.0.113.10", "pasv_address=203.0.113.10", "MasqueradeAddress 203.0.113.10"})
+			checkReason(t, report.Reason(c), []string{"the 227 names 10.0.2.2, a private address, while the control connection goes to 203.0.113.10", "pasv_address=203.0.113.10", "MasqueradeAddress 203.0.113.10"})
 		}
 		if _, ok := s.LintOf(analysis.LintAddressMismatch); !ok {
 			t.Errorf("10 client %s: no address-not-announcer lint", s.Client)
@@ -167,7 +167,7 @@ func TestLabNAT(t *testing.T) {
 	for _, s := range runCapture(t, labCapture("10-dnat-pasv-private", "server")) {
 		for _, c := range s.Channels {
 			if c.NATDiag != nil {
-				t.Errorf("10 server (inside the NAT): flagged %s", c.Reason)
+				t.Errorf("10 server (inside the NAT): flagged %s", report.Reason(c))
 			}
 		}
 	}
@@ -181,12 +181,12 @@ func TestLabNAT(t *testing.T) {
 			n++
 			d := c.NATDiag
 			if d == nil || d.Kind != analysis.NATClientInside || d.Announced.String() != "10.0.1.2" || d.Control.String() != "10.0.2.1" {
-				t.Fatalf("11 server: diagnosis %+v\n  %s", d, c.Reason)
+				t.Fatalf("11 server: diagnosis %+v\n  %s", d, report.Reason(c))
 			}
 			if c.Verdict == analysis.Dropped && d.Supported != "announced-unreachable" {
 				t.Errorf("11 server: dropped but %s", d.Supported)
 			}
-			checkReason(t, c.Reason, []string{"names 10.0.1.2, but the client's control connection comes from 10.0.2.1", "this capture point is outside that NAT"})
+			checkReason(t, report.Reason(c), []string{"names 10.0.1.2, but the client's control connection comes from 10.0.2.1", "this capture point is outside that NAT"})
 		}
 	}
 	if n < 5 {
@@ -200,7 +200,7 @@ func TestLabNAT(t *testing.T) {
 			for _, s := range runCapture(t, labCapture(sc, side)) {
 				for _, c := range s.Channels {
 					if c.NATDiag != nil {
-						t.Errorf("%s %s: flagged %s", sc, side, c.Reason)
+						t.Errorf("%s %s: flagged %s", sc, side, report.Reason(c))
 					}
 				}
 			}
@@ -333,12 +333,12 @@ func TestHandmadeDiagnosis(t *testing.T) {
 		t.Errorf("retransmissions of the split 227 counted %d, want 2", f.Count)
 	}
 	if c := s.Channels[3]; c.NATDiag != nil {
-		t.Errorf("an EPRT of the other family is not NAT: %s", c.Reason)
+		t.Errorf("an EPRT of the other family is not NAT: %s", report.Reason(c))
 	}
 
 	s = runCapture(t, handmade("reset-origin.pcap"))[0]
-	checkReason(t, s.Channels[0].Reason, []string{"the reset carries TTL 64 like 192.0.2.10's control packets, so 192.0.2.10 itself sent it"})
-	checkReason(t, s.Channels[1].Reason, []string{"the reset carries TTL 62 but 192.0.2.10's control packets arrive with TTL 64: it was forged by a firewall between here and 192.0.2.10 (about 2 routers from here)"})
+	checkReason(t, report.Reason(s.Channels[0]), []string{"the reset carries TTL 64 like 192.0.2.10's control packets, so 192.0.2.10 itself sent it"})
+	checkReason(t, report.Reason(s.Channels[1]), []string{"the reset carries TTL 62 but 192.0.2.10's control packets arrive with TTL 64: it was forged by a firewall between here and 192.0.2.10 (about 2 routers from here)"})
 	for _, c := range s.Channels {
 		if c.Vantage != analysis.VantageBefore {
 			t.Errorf("%s: vantage %s", c.Announced, c.Vantage)

@@ -203,16 +203,16 @@ func TestVantage(t *testing.T) {
 			}
 			c := s.Channels[0]
 			if c.Verdict != tc.verdict || c.Vantage != tc.vantage {
-				t.Errorf("verdict %s vantage %s, want %s %s\n  reason: %s", c.Verdict, c.Vantage, tc.verdict, tc.vantage, c.Reason)
+				t.Errorf("verdict %s vantage %s, want %s %s\n  reason: %s", c.Verdict, c.Vantage, tc.verdict, tc.vantage, reasonText(c))
 			}
 			for _, sub := range tc.reason {
-				if !strings.Contains(c.Reason, sub) {
-					t.Errorf("reason lacks %q:\n  %s", sub, c.Reason)
+				if !strings.Contains(reasonText(c), sub) {
+					t.Errorf("reason lacks %q:\n  %s", sub, reasonText(c))
 				}
 			}
 			for _, sub := range tc.not {
-				if strings.Contains(c.Reason, sub) {
-					t.Errorf("reason has %q:\n  %s", sub, c.Reason)
+				if strings.Contains(reasonText(c), sub) {
+					t.Errorf("reason has %q:\n  %s", sub, reasonText(c))
 				}
 			}
 		})
@@ -306,7 +306,7 @@ func TestNATDiagnosis(t *testing.T) {
 			c := s.Channels[0]
 			d := c.NATDiag
 			if d == nil {
-				t.Fatalf("no NAT diagnosis; reason %s", c.Reason)
+				t.Fatalf("no NAT diagnosis; reason %s", reasonText(c))
 			}
 			if d.Kind != tc.kind || d.Supported != tc.supported {
 				t.Errorf("kind %s supported %s, want %s %s", d.Kind, d.Supported, tc.kind, tc.supported)
@@ -315,8 +315,8 @@ func TestNATDiagnosis(t *testing.T) {
 				t.Errorf("addresses %s %s", d.Announced, d.Control)
 			}
 			for _, sub := range tc.reason {
-				if !strings.Contains(c.Reason, sub) {
-					t.Errorf("reason lacks %q:\n  %s", sub, c.Reason)
+				if !strings.Contains(reasonText(c), sub) {
+					t.Errorf("reason lacks %q:\n  %s", sub, reasonText(c))
 				}
 			}
 		})
@@ -326,7 +326,7 @@ func TestNATDiagnosis(t *testing.T) {
 	h.cmd(1, "EPSV")
 	h.rep(1, "229 Entering Extended Passive Mode (|||6446|)")
 	if c := h.finish(100).Channels[0]; c.NAT || c.NATDiag != nil {
-		t.Errorf("EPSV flagged as NAT: %s", c.Reason)
+		t.Errorf("EPSV flagged as NAT: %s", reasonText(c))
 	}
 }
 

@@ -131,8 +131,8 @@ func (c *pipeCheck) channel(s *Session, ch *Channel) {
 	if ch.Session() != s || !ch.final {
 		c.t.Fatalf("Sink.Channel: channel of another session, or not final (final=%v)", ch.final)
 	}
-	if int(ch.Verdict) >= len(verdictNames) || ch.Reason == "" {
-		c.t.Fatalf("channel %s %s: verdict %d, reason %q", ch.Method, ch.Announced, ch.Verdict, ch.Reason)
+	if int(ch.Verdict) >= len(verdictNames) || reasonText(ch) == "" {
+		c.t.Fatalf("channel %s %s: verdict %d, reason %q", ch.Method, ch.Announced, ch.Verdict, reasonText(ch))
 	}
 	wantBlocked := ch.Verdict == Dropped || ch.Verdict == Refused || ch.Verdict == ICMP || ch.Verdict == NotSeen && ch.has425()
 	if ch.Blocked != wantBlocked {
@@ -176,7 +176,7 @@ func (c *pipeCheck) session(s *Session) {
 		noLF("command", ch.Command)
 		noLF("argument", ch.Argument)
 		noLF("reply text", ch.ReplyText)
-		noLF("reason", ch.Reason)
+		noLF("reason", reasonText(ch))
 	}
 }
 

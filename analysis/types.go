@@ -221,10 +221,11 @@ type Channel struct {
 	ReplyTime time.Time
 	// Attempts are the TCP connections toward the endpoint, in order.
 	Attempts []*Attempt
-	// Verdict, Blocked and Reason are filled when the channel is final.
+	// Verdict, Blocked and Why are filled when the channel is final: Why
+	// holds the facts behind the verdict (report writes them as the reason).
 	Verdict Verdict
 	Blocked bool
-	Reason  string
+	Why     *Reason
 	// Superseded is true when a later announcement replaced this one unused.
 	Superseded bool
 	// SetupCode is the server's reply code to a PORT/EPRT/LPRT (0 for passive

@@ -1,8 +1,6 @@
 package analysis
 
 import (
-	"fmt"
-
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/reassembly"
 )
@@ -200,20 +198,10 @@ func (ch *Channel) traces() (initiator, acceptor HostTrace) {
 	return s.ClientTrace, s.ServerTrace
 }
 
-// roles names a channel's initiator and acceptor with their control addresses.
-func (ch *Channel) roles() (initiator, acceptor string) {
-	s := ch.session
-	if ch.Mode() == Active {
-		return "server " + s.Server.Addr().String(), "client " + s.Client.Addr().String()
-	}
-	return "client " + s.Client.Addr().String(), "server " + s.Server.Addr().String()
-}
-
-// vantage places the capture point for a judged channel and returns the
-// clause that says so (empty when there is nothing to add).
-func (a *Analyzer) vantage(ch *Channel) (Vantage, string) {
+// vantage places the capture point for a judged channel and returns what
+// the packets say about where (ClauseNone when there is nothing to add).
+func (a *Analyzer) vantage(ch *Channel) (Vantage, Where) {
 	init, acc := ch.traces()
-	initName, accName := ch.roles()
 	ih, iok := init.Hops()
 	ah, aok := acc.Hops()
 	var reset, icmpAt, tried *Attempt
@@ -230,88 +218,69 @@ func (a *Analyzer) vantage(ch *Channel) (Vantage, string) {
 	}
 	switch ch.Verdict {
 	case OK:
-		return VantageNone, ""
+		return VantageNone, Where{}
 	case Unused:
 		if ch.Mode() != Passive || ch.Superseded || len(ch.Attempts) > 0 {
-			return VantageNone, ""
+			return VantageNone, Where{}
 		}
 		// lftp and curl open a passive data connection before they send the
 		// transfer command: a blocked one leaves only an unused PASV here.
-		return VantageUnknown, "no SYN toward it reached this capture point; clients such as lftp and curl send the transfer command only once the data connection is up, so a connection blocked before this capture point looks just like this"
+		return VantageUnknown, Where{Clause: ClauseConnectFirst}
 	case Dropped:
 		to := tried.To.Addr()
 		if aok && iok && ah == 0 && ih > 0 && to == ch.Alternate.Addr() {
-			return VantageBefore, fmt.Sprintf("the SYNs leave this capture point and get no answer; no router lies between here and %s (its control packets arrive with TTL %d), so %s's own firewall, or a bridging one in front of it, drops them",
-				to, acc.TTLMax, to)
+			return VantageBefore, Where{Clause: ClauseDroppedAtHost, Addr: to, HostTTL: acc.TTLMax}
 		}
-		return VantageBefore, fmt.Sprintf("the SYNs leave this capture point and get no answer: something between here and %s drops them (or drops the answers)", to)
+		return VantageBefore, Where{Clause: ClauseDroppedBetween, Addr: to}
 	case Refused:
 		if reset == nil {
-			return VantageBefore, ""
+			return VantageBefore, Where{}
 		}
 		return VantageBefore, resetOrigin(ch, reset, acc)
 	case ICMP:
 		if icmpAt == nil {
-			return VantageBefore, ""
+			return VantageBefore, Where{}
 		}
 		i := icmpAt.ICMP
 		if i.From == icmpAt.To.Addr() {
-			return VantageBefore, fmt.Sprintf("the error comes from %s itself, so the SYN got through to it and it refused the port", i.From)
+			return VantageBefore, Where{Clause: ClauseICMPFromHost, Addr: i.From}
 		}
-		return VantageBefore, fmt.Sprintf("the error comes back through this capture point from %s, so the block sits at %s, between here and %s", i.From, i.From, icmpAt.To.Addr())
+		return VantageBefore, Where{Clause: ClauseICMPOnPath, Router: i.From, Addr: icmpAt.To.Addr()}
 	case NotSeen:
 		if !ch.has425() {
-			return VantageUnknown, ""
+			return VantageUnknown, Where{}
 		}
 		if iok && aok && ih == 0 && ah > 0 {
-			return VantageUnknown, fmt.Sprintf("this capture point is on the %s's own link (its control packets arrive with TTL %d, before any router), so the %s never sent a SYN toward the announced endpoint",
-				initName, init.TTLMax, initName)
+			return VantageUnknown, Where{Clause: ClauseNeverSent, HostTTL: init.TTLMax}
 		}
-		where := ""
+		w := Where{Clause: ClauseAfterBlock}
 		if aok && iok && ah == 0 && ih > 0 {
-			where = fmt.Sprintf(", on its link (the %s's control packets arrive with TTL %d, not decremented by a router)", accName, acc.TTLMax)
+			w.OnLink, w.HostTTL = true, acc.TTLMax
 		}
-		return VantageAfter, fmt.Sprintf("if it was blocked, this capture point sits after the block, on the %s's side of it%s", accName, where)
+		return VantageAfter, w
 	}
-	return VantageUnknown, ""
+	return VantageUnknown, Where{}
 }
 
 // resetOrigin says whether a reset came from the listening host or was forged
 // on the way, comparing its TTL with the host's control packets.
-func resetOrigin(ch *Channel, reset *Attempt, acc HostTrace) string {
+func resetOrigin(ch *Channel, reset *Attempt, acc HostTrace) Where {
 	to := reset.To.Addr()
 	if reset.RSTTTL == 0 || acc.Packets == 0 || to != ch.Alternate.Addr() {
-		return fmt.Sprintf("the reset comes back through this capture point, so whatever sent it lies between here and %s (or is %s itself)", to, to)
+		return Where{Clause: ClauseResetBetween, Addr: to}
 	}
 	if acc.Has(reset.RSTTTL) {
-		return fmt.Sprintf("the reset carries TTL %d like %s's control packets, so %s itself sent it: nothing listened on port %d, or its own firewall rejects with a reset",
-			reset.RSTTTL, to, to, reset.To.Port())
+		return Where{Clause: ClauseResetFromHost, Addr: to, TTL: reset.RSTTTL, Port: reset.To.Port()}
 	}
-	hops := hopsFor(reset.RSTTTL)
-	where := fmt.Sprintf("about %d router%s from here", hops, plural(hops))
-	if hops == 0 {
-		where = "a device on this capture point's own link"
-	}
-	s := fmt.Sprintf("the reset carries TTL %d but %s's control packets arrive with TTL %d: it was forged by a firewall between here and %s (%s), not sent by the host",
-		reset.RSTTTL, to, acc.TTLMax, to, where)
-	if to.Unmap().Is4() && reset.RSTIPID == 0 && acc.IPv4 > 0 && acc.IPIDZero == 0 {
-		s += ", and its IP ID 0 is one the host's packets never carry"
-	}
-	return s
+	return Where{Clause: ClauseResetForged, Addr: to, TTL: reset.RSTTTL, HostTTL: acc.TTLMax, Hops: hopsFor(reset.RSTTTL),
+		IPIDZero: to.Unmap().Is4() && reset.RSTIPID == 0 && acc.IPv4 > 0 && acc.IPIDZero == 0}
 }
 
 // explain completes a judged channel: where the capture point sits, the NAT
 // hypothesis the packets support, and the helper-lint findings the channel
 // shows. It runs once, right after the verdict.
 func (a *Analyzer) explain(ch *Channel) {
-	v, clause := a.vantage(ch)
-	ch.Vantage = v
-	if clause != "" {
-		ch.Reason += "; " + clause
-	}
-	if d := diagnoseNAT(ch); d != nil {
-		ch.NATDiag = d
-		ch.Reason += "; " + d.Hypothesis + "; fix: " + d.Fix
-	}
+	ch.Vantage, ch.Why.Where = a.vantage(ch)
+	ch.NATDiag = diagnoseNAT(ch)
 	a.lintChannel(ch)
 }

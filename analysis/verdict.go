@@ -2,24 +2,24 @@ package analysis
 
 import (
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
 	"github.com/ftpscope/ftpscope/analysis/ftp"
 )
 
-// judge gives a channel its one verdict and the sentence that explains it.
+// judge gives a channel its one verdict and the facts that explain it.
 // now is the capture time of judgement; captureEnd says the input ended, so
 // an outcome still pending is unknowable rather than negative.
 func (a *Analyzer) judge(ch *Channel, now time.Time, captureEnd bool) {
-	ch.Verdict, ch.Reason = a.decide(ch, now, captureEnd)
+	why := &Reason{}
+	ch.Verdict = a.decide(ch, now, captureEnd, why)
+	ch.Why = why
 	if ch.early {
 		switch ch.Verdict {
 		case OK, Refused, ICMP: // the packets already told
 		default:
 			ch.Verdict = Unknown
-			ch.Reason = fmt.Sprintf("judged before its outcome was known, to keep memory bounded: more than %d channels of this session were waiting (--max-channels); so far: %s", a.cfg.MaxChannels, ch.Reason)
+			why.Early, why.Limit = true, a.cfg.MaxChannels
 		}
 	}
 	ch.Blocked = false
@@ -51,14 +51,25 @@ func (ch *Channel) finalReply() ftp.ReplyCode {
 	return 0
 }
 
-func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool) (Verdict, string) {
+// peers returns a channel's initiator and acceptor.
+func (ch *Channel) peers() (initiator, acceptor Peer) {
 	s := ch.session
-	who, whose := "client "+s.Client.Addr().String(), "the client's"
+	cl, sv := Peer{Addr: s.Client.Addr()}, Peer{Server: true, Addr: s.Server.Addr()}
 	if ch.Mode() == Active {
-		who, whose = "server "+s.Server.Addr().String(), "the server's"
+		return sv, cl
 	}
+	return cl, sv
+}
+
+// decide picks the verdict and fills why with the rule and its facts.
+func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool, why *Reason) Verdict {
+	s := ch.session
+	why.Initiator, why.Acceptor = ch.peers()
 	final := ch.finalReply()
-	then := replyClause(ch, final)
+	why.Final, why.ReplyText, why.Bytes, why.SessionEnded = final, ch.ReplyText, ch.Bytes(), s.closedByPeers()
+	if n := len(ch.Replies); n > 0 {
+		why.Last = ch.Replies[n-1]
+	}
 
 	var est, reset, icmpAt, tried *Attempt
 	syns := 0
@@ -85,88 +96,76 @@ func (a *Analyzer) decide(ch *Channel, now time.Time, captureEnd bool) (Verdict,
 			last = at.Last
 		}
 	}
+	why.SYNs = syns
+	about := func(r Rule, at *Attempt) {
+		why.Rule, why.From, why.To = r, at.From, at.To
+	}
 
 	if est != nil {
-		var b strings.Builder
-		if est.NoSYN {
-			fmt.Fprintf(&b, "a connection from %s to %s was seen without its SYN (it was opened before the capture began, or the capture missed the SYN)", est.From, est.To)
-		} else {
-			fmt.Fprintf(&b, "%s connected from port %d to %s", who, est.From.Port(), est.To)
-		}
-		if est.Match == MatchControl {
-			fmt.Fprintf(&b, ", the %s's control address, not the announced %s (%s)", acceptorRole(ch), ch.Announced, natWhy(ch))
-		} else if ch.NAT {
-			fmt.Fprintf(&b, ", the announced endpoint, although it is not the %s's control address %s", acceptorRole(ch), ch.Alternate.Addr())
-		}
-		if failed := len(ch.Attempts) - 1; failed > 0 {
-			fmt.Fprintf(&b, ", after %d other attempt%s", failed, plural(failed))
-		}
-		fmt.Fprintf(&b, "; %d bytes", ch.Bytes())
-		if est.ResetLater {
-			b.WriteString("; the connection was later reset")
-		}
-		b.WriteString(then)
-		return OK, b.String()
+		about(RuleConnected, est)
+		why.Match, why.NoSYN, why.ResetLater = est.Match, est.NoSYN, est.ResetLater
+		why.OtherAttempts = len(ch.Attempts) - 1
+		return OK
 	}
-
 	if reset != nil {
-		return Refused, fmt.Sprintf("%s SYN from %s to %s was answered with a TCP reset %s later: nothing listens there, or a firewall rejects it with a reset%s",
-			whose, reset.From, reset.To, dur(reset.RST.Sub(reset.First)), then)
+		about(RuleReset, reset)
+		why.Span = reset.RST.Sub(reset.First)
+		return Refused
 	}
 	if icmpAt != nil {
-		i := icmpAt.ICMP
-		sender := "the destination itself"
-		if i.From != icmpAt.To.Addr() {
-			sender = "router or firewall " + i.From.String()
-		}
-		return ICMP, fmt.Sprintf("%s SYN from %s to %s was answered by %s with %s (%s)%s",
-			whose, icmpAt.From, icmpAt.To, sender, icmpName(i.V6), i.Describe(), then)
+		about(RuleICMP, icmpAt)
+		why.ICMP = *icmpAt.ICMP
+		return ICMP
 	}
 	if syns > 0 {
 		knowable := final != 0 || !captureEnd || now.Sub(last) >= a.cfg.DataTimeout || laterActivity(ch, last)
 		if !knowable {
-			return Unknown, fmt.Sprintf("%s sent %d SYN%s toward %s; the capture ended %s after the last one, before an answer or a reply could show the outcome",
-				who, syns, plural(syns), tried.To, dur(now.Sub(last)))
+			about(RuleSYNsAtCaptureEnd, tried)
+			why.Span = now.Sub(last)
+			return Unknown
 		}
-		return Dropped, fmt.Sprintf("%s sent %d SYN%s from port %d to %s over %s; none was answered%s",
-			who, syns, plural(syns), tried.From.Port(), tried.To, dur(last.Sub(first)), dropThen(ch, final, then))
+		about(RuleSYNsUnanswered, tried)
+		why.Span = last.Sub(first)
+		return Dropped
 	}
 
-	target := ch.Announced.String()
-	if ch.Alternate != ch.Announced {
-		target += " (or " + ch.Alternate.String() + ")"
+	rule := func(r Rule, v Verdict) Verdict {
+		why.Rule = r
+		return v
 	}
 	if ch.Command != "" || ch.has425() {
 		if final == 0 && captureEnd && now.Sub(ch.CommandTime) < a.cfg.DataTimeout {
-			return Unknown, fmt.Sprintf("%s was sent %s before the capture ended; no connection toward %s and no final reply are in the capture yet", ch.Command, dur(now.Sub(ch.CommandTime)), target)
+			why.Span = now.Sub(ch.CommandTime)
+			return rule(RuleCommandAtCaptureEnd, Unknown)
 		}
 		if ch.gap && final == 0 {
-			return Unknown, fmt.Sprintf("bytes missing from the control connection hide what became of %s; no connection toward %s is in the capture", ch.Command, target)
+			return rule(RuleCommandInGap, Unknown)
 		}
 		switch {
 		case ch.has425():
-			return NotSeen, fmt.Sprintf("%s was asked for and the server replied 425, but no SYN toward %s is in this capture: the connection was blocked before reaching this capture point, or never tried", orDash(ch.Command), target)
+			return rule(RuleNoSYNAfter425, NotSeen)
 		case final.Class() == ftp.Completion:
-			return NotSeen, fmt.Sprintf("the server replied %d to %s but no connection toward %s is in this capture: this capture point does not see the data path", final, ch.Command, target)
+			return rule(RuleNoSYNCompleted, NotSeen)
 		case final != 0:
-			return NotSeen, fmt.Sprintf("the server replied %d (%s) to %s without a data connection toward %s", final, ch.ReplyText, ch.Command, target)
+			return rule(RuleNoSYNReplied, NotSeen)
 		default:
-			return NotSeen, fmt.Sprintf("%s was asked for but neither a connection toward %s nor a reply is in the capture", ch.Command, target)
+			return rule(RuleNoSYNNoReply, NotSeen)
 		}
 	}
 	if ch.gap {
-		return Unknown, fmt.Sprintf("bytes missing from the control connection hide whether a transfer used %s", target)
+		return rule(RuleAnnouncementInGap, Unknown)
 	}
 	if ch.SetupRefused {
-		return Unused, fmt.Sprintf("the server refused the %s with %d, so it announces no connection", ch.Method, ch.SetupCode)
+		return rule(RuleSetupRefused, Unused)
 	}
 	if ch.Superseded {
-		return Unused, fmt.Sprintf("superseded by a later announcement before any transfer used %s", target)
+		return rule(RuleSuperseded, Unused)
 	}
 	if captureEnd && !s.closedByPeers() && now.Sub(ch.Time) < a.cfg.DataTimeout {
-		return Unknown, fmt.Sprintf("the capture ended %s after the announcement, before any transfer used it", dur(now.Sub(ch.Time)))
+		why.Span = now.Sub(ch.Time)
+		return rule(RuleAnnouncementAtCaptureEnd, Unknown)
 	}
-	return Unused, fmt.Sprintf("no transfer command used %s before the session ended", target)
+	return rule(RuleNoTransfer, Unused)
 }
 
 // laterActivity reports whether the control connection moved on after the
@@ -180,50 +179,11 @@ func laterActivity(ch *Channel, last time.Time) bool {
 	return ch.session.closedByPeers()
 }
 
-func replyClause(ch *Channel, final ftp.ReplyCode) string {
-	if ch.Command == "" {
-		return ""
-	}
-	if final == 0 {
-		if len(ch.Replies) > 0 {
-			return fmt.Sprintf("; %s got %d and no final reply", ch.Command, ch.Replies[len(ch.Replies)-1])
-		}
-		return ""
-	}
-	return fmt.Sprintf("; %s replied %d", ch.Command, final)
-}
-
-func dropThen(ch *Channel, final ftp.ReplyCode, then string) string {
-	switch {
-	case final == 425:
-		return "; the server then replied 425"
-	case final != 0:
-		return then
-	case ch.session.closedByPeers():
-		return "; the session ended without a reply"
-	}
-	return then
-}
-
 func acceptorRole(ch *Channel) string {
 	if ch.Mode() == Active {
 		return "client"
 	}
 	return "server"
-}
-
-func natWhy(ch *Channel) string {
-	if ch.Mode() == Passive {
-		return "NAT in front of the server, or a client that ignores the 227 address"
-	}
-	return "a NAT in front of the client"
-}
-
-func icmpName(v6 bool) string {
-	if v6 {
-		return "ICMPv6 destination unreachable"
-	}
-	return "ICMP destination unreachable"
 }
 
 // icmpText names ICMP destination-unreachable codes in words.
@@ -272,34 +232,4 @@ func icmpText(v6 bool, typ, code uint8) string {
 		return "administratively prohibited"
 	}
 	return fmt.Sprintf("code %d", code)
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "a transfer"
-	}
-	return s
-}
-
-// dur writes a capture-time duration for people: "7 s", "0.3 s", "45 ms".
-func dur(d time.Duration) string {
-	switch {
-	case d < 0:
-		d = 0
-		fallthrough
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", int(math.Round(float64(d)/float64(time.Millisecond))))
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	}
-	return fmt.Sprintf("%d s", int(math.Round(d.Seconds())))
 }

@@ -53,7 +53,7 @@ func (c *csvWriter) Session(s *analysis.Session) error {
 		row := []string{s.Client.String(), s.Server.String(), stamp(s.Start), s.User, strconv.FormatBool(s.TLS),
 			ch.Method.String(), ch.Mode().String(), ch.Announced.String(), stamp(ch.Time), ch.Command, ch.Argument,
 			reply, from, to, strconv.Itoa(ch.SYNs()), strconv.FormatUint(ch.Bytes(), 10), ch.Verdict.String(),
-			strconv.FormatBool(ch.Blocked), strconv.FormatBool(ch.NAT), ch.Reason}
+			strconv.FormatBool(ch.Blocked), strconv.FormatBool(ch.NAT), Reason(ch)}
 		if err := c.w.Write(row); err != nil {
 			return err
 		}

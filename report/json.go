@@ -128,7 +128,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 		Verdict:      c.Verdict.String(),
 		Blocked:      c.Blocked,
 		NAT:          c.NAT,
-		Reason:       c.Reason,
+		Reason:       Reason(c),
 		Alternate:    c.Alternate.String(),
 		Replies:      []int{},
 		ReplyText:    c.ReplyText,
@@ -229,7 +229,7 @@ func natJSON(d *analysis.NATDiagnosis) *jsonNATDiag {
 		to = "none"
 	}
 	return &jsonNATDiag{Kind: d.Kind.String(), Announced: d.Announced.String(), Control: d.Control.String(),
-		ConnectedTo: to, Established: d.Established, Supported: d.Supported, Hypothesis: d.Hypothesis, Fix: d.Fix}
+		ConnectedTo: to, Established: d.Established, Supported: d.Supported, Hypothesis: NATHypothesis(d), Fix: NATFix(d)}
 }
 
 // jsonTimings holds delays in milliseconds; a delay the capture cannot

@@ -108,7 +108,7 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 			if c.Verdict == analysis.OK && !c.NAT && !t.o.Verbose {
 				continue
 			}
-			fmt.Fprintf(w, "  %d. %s: %s\n", i+1, c.Verdict, c.Reason)
+			fmt.Fprintf(w, "  %d. %s: %s\n", i+1, c.Verdict, Reason(c))
 		}
 		if s.ChannelsDropped > 0 {
 			fmt.Fprintf(w, "  (%d older channels not listed to keep memory bounded)\n", s.ChannelsDropped)
@@ -140,7 +140,7 @@ func (t *tableWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 		b = " BLOCKED"
 	}
 	fmt.Fprintf(t.w, "%s  %s -> %s  %s %s %s: %s%s: %s\n", stamp(c.Time), c.Session().Client, c.Session().Server,
-		c.Method, c.Announced, orNone(c.Command), c.Verdict, b, c.Reason)
+		c.Method, c.Announced, orNone(c.Command), c.Verdict, b, Reason(c))
 	return t.w.Flush()
 }
 

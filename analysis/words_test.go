@@ -1,0 +1,9 @@
+package analysis_test
+
+import (
+	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/report"
+)
+
+// The tests inside package analysis check the reasons as report writes them.
+func init() { analysis.RenderReason = report.Reason }
