@@ -407,7 +407,8 @@ func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembl
 		a.note(st, l.Time, NoteProtocol, cmd.Verb+" after EPSV ALL (RFC 2428 forbids it)")
 	}
 	client := s.Client.Addr()
-	thirdParty := ep.Addr() != client && !isPrivate(ep.Addr())
+	ep = spelledAs(ep, client)
+	thirdParty := !sameAddr(ep.Addr(), client) && !isPrivate(ep.Addr())
 	privileged := ep.Port() < 1024 && ep.Port() != 0
 	if thirdParty {
 		// A private address behind the client's is NAT without a helper; a
@@ -437,7 +438,7 @@ func (a *Analyzer) addChannel(st *sessionState, m SetupMethod, ep, alt netip.Add
 	}
 	ch := &Channel{
 		Method: m, Announced: ep, Alternate: alt, Time: t, Packet: pkt,
-		NAT: ep.Addr() != alt.Addr(), session: s,
+		NAT: !sameAddr(ep.Addr(), alt.Addr()), session: s,
 	}
 	if ch.NAT {
 		a.stats.NAT++
@@ -662,6 +663,7 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 	if asked != "" && asked != method.String() {
 		a.note(st, t, NoteInfo, fmt.Sprintf("the server answered %s with %d", asked, rep.Code))
 	}
+	ep = spelledAs(ep, server)
 	alt := netip.AddrPortFrom(server, ep.Port())
 	a.addChannel(st, method, ep, alt, t, 0)
 }
@@ -682,6 +684,25 @@ func unwrapSyntax(err error) error {
 		return se
 	}
 	return err
+}
+
+// spelledAs writes an announced endpoint's address the way the control
+// connection's packets write their addresses: an IPv4-mapped IPv6 address
+// (::ffff:a.b.c.d, which dual-stack clients put in EPRT) as plain IPv4 on an
+// IPv4 connection, and the other way round, so that the same host is never
+// taken for NAT or a third party, and the data connection's packets find
+// the endpoint they go to.
+func spelledAs(ep netip.AddrPort, control netip.Addr) netip.AddrPort {
+	a := ep.Addr()
+	switch {
+	case control.Is4In6() && a.Is4():
+		a = netip.AddrFrom16(a.As16())
+	case a.Is4In6() && !control.Is4In6():
+		a = a.Unmap()
+	default:
+		return ep
+	}
+	return netip.AddrPortFrom(a, ep.Port())
 }
 
 // isPrivate reports addresses that only make sense behind a NAT.
