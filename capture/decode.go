@@ -184,7 +184,6 @@ func (p *Packet) clearStale(prev Kind) {
 		p.Src, p.Dst = netip.AddrPort{}, netip.AddrPort{}
 		p.Flags, p.Seq, p.Ack, p.Window = 0, 0, 0, 0
 		p.Payload, p.PayloadLen = nil, 0
-		p.TCP = nil
 	} else {
 		p.ICMP = ICMPError{}
 	}
@@ -266,7 +265,6 @@ func fillTCPHeader(p *Packet, tcp *layers.TCP, payloadLen int) {
 	p.Window = tcp.Window
 	p.Payload = tcp.Payload
 	p.PayloadLen = payloadLen
-	p.TCP = tcp
 }
 
 // fillICMPv4 makes p a KindICMP packet if the ICMP message is an error that

@@ -36,7 +36,7 @@ func snapshot(p *Packet, frame []byte, malformed bool) decoded {
 	d := decoded{
 		malformed: malformed, kind: p.Kind, flags: p.Flags, seq: p.Seq, ack: p.Ack, window: p.Window,
 		payload: string(p.Payload), payloadLen: p.PayloadLen, ttl: p.TTL, ipid: p.IPID, icmp: p.ICMP,
-		hasTCP: p.TCP != nil,
+		hasTCP: p.Kind == KindTCP,
 	}
 	if p.Src.IsValid() {
 		d.src = p.Src.String()

@@ -90,11 +90,8 @@ func checkSeg(t *testing.T, p *Packet, want seg) {
 	if p.TTL != want.ttl || p.IPID != want.ipid {
 		t.Errorf("TTL %d IPID %d, want %d %d", p.TTL, p.IPID, want.ttl, want.ipid)
 	}
-	if p.TCP == nil || uint16(p.TCP.SrcPort) != ws.Port() || !bytes.Equal(p.TCP.Payload, want.payload) {
-		t.Errorf("TCP layer %+v", p.TCP)
-	}
-	if !p.CaptureInfo.Timestamp.Equal(p.Time) || p.CaptureInfo.CaptureLength != p.CapLen {
-		t.Errorf("CaptureInfo %+v", p.CaptureInfo)
+	if p.CapLen == 0 || p.Len < p.CapLen || p.Time.IsZero() {
+		t.Errorf("record: time %v, %d of %d bytes captured", p.Time, p.CapLen, p.Len)
 	}
 }
 
@@ -422,7 +419,7 @@ func TestPacketReuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		if p.Kind != KindTCP && (p.Src.IsValid() || p.Dst.IsValid() || p.Payload != nil || p.PayloadLen != 0 ||
-			p.TCP != nil || p.Seq != 0 || p.Flags != 0) {
+			p.Seq != 0 || p.Flags != 0) {
 			t.Errorf("frame %d (%v) keeps TCP fields: %+v", i+1, p.Kind, p)
 		}
 		if p.Kind != KindICMP && p.ICMP != (ICMPError{}) {

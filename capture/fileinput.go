@@ -81,12 +81,12 @@ type fileInput struct {
 	pool   *chunkPool      // for recs, once the source uses chunks
 
 	// The head: the input's next packet, read but not yet delivered, and
-	// the Packet it is decoded into. pcapgo's CaptureInfo is read straight
-	// into pkt (one copy of it per packet rather than two); its Timestamp
-	// is the merge key, and holds the first packet's time while the input
-	// is closed.
+	// the Packet it is decoded into, and its capture record: pcapgo's
+	// CaptureInfo is read straight into ci; its Timestamp is the merge
+	// key, and holds the first packet's time while the input is closed.
 	data []byte
 	pkt  Packet
+	ci   gopacket.CaptureInfo
 	lt   layers.LinkType
 
 	num  uint64 // packets read intact from this input
@@ -211,21 +211,21 @@ func (in *fileInput) startNg() error {
 func (in *fileInput) read() error {
 	var err error
 	if in.recs != nil {
-		in.data, err = in.recs.next(&in.pkt.CaptureInfo)
+		in.data, err = in.recs.next(&in.ci)
 		in.lt = in.link
 	} else {
-		in.data, in.pkt.CaptureInfo, err = in.ng.ZeroCopyReadPacketData()
+		in.data, in.ci, err = in.ng.ZeroCopyReadPacketData()
 		if err == nil {
 			// WantMixedLinkType puts the interface's link type here.
 			lt, ok := layers.LinkType(0), false
-			if len(in.pkt.CaptureInfo.AncillaryData) > 0 {
-				lt, ok = in.pkt.CaptureInfo.AncillaryData[0].(layers.LinkType)
+			if len(in.ci.AncillaryData) > 0 {
+				lt, ok = in.ci.AncillaryData[0].(layers.LinkType)
 			}
 			if !ok {
 				err = errors.New("packet without an interface link type")
 			}
 			in.lt = lt
-			if sec := in.pkt.CaptureInfo.Timestamp.Unix(); err == nil && (sec < 0 || sec > maxUnixTime) {
+			if sec := in.ci.Timestamp.Unix(); err == nil && (sec < 0 || sec > maxUnixTime) {
 				err = &ngBlockError{block: in.guard.packetBlock, kind: "packet",
 					msg: fmt.Sprintf("timestamp %d s is outside 1970-9999 (the interface's if_tsoffset or if_tsresol)", sec)}
 			}
@@ -271,7 +271,7 @@ func (in *fileInput) damage(err error) error {
 			return fmt.Errorf("%w inside a record header (%d of %d bytes)", io.ErrUnexpectedEOF, got, pcapRecordHeaderLen)
 		}
 		return fmt.Errorf("%w inside a packet record (%d of %d bytes)", io.ErrUnexpectedEOF,
-			got-pcapRecordHeaderLen, in.pkt.CaptureInfo.CaptureLength)
+			got-pcapRecordHeaderLen, in.ci.CaptureLength)
 	}
 	if in.ng != nil {
 		return fmt.Errorf("corrupt pcapng block: %w", err)
@@ -302,7 +302,7 @@ func (in *fileInput) close() error {
 	}
 	in.active = false
 	in.file, in.dec, in.raw, in.buf, in.recs, in.ng, in.guard, in.ngBuf = nil, nil, nil, nil, nil, nil, nil, nil
-	in.data, in.pkt = nil, Packet{CaptureInfo: gopacket.CaptureInfo{Timestamp: in.first}}
+	in.data, in.pkt, in.ci = nil, Packet{}, gopacket.CaptureInfo{Timestamp: in.first}
 	return err
 }
 

@@ -64,7 +64,7 @@ func openFiles(names []string, opts FileOptions) (Source, error) {
 			continue
 		}
 		if in.reopen {
-			in.first, in.firstLen = in.pkt.CaptureInfo.Timestamp, in.pkt.CaptureInfo.CaptureLength
+			in.first, in.firstLen = in.ci.Timestamp, in.ci.CaptureLength
 			in.close()
 		}
 		s.push(in)
@@ -95,7 +95,7 @@ func (s *fileSource) reactivate(in *fileInput) bool {
 	if err == nil {
 		in.active = true
 		err = in.read()
-		if err == nil && (!in.pkt.CaptureInfo.Timestamp.Equal(in.first) || in.pkt.CaptureInfo.CaptureLength != in.firstLen) {
+		if err == nil && (!in.ci.Timestamp.Equal(in.first) || in.ci.CaptureLength != in.firstLen) {
 			err = errors.New("file changed while it was being read")
 		} else if err == io.EOF {
 			err = errors.New("file emptied while it was being read")
@@ -163,8 +163,8 @@ func (s *fileSource) deliver(in *fileInput) *Packet {
 // that come from the capture record rather than from decoding.
 func (s *fileSource) frame(in *fileInput) *Packet {
 	st := &s.stats
-	p := &in.pkt
-	t := p.CaptureInfo.Timestamp
+	p, ci := &in.pkt, &in.ci
+	t := ci.Timestamp
 	if st.Packets == 0 {
 		st.First = t
 	} else if t.Before(st.Last) {
@@ -175,7 +175,7 @@ func (s *fileSource) frame(in *fileInput) *Packet {
 	}
 	st.Last = t
 	st.Packets++
-	st.Bytes += uint64(p.CaptureInfo.CaptureLength)
+	st.Bytes += uint64(ci.CaptureLength)
 
 	// Field by field: the decoder resets what the previous packet's kind
 	// left behind, and a whole-struct store of this pointer-laden struct
@@ -184,8 +184,8 @@ func (s *fileSource) frame(in *fileInput) *Packet {
 	p.File = in.name
 	p.FileNum = in.num
 	p.Time = t
-	p.Len, p.CapLen = p.CaptureInfo.Length, p.CaptureInfo.CaptureLength
-	p.Interface = p.CaptureInfo.InterfaceIndex
+	p.Len, p.CapLen = ci.Length, ci.CaptureLength
+	p.Interface = ci.InterfaceIndex
 	return p
 }
 
@@ -253,7 +253,7 @@ func (s *fileSource) Close() error {
 
 func (s *fileSource) less(i, j int) bool {
 	a, b := s.heap[i], s.heap[j]
-	if c := a.pkt.CaptureInfo.Timestamp.Compare(b.pkt.CaptureInfo.Timestamp); c != 0 {
+	if c := a.ci.Timestamp.Compare(b.ci.Timestamp); c != 0 {
 		return c < 0
 	}
 	return a.index < b.index

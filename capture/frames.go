@@ -68,7 +68,7 @@ func (s *fileSource) nextFrame() (*frame, error) {
 		return nil, err
 	}
 	p := s.frame(in)
-	s.fr = frame{Num: p.Num, File: p.File, FileNum: p.FileNum, Info: p.CaptureInfo, Link: in.lt, Data: in.data}
+	s.fr = frame{Num: p.Num, File: p.File, FileNum: p.FileNum, Info: in.ci, Link: in.lt, Data: in.data}
 	if in.pool != nil && in.recs != nil {
 		s.fr.chunk = in.recs.last
 	}
@@ -98,28 +98,17 @@ func (d *decoder) decodeFrame(f *frame) *Packet {
 // whether the frame was malformed.
 func (d *decoder) decode(f *frame, p *Packet) (malformed bool) {
 	p.Num, p.File, p.FileNum = f.Num, f.File, f.FileNum
-	p.CaptureInfo = f.Info
 	p.Time = f.Info.Timestamp
 	p.Len, p.CapLen = f.Info.Length, f.Info.CaptureLength
 	p.Interface = f.Info.InterfaceIndex
 	return d.dec.decode(p, f.Data, f.Link)
 }
 
-// decodeTo decodes f into p, which the caller owns (a slot reused for
-// frame after frame is fine), without counting it: the packet is counted
-// by count where it is used, so that packets decoded ahead and never used
-// are not. It reports whether the frame was malformed, for count. p's
-// slices alias f.Data; p.TCP is nil, since the gopacket layer it would
-// point to is reused by the decoder's next call (the reassembly package
-// builds its own view from the fields).
-func (d *decoder) decodeTo(f *frame, p *Packet) (malformed bool) {
-	malformed = d.decode(f, p)
-	p.TCP = nil
-	return malformed
-}
-
-// count counts a packet that decodeTo decoded, with what decodeTo said of
-// it, as decodeFrame counts its own.
+// count counts a packet that decode decoded, with what decode said of
+// it, as decodeFrame counts its own. Decoding into a Packet the caller
+// owns (a slot reused for frame after frame is fine) and counting it
+// where it is used means packets decoded ahead and never used are not
+// counted.
 func (d *decoder) count(p *Packet, malformed bool) { countKind(&d.stats, p, malformed) }
 
 // addCounts adds the decoder's counts by kind (TCP, ICMP, Other,

@@ -340,7 +340,6 @@ func readAll(t testing.TB, src Source) []Packet {
 		}
 		c := *p
 		c.Payload = bytes.Clone(p.Payload)
-		c.TCP = nil
 		out = append(out, c)
 	}
 	t.Fatal("source never ends")

@@ -213,7 +213,6 @@ func (s *liveSource) Next() (*Packet, error) {
 	p.Time = t
 	p.Len, p.CapLen = ci.Length, ci.CaptureLength
 	p.Interface = ci.InterfaceIndex
-	p.CaptureInfo = ci
 	decodeCounted(s.dec, st, p, data, s.lt)
 	return p, nil
 }

@@ -12,9 +12,6 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // Kind says what a Packet carries.
@@ -147,12 +144,6 @@ type Packet struct {
 	// Interface is the index of the capture interface within File (pcapng
 	// interface description blocks; 0 for classic pcap and live capture).
 	Interface int
-
-	// TCP and CaptureInfo are the gopacket views that the reassembly
-	// package feeds to gopacket's assembler (TCP: KindTCP only, and nil
-	// when the decoder's layer could not be lent; see decoder.decodeTo).
-	TCP         *layers.TCP
-	CaptureInfo gopacket.CaptureInfo
 
 	// ICMP describes the error message (KindICMP).
 	ICMP ICMPError

@@ -313,7 +313,7 @@ func (p *pipe) decodeAhead(b *batch) {
 		}
 		end := min(b.decoded+decodeBlock, len(b.frames))
 		for i := b.decoded; i < end; i++ {
-			b.bad[i] = p.readDec.decodeTo(&b.frames[i], &b.pkts[i])
+			b.bad[i] = p.readDec.decode(&b.frames[i], &b.pkts[i])
 		}
 		b.decoded = end
 	}
@@ -371,7 +371,7 @@ func (p *pipe) Next() (*Packet, error) {
 			i := p.i
 			p.i++
 			if i >= b.decoded {
-				b.bad[i] = p.dec.decodeTo(&b.frames[i], &b.pkts[i])
+				b.bad[i] = p.dec.decode(&b.frames[i], &b.pkts[i])
 			}
 			p.dec.count(&b.pkts[i], b.bad[i])
 			return p.count(&b.pkts[i]), nil

@@ -684,9 +684,7 @@ func TestPacketWithoutGopacketView(t *testing.T) {
 	a := New(Config{}, &r)
 	s := newSession(cliAP, srvAP)
 	for _, st := range []step{S(0, fPA, "220 x\r\n"), C(0, fPA, "USER u\r\n")} {
-		p := s.pkt(st.from, st.off, st.flags, st.data, time.Millisecond)
-		p.TCP = nil
-		a.Packet(p)
+		a.Packet(s.pkt(st.from, st.off, st.flags, st.data, time.Millisecond))
 	}
 	a.Close(s.now)
 	diffEvents(t, r.strings(), []string{"open mid", "S 220 x", "C USER u", "close capture-end"})
