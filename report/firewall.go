@@ -139,7 +139,7 @@ func firewallRecord(p *analysis.ServerProfile) jsonFirewall {
 	for _, a := range p.PrivateAnnounced {
 		j.PrivateAnnounced = append(j.PrivateAnnounced, a.String())
 	}
-	for _, s := range p.Suggestions() {
+	for _, s := range Suggestions(p) {
 		j.Suggestions = append(j.Suggestions, jsonSuggestion{Kind: s.Kind, Title: s.Title, Text: s.Text})
 	}
 	return j
@@ -223,7 +223,7 @@ func firewallTable(w *bufio.Writer, b *analysis.FirewallBook) error {
 			return fmt.Errorf("render table: %w", err)
 		}
 		fmt.Fprintf(w, "Suggested rules and settings for %s:\n", p.Server)
-		for _, s := range p.Suggestions() {
+		for _, s := range Suggestions(p) {
 			fmt.Fprintf(w, "  %s\n", s.Title)
 			for _, line := range strings.Split(strings.TrimRight(s.Text, "\n"), "\n") {
 				// The table goes through the terminal escaping, which writes

@@ -188,7 +188,7 @@ func TestNFTRulesLoad(t *testing.T) {
 	dir := t.TempDir()
 	n := 0
 	for _, p := range profiles {
-		for _, s := range p.Suggestions() {
+		for _, s := range report.Suggestions(p) {
 			var text string
 			switch s.Kind {
 			case "nftables":
