@@ -278,6 +278,21 @@ func (a *Analyzer) Gap(conn reassembly.ConnKey, from reassembly.Role, t time.Tim
 	a.note(st, t, NoteGap, fmt.Sprintf("%d bytes from the %s are missing from the capture; lines there are lost", n, from))
 }
 
+// LastActivity implements reassembly.ActivityHandler: a control connection
+// whose data connection still carries a transfer is not idle, however long
+// the transfer takes.
+func (a *Analyzer) LastActivity(conn reassembly.ConnKey) time.Time {
+	st := a.sessions[conn]
+	if st == nil {
+		return time.Time{}
+	}
+	if st.s.dataLast.After(st.last) {
+		st.last = st.s.dataLast
+		a.lru.Touch(st)
+	}
+	return st.s.dataLast
+}
+
 // Close implements reassembly.Handler.
 func (a *Analyzer) Close(conn reassembly.ConnKey, t time.Time, why reassembly.CloseReason) {
 	a.clock(t)

@@ -290,6 +290,9 @@ func (d *dataTracker) packet(p *capture.Packet) {
 	}
 	at := c.att
 	defer d.settled(c, at.Established())
+	if c.ch != nil {
+		c.ch.session.dataLast = p.Time
+	}
 	switch {
 	case f.Has(capture.SYN | capture.ACK):
 		if !fwd && at.SYNACK.IsZero() {

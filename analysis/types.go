@@ -391,6 +391,9 @@ type Session struct {
 	Latency Latency
 
 	ended bool
+	// dataLast is the capture time of the latest packet of one of the
+	// session's data connections (for LastActivity).
+	dataLast time.Time
 }
 
 // closedByPeers reports whether the control connection really ended, as

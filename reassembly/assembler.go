@@ -50,6 +50,7 @@ type Assembler struct {
 	cfg    Config
 	h      Handler
 	ch     ConflictHandler // h, when it implements ConflictHandler
+	act    ActivityHandler // h, when it implements ActivityHandler
 	detect bool
 
 	// ctrl marks the control ports; hot marks them too, and the ports used
@@ -138,6 +139,7 @@ func New(cfg Config, h Handler) *Assembler {
 		conns:  make(map[flowKey]*conn),
 	}
 	a.ch, _ = h.(ConflictHandler)
+	a.act, _ = h.(ActivityHandler)
 	for _, p := range cfg.ControlPorts {
 		a.ctrl.set(p)
 		a.hot.set(p)
@@ -589,6 +591,14 @@ func (a *Assembler) Advance(now time.Time) {
 	}
 	idleBefore := now.Add(-a.cfg.IdleTimeout)
 	for c := a.lru.Back(); c != nil && c.last.Before(idleBefore); c = a.lru.Back() {
+		if a.act != nil {
+			if t := a.act.LastActivity(c.key); !t.Before(idleBefore) && t.After(c.last) {
+				// Its data connection is still busy: not idle.
+				c.last = t
+				a.lru.Touch(c)
+				continue
+			}
+		}
 		a.stats.IdleClosed++
 		a.closeConn(c, CloseIdle, now)
 	}

@@ -170,6 +170,18 @@ type Handler interface {
 	Close(conn ConnKey, t time.Time, why CloseReason)
 }
 
+// ActivityHandler is optionally implemented by a Handler that sees traffic
+// belonging to a control connection outside it: its data connections. A
+// transfer may take longer than Config.IdleTimeout while the control
+// connection stays silent (a big file on a slow link); before closing a
+// control connection as idle the assembler asks, and keeps the connection
+// open while its data connections were active within IdleTimeout.
+type ActivityHandler interface {
+	// LastActivity returns the capture time of the latest packet of a data
+	// connection that belongs to conn (zero when none).
+	LastActivity(conn ConnKey) time.Time
+}
+
 // ConflictHandler is optionally implemented by a Handler that wants to hear
 // about overlapping segments whose bytes differ: the same sequence numbers
 // carrying two different texts is an evasion trick (one text for the
