@@ -152,6 +152,7 @@ type Analyzer struct {
 	now      time.Time
 	stats    Stats
 	nextTick time.Time
+	ending   endQueue // ended sessions, by emission time
 }
 
 // New returns an Analyzer that reports to sink.
@@ -319,6 +320,7 @@ func (a *Analyzer) endSession(st *sessionState, t time.Time, why string) {
 	// Data connections can trail the control connection's end a little
 	// (a 226 is sent after the data is flushed, but packets still cross).
 	st.endAt = t.Add(2 * time.Second)
+	a.ending.push(st)
 }
 
 // sessionEnded re-indexes the session's waiting channels: pick prefers

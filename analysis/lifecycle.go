@@ -27,8 +27,8 @@ func (a *Analyzer) Advance(now time.Time) {
 	a.data.expire(now)
 	a.settle(now)
 	var done []*sessionState
-	for _, st := range a.sessions {
-		if st.s.ended && !now.Before(st.endAt) {
+	for st := a.ending.popDue(now); st != nil; st = a.ending.popDue(now) {
+		if a.sessions[st.key] == st {
 			done = append(done, st)
 		}
 	}
@@ -77,6 +77,7 @@ func (a *Analyzer) Finish(now time.Time) {
 		all = append(all, st)
 	}
 	sortStates(all)
+	a.ending.reset()
 	for _, st := range all {
 		if !st.s.ended {
 			a.stats.OpenAtEnd++

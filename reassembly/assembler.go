@@ -87,7 +87,7 @@ type Assembler struct {
 	got     bool // a synthetic packet made gopacket deliver something
 	pending []*conn
 	// ending holds connections one side has ended, for HalfCloseTimeout.
-	ending   []*conn
+	ending   connQueue
 	lastTick time.Time
 	leaked   int // gopacket connections Close found still open (tests assert 0)
 	// slowOnly turns the fast path off, so that tests can compare it with
@@ -573,22 +573,22 @@ func (a *Assembler) Advance(now time.Time) {
 		clear(a.pending[len(keep):])
 		a.pending = keep
 	}
-	if len(a.ending) > 0 {
-		halfBefore := now.Add(-a.cfg.HalfCloseTimeout)
-		keep := a.ending[:0]
-		for _, c := range a.ending {
-			switch {
-			case c.done:
-			case c.last.Before(halfBefore):
-				a.stats.IdleClosed++
-				a.closeConn(c, CloseIdle, now)
-			default:
-				keep = append(keep, c)
-			}
+	// Connections one side has ended, whose last packet is older than
+	// HalfCloseTimeout; one active since goes back with its new time.
+	halfBefore := now.Add(-a.cfg.HalfCloseTimeout)
+	for c := a.ending.popBefore(halfBefore); c != nil; c = a.ending.popBefore(halfBefore) {
+		switch {
+		case c.done:
+		case c.last.Before(halfBefore):
+			a.stats.IdleClosed++
+			a.closeConn(c, CloseIdle, now)
+		default:
+			a.ending.push(c, c.last)
 		}
-		clear(a.ending[len(keep):])
-		a.ending = keep
 	}
+	// The recency list is ordered by last activity, so idle connections
+	// are at its back: the walk stops at the first one still active and
+	// costs what it closes.
 	idleBefore := now.Add(-a.cfg.IdleTimeout)
 	for c := a.lru.Back(); c != nil && c.last.Before(idleBefore); c = a.lru.Back() {
 		if a.act != nil {
@@ -623,7 +623,21 @@ func (a *Assembler) Close(now time.Time) {
 	// one left behind, which would otherwise keep its pages forever.
 	a.leaked += a.asm.FlushAll()
 	a.pending = a.pending[:0]
-	a.ending = a.ending[:0]
+	a.ending.reset()
+}
+
+// Touch marks control connection conn active at capture time t, as one of
+// its packets would: activity that belongs to it without crossing it (its
+// session's data connections, a transfer longer than IdleTimeout of control
+// silence) keeps it from being closed as idle. It costs one map lookup;
+// a connection not tracked is ignored.
+func (a *Assembler) Touch(conn ConnKey, t time.Time) {
+	c := a.conns[makeFlowKey(conn.Client, conn.Server)]
+	if c == nil || c.cand != nil || c.done || c.key != conn || !t.After(c.last) {
+		return
+	}
+	c.last = t
+	a.lru.Touch(c)
 }
 
 // Stats returns the counters so far.

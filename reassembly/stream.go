@@ -273,7 +273,7 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 		if nextSeq == invalid || inRange(nextSeq.Difference(end), lo, rstWindow) {
 			if !d.endKnown {
 				d.endSeq, d.endKnown, d.endAt, d.fin = end, true, a.curTime, !tcp.RST
-				a.ending = append(a.ending, c)
+				a.ending.push(c, c.last)
 			}
 			c.rstSeen = c.rstSeen || tcp.RST
 		}

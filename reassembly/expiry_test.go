@@ -1,0 +1,78 @@
+package reassembly
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+)
+
+// TestConnQueueOrder: whatever the push order, connections come out by
+// time, equal times in push order, and only those before the cut.
+func TestConnQueueOrder(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for round := range 50 {
+		var q connQueue
+		n := 1 + rng.Intn(300)
+		at := make(map[*conn]time.Time)
+		seq := make(map[*conn]int)
+		for i := range n {
+			c := &conn{}
+			at[c] = t0.Add(time.Duration(rng.Intn(50)) * time.Second)
+			seq[c] = i
+			q.push(c, at[c])
+		}
+		cut := t0.Add(time.Duration(rng.Intn(60)) * time.Second)
+		var prev *conn
+		got := 0
+		for c := q.popBefore(cut); c != nil; c = q.popBefore(cut) {
+			if !at[c].Before(cut) {
+				t.Fatalf("round %d: popped %v, not before %v", round, at[c], cut)
+			}
+			if prev != nil && (at[c].Before(at[prev]) || at[c].Equal(at[prev]) && seq[c] < seq[prev]) {
+				t.Fatalf("round %d: popped out of order", round)
+			}
+			prev = c
+			got++
+		}
+		want := 0
+		for _, v := range at {
+			if v.Before(cut) {
+				want++
+			}
+		}
+		if got != want || q.len() != n-want {
+			t.Fatalf("round %d: popped %d, want %d; %d left of %d", round, got, want, q.len(), n)
+		}
+	}
+}
+
+// TestTouchKeepsConnectionAlive: a control connection silent for longer
+// than IdleTimeout stays open while Touch reports activity for it (its data
+// connection still transferring); without it, it is closed as idle.
+func TestTouchKeepsConnectionAlive(t *testing.T) {
+	for _, touch := range []bool{false, true} {
+		var r recorder
+		s := newSession(cliAP, srvAP)
+		cfg := Config{IdleTimeout: time.Minute}
+		a := run(t, cfg, &r, s, concat(handshake, []step{S(0, fPA, "220 x\r\n"), C(0, fPA, "RETR big\r\n")}))
+		key := ConnKey{Client: cliAP, Server: srvAP}
+		for sec := 1; sec <= 300; sec++ {
+			now := s.now.Add(time.Duration(sec) * time.Second)
+			if touch {
+				a.Touch(key, now)
+			}
+			a.Advance(now)
+		}
+		want := []string{"open", "S 220 x", "C RETR big", "close idle"}
+		if touch {
+			want = want[:3]
+			if a.Open() != 1 {
+				t.Errorf("touched connection closed: %d open", a.Open())
+			}
+		}
+		diffEvents(t, r.strings(), want)
+		// Unknown connections and the reversed key are ignored.
+		a.Touch(ConnKey{Client: srvAP, Server: cliAP}, s.now.Add(time.Hour))
+		a.Touch(ConnKey{Client: cliAP, Server: cliAP}, s.now.Add(time.Hour))
+	}
+}
