@@ -133,6 +133,7 @@ type sessionState struct {
 	opaque                  bool      // control channel encrypted: stop parsing
 	gapAfter                time.Time // time of the last control gap (zero: none)
 	endAt                   time.Time // capture time after which the ended session is emitted
+	qpos                    int32     // position in Analyzer.ending, plus one (0: not queued)
 	last                    time.Time // last activity
 	lru.Links[sessionState]           // in Analyzer.lru
 	lint                    lintState // what the helper lint remembers

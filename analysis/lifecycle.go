@@ -28,9 +28,7 @@ func (a *Analyzer) Advance(now time.Time) {
 	a.settle(now)
 	var done []*sessionState
 	for st := a.ending.popDue(now); st != nil; st = a.ending.popDue(now) {
-		if a.sessions[st.key] == st {
-			done = append(done, st)
-		}
+		done = append(done, st)
 	}
 	sortStates(done)
 	for _, st := range done {
@@ -114,6 +112,7 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 	}
 	delete(a.sessions, st.key)
 	a.lru.Remove(st)
+	a.ending.remove(st)
 	if a.sink.Session != nil {
 		a.sink.Session(st.s)
 	}

@@ -527,6 +527,7 @@ func (a *Assembler) finish(c *conn) {
 		}
 	}
 	a.h.Close(c.key, t, why)
+	a.ending.remove(c)
 	fk := c.flowKey()
 	delete(a.conns, fk)
 	a.lru.Remove(c)

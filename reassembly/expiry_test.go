@@ -21,11 +21,18 @@ func TestConnQueueOrder(t *testing.T) {
 			seq[c] = i
 			q.push(c, at[c])
 		}
+		for c := range at {
+			if rng.Intn(4) == 0 { // forgotten before its time: never comes out
+				q.remove(c)
+				delete(at, c)
+				n--
+			}
+		}
 		cut := t0.Add(time.Duration(rng.Intn(60)) * time.Second)
 		var prev *conn
 		got := 0
 		for c := q.popBefore(cut); c != nil; c = q.popBefore(cut) {
-			if !at[c].Before(cut) {
+			if _, ok := at[c]; !ok || !at[c].Before(cut) {
 				t.Fatalf("round %d: popped %v, not before %v", round, at[c], cut)
 			}
 			if prev != nil && (at[c].Before(at[prev]) || at[c].Equal(at[prev]) && seq[c] < seq[prev]) {

@@ -36,6 +36,7 @@ type conn struct {
 	closeWhy  CloseReason
 	closeAt   time.Time
 	inPending bool
+	qpos      int32 // position in Assembler.ending, plus one (0: not queued)
 	done      bool
 }
 
