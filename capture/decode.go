@@ -37,6 +37,13 @@ type frameDecoder struct {
 	icmp4 layers.ICMPv4
 	icmp6 layers.ICMPv6
 
+	// Encapsulations (tunnel.go).
+	gre   layers.GRE
+	mpls  mplsStack
+	pppoe pppoeSession
+	udp   udpTunnel
+	vxlan layers.VXLAN
+
 	ethernet, linuxSLL, linuxSLL2, loopback, rawIPv4, rawIPv6 *gopacket.DecodingLayerParser
 
 	decoded []gopacket.LayerType
@@ -49,6 +56,7 @@ func newFrameDecoder() *frameDecoder {
 	all := []gopacket.DecodingLayer{
 		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop,
 		&d.ip4, &d.ip6, &d.ext, &d.tcp, &d.icmp4, &d.icmp6,
+		&d.gre, &d.mpls, &d.pppoe, &d.udp, &d.vxlan,
 	}
 	parser := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
 		var c gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
@@ -114,6 +122,10 @@ func (d *frameDecoder) decode(p *Packet, frame []byte, lt layers.LinkType) (malf
 	prev := p.Kind
 	malformed = d.decodeKind(p, frame, lt)
 	p.clearStale(prev)
+	p.notDecoded = UndecodedNone
+	if p.Kind == KindOther && !malformed {
+		p.notDecoded = d.undecoded()
+	}
 	return malformed
 }
 

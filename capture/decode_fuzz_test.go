@@ -1,13 +1,17 @@
 package capture
 
 import (
+	"slices"
+
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/ftpscope/ftpscope/craft"
 	"io"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -91,6 +95,18 @@ func FuzzDecode(f *testing.F) {
 		{8, ip4},
 		{9, ip6},
 		{5, icmp4},
+	}
+	for _, e := range []craft.Encap{craft.GRE, craft.MPLS, craft.PPPoE, craft.VXLAN} {
+		for _, ip := range [][]byte{ip4, ip6} {
+			w, err := craft.Wrap(e, ip)
+			if err != nil {
+				f.Fatal(err)
+			}
+			seeds = append(seeds, struct {
+				lt    int
+				frame []byte
+			}{0, w})
+		}
 	}
 	for _, s := range seeds {
 		f.Add(uint8(s.lt), s.frame, uint16(len(s.frame)))
@@ -195,8 +211,36 @@ func FuzzOpen(f *testing.F) {
 	ng := ngBytes(f, []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw}, []rec{
 		{t: t0, data: frames[0]}, {t: t0.Add(1), data: data4.ipPacket(f), iface: 1},
 	})
+	// Fragments, out of order, some inside a tunnel, and tunnels.
+	var fragFrames [][]byte
+	for i, ip := range [][]byte{data4.ipPacket(f), data6.ipPacket(f)} {
+		frags, err := craft.Fragment(ip, 16, uint32(i+1), false)
+		if err != nil {
+			f.Fatal(err)
+		}
+		slices.Reverse(frags)
+		for j, fr := range frags {
+			e := craft.Plain
+			if i == 1 && j%2 == 1 {
+				e = craft.GRE
+			}
+			w, err := craft.Wrap(e, fr)
+			if err != nil {
+				f.Fatal(err)
+			}
+			fragFrames = append(fragFrames, w)
+		}
+	}
+	for _, e := range []craft.Encap{craft.MPLS, craft.PPPoE, craft.VXLAN} {
+		w, err := craft.Wrap(e, data4.ipPacket(f))
+		if err != nil {
+			f.Fatal(err)
+		}
+		fragFrames = append(fragFrames, w)
+	}
 	seeds := [][]byte{
 		pcap,
+		pcapBytes(f, layers.LinkTypeEthernet, 65535, recs(t0, fragFrames...)),
 		pcapNanoBytes(f, layers.LinkTypeEthernet, rs),
 		rawPcap(binary.BigEndian, false, 96, layers.LinkTypeEthernet, []rec{{t: t0, data: frames[0][:60], wire: len(frames[0])}}),
 		ng,
@@ -212,9 +256,9 @@ func FuzzOpen(f *testing.F) {
 		f.Add(s, uint32(len(s)-5))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, cut uint32) {
-		whole, wholeDamage := fuzzRead(t, data)
+		whole, wholeDamage, _ := fuzzRead(t, data)
 		k := int(cut % uint32(len(data)+1))
-		part, partDamage := fuzzRead(t, data[:k])
+		part, partDamage, partFrags := fuzzRead(t, data[:k])
 		if len(part) > len(whole) {
 			t.Fatalf("%d bytes of %d give %d packets, the whole input only %d", k, len(data), len(part), len(whole))
 		}
@@ -228,8 +272,10 @@ func FuzzOpen(f *testing.F) {
 				t.Fatalf("one input, %d damages: %v", len(d), d)
 			}
 		}
-		if len(partDamage) == 1 && partDamage[0].AfterPacket != uint64(len(part)) {
-			t.Fatalf("damage %q says after packet %d, but %d packets were delivered", partDamage[0].Error(), partDamage[0].AfterPacket, len(part))
+		// Right after the last packet delivered, or after the fragments
+		// held since.
+		if last := lastFileNum(part); len(partDamage) == 1 && (partDamage[0].AfterPacket < last || partDamage[0].AfterPacket > last+partFrags) {
+			t.Fatalf("damage %q says after packet %d, but the last packet delivered was %d (%d fragments)", partDamage[0].Error(), partDamage[0].AfterPacket, last, partFrags)
 		}
 	})
 }
@@ -245,14 +291,22 @@ type fuzzPacket struct {
 }
 
 // fuzzRead reads all of data as standard input. A non-capture is no packets.
-func fuzzRead(t *testing.T, data []byte) ([]fuzzPacket, []Damage) {
+// lastFileNum is the number of the last packet in ps (0: none).
+func lastFileNum(ps []fuzzPacket) uint64 {
+	if len(ps) == 0 {
+		return 0
+	}
+	return ps[len(ps)-1].fileNum
+}
+
+func fuzzRead(t *testing.T, data []byte) ([]fuzzPacket, []Damage, uint64) {
 	t.Helper()
 	src, err := OpenFiles([]string{"-"}, FileOptions{Stdin: bytes.NewReader(data)})
 	if err != nil {
 		if !strings.Contains(err.Error(), "standard input") {
 			t.Fatalf("open error does not name the input: %v", err)
 		}
-		return nil, nil
+		return nil, nil, 0
 	}
 	defer src.Close()
 	var out []fuzzPacket
@@ -270,8 +324,14 @@ func fuzzRead(t *testing.T, data []byte) ([]fuzzPacket, []Damage) {
 		if len(out) > limit {
 			t.Fatalf("more than %d packets out of %d bytes", limit, len(data))
 		}
-		if p.Num != uint64(len(out)+1) || p.FileNum != p.Num || p.File != "-" {
-			t.Fatalf("packet numbered %d (%d in %q), want %d", p.Num, p.FileNum, p.File, len(out)+1)
+		// Frames are numbered as read: IP fragments held for
+		// reassembly take a number but are not handed out.
+		prev := uint64(0)
+		if len(out) > 0 {
+			prev = out[len(out)-1].num
+		}
+		if p.Num <= prev || p.FileNum != p.Num || p.File != "-" || p.Num-uint64(len(out)) > 1+src.Stats().Fragments {
+			t.Fatalf("packet numbered %d (%d in %q) after %d, %d handed out", p.Num, p.FileNum, p.File, prev, len(out))
 		}
 		if p.CapLen < 0 || len(p.Payload) > p.CapLen {
 			t.Fatalf("packet %d: CapLen %d, payload %d", p.Num, p.CapLen, len(p.Payload))
@@ -293,5 +353,71 @@ func fuzzRead(t *testing.T, data []byte) ([]fuzzPacket, []Damage) {
 			t.Fatalf("damage message does not name the input and packet: %q", msg)
 		}
 	}
-	return out, st.Damage
+	return out, st.Damage, st.Fragments
+}
+
+// FuzzDefrag feeds arbitrary IPv4 and IPv6 fragments, built from the
+// fuzzer's bytes, to the fragment table. Properties: no panic; the table
+// stays within its limits; every datagram handed out is well formed (its
+// IP length field is its length, at most 64 KiB of payload) and is made of
+// the bytes of fragments given; the counters add up.
+func FuzzDefrag(f *testing.F) {
+	ip4, ip6 := data4.ipPacket(f), data6.ipPacket(f)
+	var seed []byte
+	for _, ip := range [][]byte{ip4, ip6} {
+		frags, _ := craft.Fragment(ip, 8, 1, false)
+		for _, fr := range frags {
+			seed = append(seed, byte(len(fr)>>8), byte(len(fr)))
+			seed = append(seed, fr...)
+		}
+	}
+	f.Add(seed)
+	f.Add(append(bytes.Clone(seed), seed...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, st := newDefragmenter(), Stats{}
+		now := t0
+		var given int
+		for len(data) >= 2 {
+			n := int(data[0])<<8 | int(data[1])
+			data = data[2:]
+			n = min(n, len(data))
+			ip := data[:n]
+			data = data[n:]
+			now = now.Add(time.Duration(n) * time.Second / 8)
+			var fr fragment
+			var kind fragParse
+			switch {
+			case len(ip) > 0 && ip[0]>>4 == 4:
+				kind = parseFragment4(&fr, ip)
+			case len(ip) > 0 && ip[0]>>4 == 6:
+				kind = parseFragment6(&fr, ip)
+			}
+			if kind != isFragment {
+				continue
+			}
+			given++
+			out, done := d.add(&fr, now, &st)
+			if d.bytes > maxFragBytes || len(d.flows) > maxFragDatagrams || d.bytes < 0 {
+				t.Fatalf("table holds %d bytes in %d datagrams", d.bytes, len(d.flows))
+			}
+			if !done {
+				continue
+			}
+			switch out[0] >> 4 {
+			case 4:
+				if int(binary.BigEndian.Uint16(out[2:4])) != len(out) || binary.BigEndian.Uint16(out[6:8])&0x3fff != 0 {
+					t.Fatalf("bad IPv4 datagram % x", out[:20])
+				}
+			case 6:
+				if 40+int(binary.BigEndian.Uint16(out[4:6])) != len(out) {
+					t.Fatalf("bad IPv6 datagram length")
+				}
+			default:
+				t.Fatalf("datagram of version %d", out[0]>>4)
+			}
+		}
+		if st.Reassembled > uint64(given) || uint64(d.pending()) > uint64(given) {
+			t.Fatalf("%d fragments gave %d datagrams, %d pending", given, st.Reassembled, d.pending())
+		}
+	})
 }

@@ -24,6 +24,13 @@ type fileSource struct {
 	heap   []*fileInput // inputs with a packet still to deliver
 	last   *fileInput   // delivered the current packet, advance it next
 	dec    *frameDecoder
+	defrag *defragmenter
+	// rebuilt is set when the packet due is a datagram put back together
+	// from fragments (its bytes are the defragmenter's, not the input's).
+	rebuilt bool
+	// frames counts the frames read, IP fragments held for reassembly
+	// included (Stats.Packets does not count those): it numbers them.
+	frames uint64
 	fr     frame // nextFrame's result
 	stats  Stats
 	closed bool
@@ -33,7 +40,7 @@ func openFiles(names []string, opts FileOptions) (Source, error) {
 	if len(names) == 0 {
 		return nil, errors.New("capture: no input files")
 	}
-	s := &fileSource{dec: newFrameDecoder()}
+	s := &fileSource{dec: newFrameDecoder(), defrag: newDefragmenter()}
 	stdinUsed := false
 	for i, name := range names {
 		in := &fileInput{name: name, index: i}
@@ -119,9 +126,55 @@ func (s *fileSource) Next() (*Packet, error) {
 	return s.deliver(in), nil
 }
 
-// advance moves the merge on: it reads the next packet of the input that
-// delivered the last one, and returns the input whose head is due now.
+// advance moves the merge on to the next packet to hand out: the next
+// frame in timestamp order, or the datagram that frame completes when it
+// is an IP fragment. Fragments that complete nothing are kept and not
+// handed out.
 func (s *fileSource) advance() (*fileInput, error) {
+	s.rebuilt = false
+	for {
+		in, err := s.advanceFrame()
+		if err != nil || plainTCP4(in.data, in.lt) || quickNotFragment(in.data, in.lt) || s.defragment(in) {
+			return in, err
+		}
+	}
+}
+
+// plainTCP4 is the test of quickNotFragment for the frame nearly every
+// capture is made of, small enough to be inlined: Ethernet, IPv4, no
+// fragment bits, TCP.
+func plainTCP4(d []byte, lt layers.LinkType) bool {
+	return lt == layers.LinkTypeEthernet && len(d) >= 34 && d[12] == 0x08 && d[13] == 0 &&
+		d[20]&0x3f == 0 && d[21] == 0 && d[23] == 6
+}
+
+// defragment handles the head of in when it may be an IP fragment. It
+// reports whether the head is to be handed out: not a fragment, a fragment
+// that cannot be used (handed out as it is), or the datagram it completes,
+// which then replaces the head's bytes.
+func (s *fileSource) defragment(in *fileInput) bool {
+	var f fragment
+	switch s.dec.fragmentOf(&f, in.data, in.lt) {
+	case notFragment:
+		return true
+	case badFragment:
+		s.stats.FragmentsInvalid++
+		return true
+	}
+	s.stats.Fragments++
+	dgram, done := s.defrag.add(&f, in.ci.Timestamp, &s.stats)
+	if !done {
+		s.frames++
+		return false
+	}
+	in.data, in.lt, s.rebuilt = dgram, layers.LinkTypeRaw, true
+	return true
+}
+
+// advanceFrame moves the merge on by one frame: it reads the next packet
+// of the input that delivered the last one, and returns the input whose
+// head is due now.
+func (s *fileSource) advanceFrame() (*fileInput, error) {
 	if s.closed {
 		return nil, errClosed
 	}
@@ -170,17 +223,18 @@ func (s *fileSource) frame(in *fileInput) *Packet {
 	} else if t.Before(st.Last) {
 		st.BackwardsTime++
 		if st.BackwardsTime == 1 {
-			st.FirstBackwards = Position{File: in.name, Num: st.Packets + 1, FileNum: in.num}
+			st.FirstBackwards = Position{File: in.name, Num: s.frames + 1, FileNum: in.num}
 		}
 	}
 	st.Last = t
 	st.Packets++
 	st.Bytes += uint64(ci.CaptureLength)
+	s.frames++
 
 	// Field by field: the decoder resets what the previous packet's kind
 	// left behind, and a whole-struct store of this pointer-laden struct
 	// costs more than the rest of the bookkeeping.
-	p.Num = st.Packets
+	p.Num = s.frames
 	p.File = in.name
 	p.FileNum = in.num
 	p.Time = t
@@ -210,6 +264,9 @@ func countKind(st *Stats, p *Packet, malformed bool) {
 		st.ICMP++
 	default:
 		st.Other++
+		if p.notDecoded != UndecodedNone {
+			st.NotDecoded[p.notDecoded]++
+		}
 		if malformed {
 			st.Undecodable++
 			if st.Undecodable == 1 {
@@ -231,6 +288,7 @@ func (s *fileSource) addDamage(in *fileInput, err error) {
 func (s *fileSource) Stats() Stats {
 	st := s.stats
 	st.Damage = slices.Clone(st.Damage)
+	st.FragmentsIncomplete = uint64(s.defrag.pending())
 	return st
 }
 

@@ -69,7 +69,7 @@ func (s *fileSource) nextFrame() (*frame, error) {
 	}
 	p := s.frame(in)
 	s.fr = frame{Num: p.Num, File: p.File, FileNum: p.FileNum, Info: in.ci, Link: in.lt, Data: in.data}
-	if in.pool != nil && in.recs != nil {
+	if in.pool != nil && in.recs != nil && !s.rebuilt {
 		s.fr.chunk = in.recs.last
 	}
 	return &s.fr, nil
@@ -119,6 +119,9 @@ func (d *decoder) addCounts(st *Stats) {
 	st.Other += d.stats.Other
 	st.Undecodable += d.stats.Undecodable
 	st.Snapped += d.stats.Snapped
+	for i, n := range d.stats.NotDecoded {
+		st.NotDecoded[i] += n
+	}
 	if st.FirstUndecodable.Num == 0 {
 		st.FirstUndecodable = d.stats.FirstUndecodable
 	}

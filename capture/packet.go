@@ -119,10 +119,14 @@ type Packet struct {
 	Flags TCPFlags
 	// TTL is the IPv4 TTL or IPv6 hop limit; IPID the IPv4 identification.
 	// Middleboxes that forge RSTs often betray themselves through these.
-	TTL      uint8
-	IPID     uint16
-	Window   uint16
-	Seq, Ack uint32
+	TTL uint8
+	// notDecoded names the encapsulation a KindOther frame carried that
+	// the decoder does not follow, for Stats.NotDecoded (in what would be
+	// padding).
+	notDecoded Undecoded
+	IPID       uint16
+	Window     uint16
+	Seq, Ack   uint32
 	// Time is the capture timestamp.
 	Time time.Time
 	// Src and Dst are the TCP endpoints (KindTCP).
@@ -132,7 +136,9 @@ type Packet struct {
 	// Payload is the captured TCP payload (KindTCP). It can be shorter than
 	// PayloadLen when the capture used a small snap length.
 	Payload []byte
-	// Num is the 1-based number of this frame in the merged timeline.
+	// Num is the 1-based number of this frame in the merged timeline,
+	// counting every frame read (IP fragments held for reassembly too, so
+	// that for one file it is the frame number Wireshark shows).
 	Num uint64
 	// Len is the frame's original length on the wire, CapLen what was captured.
 	Len, CapLen int
@@ -207,7 +213,10 @@ func positionOf(p *Packet) Position { return Position{File: p.File, Num: p.Num, 
 
 // Stats counts what a Source read.
 type Stats struct {
-	// Packets and Bytes count the frames read (Bytes: captured bytes).
+	// Packets and Bytes count the packets handed out (Bytes: their frames'
+	// captured bytes): every frame read, except the IP fragments held for
+	// reassembly, each datagram they made whole counting once (see
+	// Fragments).
 	Packets, Bytes uint64
 	// TCP, ICMP and Other count frames by Kind.
 	TCP, ICMP, Other uint64
@@ -223,6 +232,23 @@ type Stats struct {
 	// of each count above, so that a warning can point at it (Num is 0 while
 	// the count is).
 	FirstUndecodable, FirstSnapped, FirstBackwards Position
+	// Fragments counts the IP fragments read (IPv4 and IPv6, atomic IPv6
+	// fragments included). They are not in Packets: each datagram they
+	// make whole is handed out, and counted, as one packet (Reassembled),
+	// numbered as the fragment that completed it. FragmentEvictions and
+	// FragmentTimeouts count the datagrams given up incomplete because the
+	// fragment table was full or their first fragment was a minute old;
+	// FragmentsIncomplete those still incomplete when the input ended;
+	// FragmentsInvalid the fragments that could not be used (cut by the
+	// snap length, past 64 KiB, overlapping with different bytes), which
+	// are handed out as they are (Other) or dropped with their datagram.
+	Fragments, Reassembled                uint64
+	FragmentEvictions, FragmentTimeouts   uint64
+	FragmentsIncomplete, FragmentsInvalid uint64
+	// NotDecoded counts, by kind, the frames that carried an encapsulation
+	// or link protocol the decoder does not follow (IPsec, L2TP, GTP-U,
+	// Geneve, ...); they are also counted in Other.
+	NotDecoded UndecodedCounts
 	// Damage lists the inputs that could not be read to their end.
 	Damage []Damage
 	// First and Last are the timestamps of the first and last frame.

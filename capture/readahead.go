@@ -476,6 +476,7 @@ func (p *pipe) Stats() Stats {
 	st.Packets, st.Bytes, st.BackwardsTime = p.packets, p.bytes, p.backwards
 	st.First, st.Last = p.first, p.last
 	st.TCP, st.ICMP, st.Other, st.Undecodable, st.Snapped = 0, 0, 0, 0, 0
+	st.NotDecoded = UndecodedCounts{}
 	p.dec.addCounts(&st)
 	return st
 }

@@ -29,6 +29,8 @@ type jsonSummary struct {
 	Reassembly  map[string]uint64 `json:"reassembly"`
 	Evictions   map[string]uint64 `json:"evictions"`
 	Anomalies   map[string]uint64 `json:"anomalies"`
+	Fragments   map[string]uint64 `json:"fragments"`
+	NotDecoded  map[string]uint64 `json:"not_decoded"`
 	Live        map[string]uint64 `json:"live,omitempty"`
 }
 
@@ -61,13 +63,19 @@ func summaryJSON(s Summary) jsonSummary {
 		},
 		Evictions: map[string]uint64{
 			"streams": r.EvictedStreams, "candidates": r.CandidatesEvicted, "pages": r.PagesEvicted,
-			"sessions": a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
+			"fragments": c.FragmentEvictions,
+			"sessions":  a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
 			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts,
 		},
 		Anomalies: map[string]uint64{
 			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,
 			"bounce": a.Bounces, "conflicts": r.Conflicts, "long_lines": r.LongLines,
 		},
+		Fragments: map[string]uint64{
+			"fragments": c.Fragments, "reassembled": c.Reassembled, "evicted": c.FragmentEvictions,
+			"timed_out": c.FragmentTimeouts, "incomplete": c.FragmentsIncomplete, "invalid": c.FragmentsInvalid,
+		},
+		NotDecoded: c.NotDecoded.Map(),
 	}
 	for _, v := range analysis.Verdicts {
 		j.Verdicts[v.String()] = a.Verdicts[v]

@@ -23,12 +23,39 @@ func captureWarnings(st capture.Stats) []string {
 			"they were skipped, and a skipped SYN, answer or control segment can change a verdict",
 			st.Undecodable, plural(st.Undecodable), st.FirstUndecodable))
 	}
+	if n := st.NotDecoded.Total(); n > 0 {
+		w = append(w, fmt.Sprintf("%d frame%s carried an encapsulation ftpscope does not decode (%s): "+
+			"TCP inside them was not seen, so sessions and data connections in them are missing from the report",
+			n, plural(n), notDecodedList(st.NotDecoded)))
+	}
+	if lost := st.FragmentEvictions + st.FragmentTimeouts + st.FragmentsIncomplete; lost > 0 || st.FragmentsInvalid > 0 {
+		w = append(w, fmt.Sprintf("of %d IP fragments, %d datagram%s could not be reassembled (%d evicted by the fragment table's limit of %d datagrams or %d MiB, "+
+			"%d incomplete after %v, %d incomplete at the end of the capture) and %d fragment%s could not be used (cut by the snap length, past 64 KiB or overlapping with different bytes): "+
+			"a segment in them is missing, which can change a verdict",
+			st.Fragments, lost, plural(lost), st.FragmentEvictions, capture.MaxFragmentDatagrams, capture.MaxFragmentBytes>>20,
+			st.FragmentTimeouts, capture.FragmentTimeout, st.FragmentsIncomplete, st.FragmentsInvalid, plural(st.FragmentsInvalid)))
+	}
 	if st.BackwardsTime > 0 {
 		w = append(w, fmt.Sprintf("timestamps go backwards %d time%s, the first at %s: the input is not in time order "+
 			"(a clock step, or files joined without merging), so timeouts measured in capture time may be off",
 			st.BackwardsTime, plural(st.BackwardsTime), st.FirstBackwards))
 	}
 	return w
+}
+
+// notDecodedList names the kinds counted, with their counts.
+func notDecodedList(c capture.UndecodedCounts) string {
+	var s string
+	for i, n := range c {
+		if n == 0 {
+			continue
+		}
+		if s != "" {
+			s += ", "
+		}
+		s += fmt.Sprintf("%s: %d", capture.Undecoded(i), n)
+	}
+	return s
 }
 
 func plural(n uint64) string {
