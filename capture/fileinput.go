@@ -63,6 +63,7 @@ type fileInput struct {
 	reopen   bool      // closed after the probe, reopened when due
 	first    time.Time // timestamp of the first packet, from the probe
 	firstLen int       // and its captured length, to recognise it on reopen
+	skip     uint64    // packets to read again on reopen (suspended mid-way, for want of file descriptors)
 
 	// Open state. raw counts the bytes handed to buf, the buffer the
 	// readers read from; offset() is where they have reached (in the

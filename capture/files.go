@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"syscall"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -97,16 +98,28 @@ func (s *fileSource) probe(in *fileInput) bool {
 // reactivate reopens a probed file when its first packet is due. The file
 // must still start with the packet the probe saw.
 func (s *fileSource) reactivate(in *fileInput) bool {
-	in.num, in.next = 0, 0
+	skip := in.skip
+	in.num, in.next, in.skip = 0, 0, 0
 	err := in.openFile()
+	for err != nil && tooManyFiles(err) && s.suspendOne(in) {
+		err = in.openFile()
+	}
 	if err == nil {
 		in.active = true
-		err = in.read()
+		// A file suspended mid-way is read again up to where it was.
+		for ; err == nil && skip > 0; skip-- {
+			err = in.read()
+		}
+		if err == nil {
+			err = in.read()
+		}
 		if err == nil && (!in.ci.Timestamp.Equal(in.first) || in.ci.CaptureLength != in.firstLen) {
 			err = errors.New("file changed while it was being read")
 		} else if err == io.EOF {
 			err = errors.New("file emptied while it was being read")
 		}
+	} else if tooManyFiles(err) {
+		err = &tooManyFilesError{open: s.openCount(), err: err}
 	}
 	if err != nil {
 		in.num = 0
@@ -116,6 +129,63 @@ func (s *fileSource) reactivate(in *fileInput) bool {
 	}
 	return true
 }
+
+// suspendOne closes the open file, other than except, whose next packet is
+// due last, so that except can be opened when the process is out of file
+// descriptors (more capture files overlap in time than the open-file limit
+// allows). The suspended file is reopened when its packet is due, and read
+// again up to it. It reports false when no file can be suspended: only
+// regular files among several are reopened.
+func (s *fileSource) suspendOne(except *fileInput) bool {
+	var victim *fileInput
+	for _, in := range s.heap {
+		if in == except || !in.active || !in.reopen {
+			continue
+		}
+		if victim == nil || !in.ci.Timestamp.Before(victim.ci.Timestamp) {
+			victim = in
+		}
+	}
+	if victim == nil {
+		return false
+	}
+	victim.first, victim.firstLen = victim.ci.Timestamp, victim.ci.CaptureLength
+	victim.skip = victim.num - 1
+	victim.close()
+	s.stats.Suspended++
+	return true
+}
+
+// openCount is the number of inputs open now.
+func (s *fileSource) openCount() int {
+	n := 0
+	for _, in := range s.inputs {
+		if in.active {
+			n++
+		}
+	}
+	return n
+}
+
+// tooManyFiles reports whether err says the process or the system is out
+// of file descriptors.
+func tooManyFiles(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// tooManyFilesError is the damage of a file that could not be opened for
+// want of file descriptors, none being free to take from another input.
+type tooManyFilesError struct {
+	open int
+	err  error
+}
+
+func (e *tooManyFilesError) Error() string {
+	return fmt.Sprintf("could not be opened, too many open files (%d inputs open, none of them a file that can be closed and reopened): "+
+		"raise the open-file limit (ulimit -n) or merge fewer files at once: %v", e.open, e.err)
+}
+
+func (e *tooManyFilesError) Unwrap() error { return e.err }
 
 // Next implements Source.
 func (s *fileSource) Next() (*Packet, error) {

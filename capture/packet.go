@@ -249,6 +249,10 @@ type Stats struct {
 	// or link protocol the decoder does not follow (IPsec, L2TP, GTP-U,
 	// Geneve, ...); they are also counted in Other.
 	NotDecoded UndecodedCounts
+	// Suspended counts the times a capture file was closed mid-way to free
+	// a file descriptor for another (more files overlap in time than the
+	// open-file limit allows) and read again from its start when due.
+	Suspended uint64
 	// Damage lists the inputs that could not be read to their end.
 	Damage []Damage
 	// First and Last are the timestamps of the first and last frame.

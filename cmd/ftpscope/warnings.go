@@ -35,6 +35,10 @@ func captureWarnings(st capture.Stats) []string {
 			st.Fragments, lost, plural(lost), st.FragmentEvictions, capture.MaxFragmentDatagrams, capture.MaxFragmentBytes>>20,
 			st.FragmentTimeouts, capture.FragmentTimeout, st.FragmentsIncomplete, st.FragmentsInvalid, plural(st.FragmentsInvalid)))
 	}
+	if st.Suspended > 0 {
+		w = append(w, fmt.Sprintf("more capture files overlap in time than the open-file limit allows: %d time%s a file was closed and later read again from its start "+
+			"(nothing is lost, but reading is slower; raise the limit with ulimit -n)", st.Suspended, plural(st.Suspended)))
+	}
 	if st.BackwardsTime > 0 {
 		w = append(w, fmt.Sprintf("timestamps go backwards %d time%s, the first at %s: the input is not in time order "+
 			"(a clock step, or files joined without merging), so timeouts measured in capture time may be off",
