@@ -612,10 +612,20 @@ func (a *Assembler) Advance(now time.Time) {
 
 // Close ends the input: everything still buffered is delivered (holes
 // reported as gaps, unfinished lines as Partial), then every open connection
-// is closed with CloseCaptureEnd, least recently active first.
+// is closed with CloseCaptureEnd, least recently active first; one whose ends
+// both sent a FIN, kept open only by a hole before one of them, is closed
+// with CloseFIN at the later FIN.
 func (a *Assembler) Close(now time.Time) {
 	for c := a.lru.Back(); c != nil; c = a.lru.Back() {
-		a.closeConn(c, CloseCaptureEnd, now)
+		why, t := CloseCaptureEnd, now
+		if fin, at := c.finBoth(); fin {
+			// Both ends sent their FIN, but a hole before one of them kept
+			// the connection waiting for GapTimeout, which the capture did
+			// not last: it ended all the same, by FIN, when the later one
+			// was sent.
+			why, t = CloseFIN, at
+		}
+		a.closeConn(c, why, t)
 	}
 	for c := a.cands.Back(); c != nil; c = a.cands.Back() {
 		a.dropCandidate(c)
