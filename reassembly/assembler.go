@@ -637,20 +637,6 @@ func (a *Assembler) Close(now time.Time) {
 	a.ending.reset()
 }
 
-// Touch marks control connection conn active at capture time t, as one of
-// its packets would: activity that belongs to it without crossing it (its
-// session's data connections, a transfer longer than IdleTimeout of control
-// silence) keeps it from being closed as idle. It costs one map lookup;
-// a connection not tracked is ignored.
-func (a *Assembler) Touch(conn ConnKey, t time.Time) {
-	c := a.conns[makeFlowKey(conn.Client, conn.Server)]
-	if c == nil || c.cand != nil || c.done || c.key != conn || !t.After(c.last) {
-		return
-	}
-	c.last = t
-	a.lru.Touch(c)
-}
-
 // Stats returns the counters so far.
 func (a *Assembler) Stats() Stats { return a.stats }
 

@@ -52,34 +52,3 @@ func TestConnQueueOrder(t *testing.T) {
 		}
 	}
 }
-
-// TestTouchKeepsConnectionAlive: a control connection silent for longer
-// than IdleTimeout stays open while Touch reports activity for it (its data
-// connection still transferring); without it, it is closed as idle.
-func TestTouchKeepsConnectionAlive(t *testing.T) {
-	for _, touch := range []bool{false, true} {
-		var r recorder
-		s := newSession(cliAP, srvAP)
-		cfg := Config{IdleTimeout: time.Minute}
-		a := run(t, cfg, &r, s, concat(handshake, []step{S(0, fPA, "220 x\r\n"), C(0, fPA, "RETR big\r\n")}))
-		key := ConnKey{Client: cliAP, Server: srvAP}
-		for sec := 1; sec <= 300; sec++ {
-			now := s.now.Add(time.Duration(sec) * time.Second)
-			if touch {
-				a.Touch(key, now)
-			}
-			a.Advance(now)
-		}
-		want := []string{"open", "S 220 x", "C RETR big", "close idle"}
-		if touch {
-			want = want[:3]
-			if a.Open() != 1 {
-				t.Errorf("touched connection closed: %d open", a.Open())
-			}
-		}
-		diffEvents(t, r.strings(), want)
-		// Unknown connections and the reversed key are ignored.
-		a.Touch(ConnKey{Client: srvAP, Server: cliAP}, s.now.Add(time.Hour))
-		a.Touch(ConnKey{Client: cliAP, Server: cliAP}, s.now.Add(time.Hour))
-	}
-}
