@@ -343,9 +343,6 @@ func (a *Assembler) inOrder(c *conn, role Role, p *capture.Packet) bool {
 		return false
 	}
 	a.ids++
-	if d.hist == nil {
-		d.hist = new(history)
-	}
 	// No remembered segment reaches past next, so an in-order one overlaps
 	// none of them: nothing to compare, only to remember (as Accept does).
 	d.hist.add(d.next, p.Payload)

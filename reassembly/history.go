@@ -18,15 +18,23 @@ const (
 	historyBytes = 256 // bytes remembered per segment (its first ones)
 )
 
+// histRec is one remembered segment: its bytes are buf[off:off+n].
 type histRec struct {
-	seq  tcpreasm.Sequence
-	data []byte // reused between records; len 0 = empty slot
+	seq uint32 // a tcpreasm.Sequence, which never exceeds 32 bits
+	off uint16
+	n   uint16 // 0: empty slot
 }
 
+// history lives in every direction that carried data, so it is compact: the
+// records' bytes share one buffer, as long as they are (a short command
+// costs its length, not a slot of historyBytes), compacted when it fills.
 type history struct {
 	recs [historySegs]histRec
-	next int // slot to overwrite next
+	buf  []byte
+	next uint8 // slot to overwrite next
 }
+
+func (h *history) data(r *histRec) []byte { return h.buf[r.off : int(r.off)+int(r.n)] }
 
 // check compares payload (starting at seq) with every remembered segment it
 // overlaps. It reports whether some overlapping byte differs, and whether one
@@ -36,15 +44,15 @@ func (h *history) check(seq tcpreasm.Sequence, payload []byte) (conflict, covere
 	keep := min(len(payload), historyBytes)
 	for i := range h.recs {
 		r := &h.recs[i]
-		if len(r.data) == 0 {
+		if r.n == 0 {
 			continue
 		}
-		d := seq.Difference(r.seq) // r.seq - seq, wrap-safe
-		lo, hi := max(0, d), min(len(payload), d+len(r.data))
+		d := seq.Difference(tcpreasm.Sequence(r.seq)) // r.seq - seq, wrap-safe
+		lo, hi := max(0, d), min(len(payload), d+int(r.n))
 		if lo >= hi {
 			continue
 		}
-		if !bytes.Equal(payload[lo:hi], r.data[lo-d:hi-d]) {
+		if !bytes.Equal(payload[lo:hi], h.data(r)[lo-d:hi-d]) {
 			conflict = true
 			continue
 		}
@@ -57,8 +65,36 @@ func (h *history) check(seq tcpreasm.Sequence, payload []byte) (conflict, covere
 
 // add remembers payload's first bytes, overwriting the oldest record.
 func (h *history) add(seq tcpreasm.Sequence, payload []byte) {
-	r := &h.recs[h.next]
-	h.next = (h.next + 1) % historySegs
-	r.seq = seq
-	r.data = append(r.data[:0], payload[:min(len(payload), historyBytes)]...)
+	k := min(len(payload), historyBytes)
+	slot := int(h.next)
+	h.next = uint8((slot + 1) % historySegs)
+	h.recs[slot].n = 0
+	if k == 0 {
+		return
+	}
+	if len(h.buf)+k > historySegs*historyBytes {
+		h.compact(k)
+	}
+	h.recs[slot] = histRec{seq: uint32(seq), off: uint16(len(h.buf)), n: uint16(k)}
+	h.buf = append(h.buf, payload[:k]...)
+}
+
+// compact rewrites buf with only the records' bytes, leaving room for extra
+// more.
+func (h *history) compact(extra int) {
+	live := 0
+	for i := range h.recs {
+		live += int(h.recs[i].n)
+	}
+	nb := make([]byte, 0, live+extra)
+	for i := range h.recs {
+		r := &h.recs[i]
+		if r.n == 0 {
+			continue
+		}
+		off := len(nb)
+		nb = append(nb, h.data(r)...)
+		r.off = uint16(off)
+	}
+	h.buf = nb
 }

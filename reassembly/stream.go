@@ -47,7 +47,7 @@ type direction struct {
 	next      tcpreasm.Sequence
 	nextKnown bool
 	fr        framer
-	hist      *history // allocated with the first payload
+	hist      history
 	// queued records the segments gopacket holds out of order, to know
 	// without walking all of gopacket's connections which ones wait and how
 	// old their data is.
@@ -281,9 +281,6 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 	}
 	if len(tcp.Payload) == 0 || (tcp.SYN && nextSeq != invalid) {
 		return true
-	}
-	if d.hist == nil {
-		d.hist = new(history)
 	}
 	conflict, covered := d.hist.check(dataSeq, tcp.Payload)
 	if conflict {
