@@ -40,6 +40,7 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if o.listIfaces {
 		return listInterfaces(stdout, stderr)
 	}
+	defer applyMemoryLimit(&o)()
 	src, err := openSource(ctx, o, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
