@@ -43,12 +43,13 @@ func OpenLive(cfg LiveConfig) (Source, error) {
 		}
 	}
 	s := &liveSource{
-		h:     h,
-		name:  cfg.Interface,
-		lt:    h.LinkType(),
-		dec:   newFrameDecoder(),
-		stats: Stats{Live: true},
-		tick:  time.Now(),
+		h:      h,
+		name:   cfg.Interface,
+		lt:     h.LinkType(),
+		dec:    newFrameDecoder(),
+		defrag: newDefragmenter(),
+		stats:  Stats{Live: true},
+		tick:   time.Now(),
 	}
 	if cfg.WriteFile != "" {
 		if err := s.openWriter(cfg.WriteFile, h); err != nil {
@@ -115,6 +116,10 @@ type liveSource struct {
 	dec   *frameDecoder
 	pkt   Packet
 	stats Stats
+	// defrag reassembles IP fragments; frames numbers the frames read
+	// (fragments held included), as the file source does.
+	defrag *defragmenter
+	frames uint64
 
 	// libpcap's counters are 32-bit and wrap; they are polled at every
 	// tick and accumulated here.
@@ -164,6 +169,7 @@ func (s *liveSource) Next() (*Packet, error) {
 	if s.closed {
 		return nil, io.EOF
 	}
+again:
 	data, ci, err := s.h.ZeroCopyReadPacketData()
 	switch {
 	case err == nil:
@@ -191,6 +197,24 @@ func (s *liveSource) Next() (*Packet, error) {
 	}
 	st := &s.stats
 	t := ci.Timestamp
+	lt := s.lt
+	if !plainTCP4(data, lt) && !quickNotFragment(data, lt) {
+		// An IP fragment: kept until its datagram is whole, which then
+		// takes its place (as in files).
+		var f fragment
+		switch s.dec.fragmentOf(&f, data, lt) {
+		case isFragment:
+			st.Fragments++
+			dgram, done := s.defrag.add(&f, t, st)
+			if !done {
+				s.frames++
+				goto again
+			}
+			data, lt = dgram, layers.LinkTypeRaw
+		case badFragment:
+			st.FragmentsInvalid++
+		}
+	}
 	if st.Packets == 0 {
 		st.First = t
 	} else if t.Before(st.Last) {
@@ -206,14 +230,15 @@ func (s *liveSource) Next() (*Packet, error) {
 	}
 
 	// The record fields, then the same decoding and counting as files.
+	s.frames++
 	p := &s.pkt
-	p.Num = st.Packets
+	p.Num = s.frames
 	p.File = s.name
-	p.FileNum = st.Packets
+	p.FileNum = s.frames
 	p.Time = t
 	p.Len, p.CapLen = ci.Length, ci.CaptureLength
 	p.Interface = ci.InterfaceIndex
-	decodeCounted(s.dec, st, p, data, s.lt)
+	decodeCounted(s.dec, st, p, data, lt)
 	return p, nil
 }
 
@@ -259,6 +284,7 @@ func (s *liveSource) Stats() Stats {
 	s.pollCounters()
 	st := s.stats
 	st.Damage = slices.Clone(st.Damage)
+	st.FragmentsIncomplete = uint64(s.defrag.pending())
 	return st
 }
 
