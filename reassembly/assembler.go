@@ -440,19 +440,19 @@ func (a *Assembler) flushDir(c *conn, r Role, olderThan time.Time, all bool, t t
 		return
 	}
 	d := c.dir(r)
-	if len(d.queued) == 0 {
+	if d.nqueued() == 0 {
 		return
 	}
 	saved := a.asm.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesPerConnection = 1
-	for i := 0; i < maxQueuedSegs && len(d.queued) > 0 && !c.done; i++ {
+	for i := 0; i < maxQueuedSegs && d.nqueued() > 0 && !c.done; i++ {
 		if !all && !d.queuedBefore(olderThan) {
 			break
 		}
 		a.synthetic(c, r, synthFlush, t)
 		if !a.got {
 			// gopacket holds nothing more: our record was stale.
-			d.queued = d.queued[:0]
+			d.sl.queued = d.sl.queued[:0]
 		}
 	}
 	a.asm.MaxBufferedPagesPerConnection = saved
@@ -492,18 +492,18 @@ func (a *Assembler) tailGap(c *conn, r Role) {
 		return
 	}
 	d := c.dir(r)
-	if c.done || !d.endKnown || !d.nextKnown {
+	if c.done || d.sl == nil || !d.sl.endKnown || !d.nextKnown {
 		return
 	}
-	n := d.next.Difference(d.endSeq)
+	n := d.next.Difference(d.sl.endSeq)
 	if n <= 0 {
 		return
 	}
 	d.fr.gap()
-	d.next = d.endSeq
+	d.next = d.sl.endSeq
 	a.stats.Gaps++
 	a.stats.GapBytes += uint64(n)
-	a.h.Gap(c.key, r, d.endAt, n)
+	a.h.Gap(c.key, r, d.sl.endAt, n)
 }
 
 // finish delivers c's unfinished lines, reports Close and forgets c. It runs

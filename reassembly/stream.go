@@ -48,6 +48,14 @@ type direction struct {
 	nextKnown bool
 	fr        framer
 	hist      history
+	// sl is what only gopacket's path fills: allocated at the first segment
+	// gopacket sees, so that a direction on the fast path stays small.
+	sl *slowDir
+}
+
+// slowDir is the part of a direction's state that only a connection
+// gopacket holds needs.
+type slowDir struct {
 	// queued records the segments gopacket holds out of order, to know
 	// without walking all of gopacket's connections which ones wait and how
 	// old their data is.
@@ -55,9 +63,33 @@ type direction struct {
 	// endSeq is where a plausible FIN or RST said this direction ends; bytes
 	// between next and endSeq never arrived.
 	endSeq   tcpreasm.Sequence
+	endAt    time.Time
 	endKnown bool
 	fin      bool // the end was a FIN
-	endAt    time.Time
+}
+
+// slow returns d's slow-path state, allocating it.
+func (d *direction) slow() *slowDir {
+	if d.sl == nil {
+		d.sl = new(slowDir)
+	}
+	return d.sl
+}
+
+// nqueued returns how many segments gopacket holds out of order for d.
+func (d *direction) nqueued() int {
+	if d.sl == nil {
+		return 0
+	}
+	return len(d.sl.queued)
+}
+
+// fin reports whether d ended with a FIN, and when.
+func (d *direction) fin() (bool, time.Time) {
+	if d.sl == nil || !d.sl.fin {
+		return false, time.Time{}
+	}
+	return true, d.sl.endAt
 }
 
 // preStart is a direction's SYN seen before gopacket's connection existed:
@@ -76,7 +108,10 @@ type queuedSeg struct {
 
 // queuedBefore reports whether some queued segment was seen before t.
 func (d *direction) queuedBefore(t time.Time) bool {
-	for _, q := range d.queued {
+	if d.sl == nil {
+		return false
+	}
+	for _, q := range d.sl.queued {
 		if q.seen.Before(t) {
 			return true
 		}
@@ -86,13 +121,16 @@ func (d *direction) queuedBefore(t time.Time) bool {
 
 // prune forgets queued segments whose bytes are all behind next.
 func (d *direction) prune() {
-	keep := d.queued[:0]
-	for _, q := range d.queued {
+	if d.sl == nil {
+		return
+	}
+	keep := d.sl.queued[:0]
+	for _, q := range d.sl.queued {
 		if d.next.Difference(q.end) > 0 {
 			keep = append(keep, q)
 		}
 	}
-	d.queued = keep
+	d.sl.queued = keep
 }
 
 // flowKey returns c's key in Assembler.conns.
@@ -117,7 +155,7 @@ func (c *conn) dir(r Role) *direction {
 }
 
 func (c *conn) queued() bool {
-	return c.dirs != nil && (len(c.dirs[0].queued) > 0 || len(c.dirs[1].queued) > 0)
+	return c.dirs != nil && (c.dirs[0].nqueued() > 0 || c.dirs[1].nqueued() > 0)
 }
 
 // finBoth reports whether both directions sent a FIN. gopacket completes
@@ -127,14 +165,15 @@ func (c *conn) finBoth() (bool, time.Time) {
 	if c.dirs == nil {
 		return false, time.Time{}
 	}
-	a, b := &c.dirs[0], &c.dirs[1]
-	if !a.fin || !b.fin {
+	af, at := c.dirs[0].fin()
+	bf, bt := c.dirs[1].fin()
+	if !af || !bf {
 		return false, time.Time{}
 	}
-	if a.endAt.After(b.endAt) {
-		return true, a.endAt
+	if at.After(bt) {
+		return true, at
 	}
-	return true, b.endAt
+	return true, bt
 }
 
 // waiting reports whether Advance has something to do for c.
@@ -272,8 +311,8 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 			end, lo = seq, -1
 		}
 		if nextSeq == invalid || inRange(nextSeq.Difference(end), lo, rstWindow) {
-			if !d.endKnown {
-				d.endSeq, d.endKnown, d.endAt, d.fin = end, true, a.curTime, !tcp.RST
+			if sl := d.slow(); !sl.endKnown {
+				sl.endSeq, sl.endKnown, sl.endAt, sl.fin = end, true, a.curTime, !tcp.RST
 				a.ending.push(c, c.last)
 			}
 			c.rstSeen = c.rstSeen || tcp.RST
@@ -294,10 +333,11 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 	}
 	if nextSeq != invalid && nextSeq.Difference(dataSeq) > 0 {
 		// gopacket will queue this segment until the hole before it fills.
-		if len(d.queued) >= maxQueuedSegs {
-			d.queued = append(d.queued[:0], d.queued[1:]...)
+		sl := d.slow()
+		if len(sl.queued) >= maxQueuedSegs {
+			sl.queued = append(sl.queued[:0], sl.queued[1:]...)
 		}
-		d.queued = append(d.queued, queuedSeg{end: dataSeq.Add(len(tcp.Payload)), seen: a.curTime})
+		sl.queued = append(sl.queued, queuedSeg{end: dataSeq.Add(len(tcp.Payload)), seen: a.curTime})
 		if ac == tcpreasm.AssemblerContext(&a.live) {
 			a.retry = true
 			return false
