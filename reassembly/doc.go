@@ -41,7 +41,7 @@
 // ways, RST) are closed and forgotten at once, so memory stays flat over
 // captures of many hours. A tracked control connection costs about 300
 // bytes (its table entry included) until a segment carries something (a SYN
-// flood stays cheap), then about 0.85 KiB while its segments come in order,
+// flood stays cheap), then about 0.75 KiB while its segments come in order,
 // which need no gopacket state; gopacket's connection and what it holds out
 // of order come on top once a segment is not in order.
 //
