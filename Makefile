@@ -111,11 +111,13 @@ fuzz-short:
 hostile:
 	$(GO) test -count=1 -timeout=30m -run 'TestHostile' -v ./cmd/ftpscope ./capture -hostile-full
 
-# Speed and scale (issue 6): ftpscope against the raw read loop (cmd/rawread)
+# Speed and scale (issue 11): ftpscope against the raw read loop (cmd/rawread)
 # and tshark -Y ftp, on captures synthesized once into FTPSCOPE_BENCH_CACHE
-# (default /var/tmp/ftpscope-bench, outside the repository): ratios, CPU time
-# and peak memory from one run, and the targets checked. BENCH_QUICK=1 runs
-# a short subset (bench/run.sh says more).
+# (default /var/tmp/ftpscope-bench, outside the repository): every ratio a
+# median of interleaved pairs with its min-max, peak memory, compressed
+# input, and the targets checked (about 10 min on 2 quiet cores).
+# BENCH_QUICK=1 runs a short subset; BENCH_STRICT=1 fails on a missed
+# target (bench/run.sh says more).
 .PHONY: bench bench-go
 bench:
 	bash bench/run.sh

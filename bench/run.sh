@@ -1,58 +1,107 @@
 #!/usr/bin/env bash
 # bench/run.sh — `make bench`: ftpscope against the raw read loop (cmd/rawread)
-# and tshark, on synthesized captures, from ONE run, as ratios.
+# and tshark, on synthesized captures, as MEDIANS OF INTERLEAVED PAIRS, and
+# the targets of issue 11 checked.
 #
-# What it does:
-#   1. builds ftpscope, rawread and ftpsynth into the cache directory;
-#   2. synthesizes, once, the captures it needs (kept in the cache, outside the
-#      repository, and rebuilt only when the synthesizer's source changes):
-#        mixed-1g    1 GiB of mixed traffic (FTP is ~2 % of the packets)
-#        loss-1g     the same recipe with 0.1 % of the packets lost
-#        small-200k  small-packet capture, 200 000 FTP sessions
-#        small-20k   the same recipe with 20 000 sessions (memory must not scale)
-#        mixed-10g   10 GiB (the 10x check: memory must not grow), when the
-#                    disk has room; otherwise the largest multiple that fits
-#        mixed-2g    2 GiB of the same recipe: by then the garbage collector
-#                    has reached its steady state, so 10x against 2x shows
-#                    growth with the capture apart from the warm-up
-#   3. times every program several times, interleaved, one core and two cores,
-#      and prints the best time, the CPU time and the peak memory (max RSS) of
-#      each, and the ratios the targets of issue 6 are stated in.
+# Duration on a 2-core machine with nothing else running: about 10 minutes
+# (plus about 3 minutes the first time, to synthesize and compress the
+# captures); allow 20 on a shared machine. BENCH_QUICK=1: about 2 minutes.
+#
+# How it measures: the programs compared on a capture are run in rounds, one
+# run of each per round, in alternating order (A B C, then C B A, ...), so a
+# burst of load elsewhere or a drifting clock hits both sides of a pair
+# alike. Every ratio is computed within a round (the pair of runs next to
+# each other) and reported as the MEDIAN over the rounds with its min–max,
+# never the best run. Times are wall-clock milliseconds (bash's time); CPU
+# time (user + system) and peak RSS (GNU time's max RSS) are recorded for
+# every run too. The captures are read from the page cache (each is read
+# once, untimed, before its rounds).
+#
+# "One core" is `taskset -c $BENCH_CPU` with GOMAXPROCS=1 (and ftpscope's
+# one-core flag when it has one); "two cores" is ftpscope as a user runs it.
+# The raw loop is single-threaded: it always runs pinned to one core.
+#
+# Captures (synthesized once into the cache, outside the repository, and
+# remade only when the synthesizer's source changes):
+#   mixed-1g     1 GiB of mixed traffic (FTP control ~2 % of the packets)
+#   loss-1g      the same recipe with 0.1 % of the packets lost
+#   control-30k  control-heavy: 30 000 FTP sessions with small transfers
+#                (FTP data ~5 % of the bytes), ~46 % of the packets FTP
+#                control, background in few large flows (~1 GB)
+#   small-200k   small packets, 200 000 FTP sessions (72 % control packets)
+#   small-20k    the same recipe, 20 000 sessions (memory must not scale)
+#   mixed-2g / mixed-10g   2 and 10 GiB: peak memory must stay flat
+#   mixed-1g.pcap.gz (and .zst, .lz4): compressed input, made with gzip,
+#                zstd and lz4 from mixed-1g.pcap
 #
 # Environment:
 #   FTPSCOPE_BENCH_CACHE  cache directory (default /var/tmp/ftpscope-bench)
-#   BENCH_RUNS            timed runs per program on the 1 GiB captures (default 5)
-#   BENCH_QUICK=1         only mixed-1g and small-20k, 3 runs, no 10x, no tshark
-#   BENCH_TSHARK=0        skip tshark even when it is installed
-#
-# Wall time on a shared machine depends on what else runs; CPU time (user +
-# system) much less. Both are printed; the load average is printed with them.
+#   BENCH_QUICK=1         developers' subset: mixed-1g, control-30k,
+#                         small-20k, gzip; 3 rounds; no 10 GiB, no tshark
+#   BENCH_ROUNDS          rounds on the 1 GiB mixed capture (default 9; the
+#                         other captures use 5; BENCH_QUICK: 3)
+#   BENCH_TSHARK=0        skip tshark; BENCH_TSHARK_ROUNDS (default 3)
+#   BENCH_CPU             the CPU one-core runs are pinned to (default 0)
+#   BENCH_ONE_CORE_FLAGS  ftpscope flags for one core (default: --single-core
+#                         when `ftpscope --help` lists it)
+#   BENCH_REPORT_ONLY=1   print the report of the last run's timings again
+#                         (same BENCH_QUICK), without running anything
+#   BENCH_STRICT=1        exit 1 when a target is missed. Without it the exit
+#                         status is 0 even then (a noisy shared machine can
+#                         miss a target); a run that fails, or reports that
+#                         differ between one core and two, always exit 1.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${FTPSCOPE_BENCH_CACHE:-/var/tmp/ftpscope-bench}
-RUNS=${BENCH_RUNS:-5}
 QUICK=${BENCH_QUICK:-0}
+ROUNDS=${BENCH_ROUNDS:-9}
+ROUNDS_OTHER=5
 TSHARK=${BENCH_TSHARK:-1}
+TSHARK_ROUNDS=${BENCH_TSHARK_ROUNDS:-3}
+CPU=${BENCH_CPU:-0}
+STRICT=${BENCH_STRICT:-0}
 GO=${GO:-go}
 TIME=/usr/bin/time
-if [ "$QUICK" = 1 ]; then RUNS=3; fi
+if [ "$QUICK" = 1 ]; then ROUNDS=${BENCH_ROUNDS:-3} ROUNDS_OTHER=3 TSHARK=0; fi
+began=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 die() { echo "bench: $*" >&2; exit 1; }
-if [ ! -x "$TIME" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	# Debian leaves GNU time out of a minimal install; it gives the peak RSS.
-	echo "installing GNU time ..."
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } >/dev/null 2>&1 || true
-fi
-[ -x "$TIME" ] || die "$TIME is missing (apt-get install time)"
-command -v taskset >/dev/null || die "taskset is missing (apt-get install util-linux)"
-mkdir -p "$CACHE/bin" "$CACHE/out"
 case "$CACHE" in "$ROOT"/*) die "FTPSCOPE_BENCH_CACHE must be outside the repository";; esac
+mkdir -p "$CACHE/bin" "$CACHE/out"
+
+# apt_install PKG...: installs Debian packages when run as root (a minimal
+# install lacks GNU time, zstd, lz4 and tshark); silent, best effort.
+apt_install() {
+	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
+	echo "installing $* ..."
+	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >/dev/null 2>&1 ||
+		echo "note: could not install $*"
+}
+[ -x "$TIME" ] || apt_install time
+[ -x "$TIME" ] || die "$TIME is missing (apt-get install time): it gives the peak RSS"
+command -v taskset >/dev/null || die "taskset is missing (apt-get install util-linux)"
+missing=""
+for t in zstd lz4; do command -v $t >/dev/null || missing="$missing $t"; done
+[ "$QUICK" != 1 ] && [ -n "$missing" ] && apt_install $missing
 
 # ---- build ---------------------------------------------------------------
 echo "building ftpscope, rawread, ftpsynth ..."
 (cd "$ROOT" && $GO build -o "$CACHE/bin/" ./cmd/ftpscope ./cmd/rawread ./cmd/ftpsynth)
 FTPSCOPE=$CACHE/bin/ftpscope RAWREAD=$CACHE/bin/rawread FTPSYNTH=$CACHE/bin/ftpsynth
+
+# One core: pinned, the Go runtime told so, and ftpscope's own switch when it
+# has one (the flag may be renamed: read from --help, not assumed).
+help=$("$FTPSCOPE" --help 2>&1 || true)
+if [ -n "${BENCH_ONE_CORE_FLAGS+set}" ]; then
+	read -r -a SINGLE <<<"$BENCH_ONE_CORE_FLAGS"
+elif grep -q -- '--single-core' <<<"$help"; then
+	SINGLE=(--single-core)
+else
+	SINGLE=()
+fi
+ONE=(taskset -c "$CPU" env GOMAXPROCS=1)
 
 # ---- captures ------------------------------------------------------------
 # A capture is remade when the synthesizer's source or its flags change.
@@ -71,11 +120,33 @@ gen() {
 	echo "$stamp" >"$CACHE/$name.stamp"
 }
 
+# compress NAME EXT TOOL...: $CACHE/NAME.pcap.EXT from NAME.pcap through
+# TOOL (reading stdin, writing stdout), unless current.
+compress() {
+	local name=$1 ext=$2; shift 2
+	local src=$CACHE/$name.pcap dst=$CACHE/$name.pcap.$ext
+	local stamp
+	stamp="$(cat "$CACHE/$name.stamp") $*"
+	if [ -f "$dst" ] && [ "$(cat "$dst.stamp" 2>/dev/null)" = "$stamp" ]; then
+		return
+	fi
+	echo "compressing $name.pcap with $* ..."
+	rm -f "$dst" "$dst.stamp"
+	"$@" <"$src" >"$dst.tmp"
+	mv "$dst.tmp" "$dst"
+	echo "$stamp" >"$dst.stamp"
+}
+
 gen mixed-1g --size 1GiB --seed 1
+gen control-30k --sessions 30000 --max-transfer 2KiB --ftp-share 0.2 --seed 6
 gen small-20k --small-packets --sessions 20000 --seed 3
+compress mixed-1g gz gzip -c
+BIG=""
 if [ "$QUICK" != 1 ]; then
 	gen loss-1g --size 1GiB --loss 0.001 --seed 2
 	gen small-200k --small-packets --sessions 200000 --seed 3
+	command -v zstd >/dev/null && compress mixed-1g zst zstd -q -c
+	command -v lz4 >/dev/null && compress mixed-1g lz4 lz4 -q -c
 	# The 10x capture needs 10 GiB of disk on top of what the cache holds
 	# (plus a margin). Without the room, the largest whole multiple that fits
 	# (at least 4x) still shows whether memory grows with the capture.
@@ -90,15 +161,34 @@ if [ "$QUICK" != 1 ]; then
 		BIG="mixed-10g"
 		[ $mult -lt 10 ] && echo "note: only ${have} GiB free in $CACHE: the large capture is ${mult}x, not 10x"
 	else
-		BIG=""
 		echo "note: under 6 GiB free in $CACHE: no large-capture memory check"
 	fi
 fi
 
+# Compressed formats: gzip always; zstd and lz4 when ftpscope reads them (it
+# recognises them by their magic bytes; probed on a small corpus capture).
+probe=$ROOT/pcaps/handmade/blocked-v4.pcap
+COMP=(gz)
+COMP_SKIPPED=""
+for ext in zst lz4; do
+	[ "$QUICK" = 1 ] && break
+	tool=zstd; [ $ext = lz4 ] && tool=lz4
+	if ! command -v $tool >/dev/null || [ ! -f "$CACHE/mixed-1g.pcap.$ext" ]; then
+		COMP_SKIPPED="$COMP_SKIPPED $ext($tool missing)"
+		continue
+	fi
+	$tool -q -c <"$probe" >"$CACHE/out/probe.pcap.$ext"
+	if "$FTPSCOPE" -r "$CACHE/out/probe.pcap.$ext" -f json >/dev/null 2>&1; then
+		COMP+=("$ext")
+	else
+		COMP_SKIPPED="$COMP_SKIPPED $ext(ftpscope cannot read it yet)"
+	fi
+done
+
 # ---- measurement -----------------------------------------------------------
-# measure KEY CMD...: one timed run; appends "wall cpu maxrss_kib" to $CACHE/out/KEY.
-# Times come from bash's time, in milliseconds (GNU time prints hundredths,
-# too coarse for runs of 0.13 s); they include GNU time itself, which
+# measure KEY CMD...: one timed run; appends "wall cpu maxrss_kib" to
+# $CACHE/out/KEY. Times come from bash's time, in milliseconds (GNU time
+# prints hundredths, too coarse); they include GNU time itself, which
 # reports the peak RSS and costs about a millisecond.
 measure() {
 	local key=$1; shift
@@ -112,131 +202,220 @@ measure() {
 	echo "$(tail -1 "$tt") $(tail -1 "$t")" | awk '{printf "%.3f %.3f %s\n", $1, $2 + $3, $4}' >>"$CACHE/out/$key"
 	rm -f "$t" "$tt" "$err"
 }
-best_wall() { sort -n -k1 "$CACHE/out/$1" | head -1 | cut -d' ' -f1; }
-best_cpu() { sort -n -k2 "$CACHE/out/$1" | head -1 | cut -d' ' -f2; }
-peak_mib() { sort -n -k3 "$CACHE/out/$1" | tail -1 | awk '{printf "%.1f", $3 / 1024}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-# One core: pinned to CPU 0 with the Go runtime told so; two cores: as is.
-ONE=(taskset -c 0 env GOMAXPROCS=1)
+# run_prog CAPTURE PROG: one timed run of PROG on CAPTURE, its output kept
+# in $CACHE/out/CAPTURE.PROG.out (tshark's and the raw loop's discarded).
+# PROG: raw (the raw loop), ft1 (ftpscope on one core), ft2 (two cores),
+# tshark, direct-EXT (ftpscope -r CAPTURE.pcap.EXT), pipe-EXT (the
+# decompressor piped into ftpscope -r -). A suffix after a dot (ft2.t)
+# names a separate series of the same program.
+run_prog() {
+	local c=$1 p=$2 f=$CACHE/$1.pcap o=$CACHE/out/$1.$2.out
+	case ${p%%.*} in
+	raw) measure "$c.$p" "${ONE[@]}" "$RAWREAD" "$f" >/dev/null ;;
+	ft1) measure "$c.$p" "${ONE[@]}" "$FTPSCOPE" -r "$f" -f json "${SINGLE[@]}" >"$o" ;;
+	ft2) measure "$c.$p" "$FTPSCOPE" -r "$f" -f json >"$o" ;;
+	tshark) measure "$c.$p" tshark -n -r "$f" -Y ftp >/dev/null ;;
+	direct-*) measure "$c.$p" "$FTPSCOPE" -r "$f.${p#direct-}" -f json >"$o" ;;
+	pipe-*)
+		local dec="gzip -dc"
+		case ${p#pipe-} in zst) dec="zstd -dc" ;; lz4) dec="lz4 -dc" ;; esac
+		# The pipeline a user would type: the decompressor, and ftpscope
+		# reading standard input.
+		measure "$c.$p" bash -c "set -o pipefail; $dec <'$f.${p#pipe-}' | '$FTPSCOPE' -r - -f json" >"$o" ;;
+	*) die "unknown program $p" ;;
+	esac
+}
 
-# bench_capture NAME RUNS: raw loop, ftpscope on one core, ftpscope on two
-# cores, interleaved so that a burst of load elsewhere hits all three alike.
-bench_capture() {
-	local name=$1 runs=$2 f=$CACHE/$1.pcap
-	rm -f "$CACHE/out/$name".*
-	# Warm the page cache so that every run reads from memory.
-	"$RAWREAD" "$f" >/dev/null
-	for _ in $(seq "$runs"); do
-		measure "$name.raw" "${ONE[@]}" "$RAWREAD" "$f" >/dev/null
-		measure "$name.ft1" "${ONE[@]}" "$FTPSCOPE" -r "$f" -f json >"$CACHE/out/$name.1.json"
-		measure "$name.ft2" "$FTPSCOPE" -r "$f" -f json >"$CACHE/out/$name.2.json"
+# rounds CAPTURE N PROG...: N rounds of one run of each PROG, the order
+# reversed every other round.
+rounds() {
+	local c=$1 n=$2 i p; shift 2
+	local progs=("$@") rev=()
+	for ((i = ${#progs[@]} - 1; i >= 0; i--)); do rev+=("${progs[i]}"); done
+	for p in "${progs[@]}"; do rm -f "$CACHE/out/$c.$p"; done
+	echo "timing $c: $n rounds of ${progs[*]} ..."
+	# Into the page cache: every run reads from memory.
+	local -A warm=()
+	for p in "${progs[@]}"; do
+		case $p in direct-* | pipe-*) warm[$CACHE/$c.pcap.${p#*-}]=1 ;; *) warm[$CACHE/$c.pcap]=1 ;; esac
 	done
-	if ! cmp -s "$CACHE/out/$name.1.json" "$CACHE/out/$name.2.json"; then
-		die "$name: the one-core and two-core reports differ (see $CACHE/out/$name.[12].json)"
+	cat "${!warm[@]}" >/dev/null
+	for ((i = 1; i <= n; i++)); do
+		if ((i % 2)); then set -- "${progs[@]}"; else set -- "${rev[@]}"; fi
+		for p; do run_prog "$c" "$p"; done
+	done
+}
+
+# pairs KEY_A KEY_B FIELD: the ratio A/B of each round (FIELD 1 wall, 2 cpu),
+# summarised as "median min max count".
+pairs() {
+	paste -d' ' "$CACHE/out/$1" "$CACHE/out/$2" | awk -v f="$3" '{ b = $(f + 3); if (b > 0) print $f / b }' |
+		sort -g | awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print "- - - 0"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.3f %.3f %.3f %d\n", m, v[1], v[NR], NR }'
+}
+# col KEY FIELD: "median min max count" of one column (1 wall s, 2 cpu s, 3 rss KiB).
+col() {
+	awk -v f="$2" '{ print $f }' "$CACHE/out/$1" | sort -g | awk '{ v[NR] = $1 } END {
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.3f %.3f %.3f %d\n", m, v[1], v[NR], NR }'
+}
+# peak KEY...: the largest peak RSS of any run of the KEYs, in MiB.
+peak() {
+	local k files=()
+	for k; do files+=("$CACHE/out/$k"); done
+	cat "${files[@]}" | awk '$3 > m { m = $3 } END { printf "%.1f", m / 1024 }'
+}
+
+# same_reports CAPTURE A B: the two programs wrote the same report.
+BROKEN=0
+same_reports() {
+	if ! cmp -s "$CACHE/out/$1.$2.out" "$CACHE/out/$1.$3.out"; then
+		echo "  [FAIL] $1: the reports of $2 and $3 differ (see $CACHE/out/$1.$2.out and .$3.out)"
+		BROKEN=1
 	fi
 }
-
-# sessions_ok NAME: every session of the truth file is in the report.
-sessions_ok() {
+# sessions CAPTURE PROG: "got of want" sessions of the truth file in the report.
+sessions() {
 	local want got
 	want=$(tail -1 "$CACHE/$1.truth" | sed -n 's/.*"sessions":\([0-9]*\).*/\1/p')
-	got=$(grep -c '^{"type":"session"' "$CACHE/out/$1.2.json" || true)
-	echo "$got of $want"
-	[ "$got" = "$want" ]
+	got=$(grep -c '^{"type":"session"' "$CACHE/out/$1.$2.out" || true)
+	echo "$got $want"
 }
 
-caps="mixed-1g small-20k"
-[ "$QUICK" != 1 ] && caps="mixed-1g loss-1g small-20k small-200k ${BIG:+mixed-2g $BIG}"
-for c in $caps; do
-	r=$RUNS
-	case $c in mixed-10g | mixed-2g) r=2;; small-*) r=$(( RUNS < 3 ? RUNS : 3 ));; esac
-	echo "timing $c ($r runs each) ..."
-	bench_capture "$c" "$r"
-done
-
+comp_progs=()
+for e in "${COMP[@]}"; do comp_progs+=("direct-$e" "pipe-$e"); done
 have_tshark=0
-if [ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ] && ! command -v tshark >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-	echo "installing tshark (the comparison of issue 6; BENCH_TSHARK=0 skips it) ..."
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark; } >/dev/null 2>&1 ||
-		echo "note: could not install tshark"
-fi
-if [ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ] && command -v tshark >/dev/null; then
-	have_tshark=1
-	echo "timing tshark -Y ftp on mixed-1g (one run) ..."
-	rm -f "$CACHE/out/mixed-1g.tshark"
-	measure mixed-1g.tshark tshark -r "$CACHE/mixed-1g.pcap" -Y ftp >/dev/null 2>&1
+if [ "${BENCH_REPORT_ONLY:-0}" = 1 ]; then
+	[ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ] && [ -s "$CACHE/out/control-30k.tshark" ] && have_tshark=1
+else
+	rounds mixed-1g "$ROUNDS" raw ft1 ft2
+	rounds control-30k "$ROUNDS_OTHER" raw ft2 ft1
+	rounds small-20k "$ROUNDS_OTHER" raw ft2
+	rounds mixed-1g "$ROUNDS_OTHER" "${comp_progs[@]}"
+	if [ "$QUICK" != 1 ]; then
+		rounds loss-1g "$ROUNDS_OTHER" raw ft1 ft2
+		rounds small-200k "$ROUNDS_OTHER" raw ft2
+		if [ -n "$BIG" ]; then
+			rounds mixed-2g 3 ft1 ft2
+			rounds "$BIG" 3 raw ft1 ft2
+		fi
+	fi
+	if [ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ]; then
+		command -v tshark >/dev/null || apt_install tshark
+		if command -v tshark >/dev/null; then
+			have_tshark=1
+			rounds control-30k "$TSHARK_ROUNDS" tshark ft2.t
+		else
+			echo "note: tshark is not installed (apt-get install tshark): no tshark comparison"
+		fi
+	fi
 fi
 
 # ---- report ------------------------------------------------------------------
-pkts() { "$RAWREAD" "$CACHE/$1.pcap" | awk '{printf "%.2fM", $2 / 1e6}'; }
+fail=0 passed=() missed=()
+# target NAME VALUE OP LIMIT TEXT: prints one target line, PASS or FAIL.
+target() {
+	local name=$1 v=$2 op=$3 lim=$4 text=$5 ok
+	ok=$(awk -v v="$v" -v l="$lim" -v op="$op" 'BEGIN {
+		if (v == "-") { print "FAIL"; exit }
+		if (op == "<=") print (v + 0 <= l + 0) ? "PASS" : "FAIL"; else print (v + 0 >= l + 0) ? "PASS" : "FAIL" }')
+	if [ "$ok" = PASS ]; then passed+=("$name"); else fail=1 missed+=("$name"); fi
+	printf "  [%s] %-48s %s; target %s %s\n" "$ok" "$name:" "$text" "$op" "$lim"
+}
+# ratio_text A B: "1.13x [1.08-1.21], 9 pairs" for the wall-time ratio A/B.
+fmt_pairs() { awk '{ printf "%.2fx [%.2f-%.2f], %d pairs", $1, $2, $3, $4 }'; }
+ratio_target() { # NAME A B OP LIMIT: judged on wall time; CPU time shown
+	local r
+	r=$(pairs "$2" "$3" 1)
+	target "$1" "${r%% *}" "$4" "$5" "$(fmt_pairs <<<"$r") (cpu $(pairs "$2" "$3" 2 | awk '{ printf "%.2fx [%.2f-%.2f]", $1, $2, $3 }'))"
+}
+secs() { col "$1" 1 | awk '{ printf "%.3fs [%.3f-%.3f]", $1, $2, $3 }'; }
+cpus() { col "$1" 2 | awk '{ printf "%.3fs", $1 }'; }
+
 echo
-echo "== ftpscope benchmark ($(date -u +%Y-%m-%dT%H:%MZ)) =="
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(uname -sr), $($GO version | cut -d' ' -f3), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "ftpscope $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?'); best of N interleaved runs; cpu = user+sys seconds; mem = peak RSS"
+echo "== ftpscope benchmark ($(date -u +%Y-%m-%dT%H:%MZ), ftpscope $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?')) =="
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo), $(uname -sr), $($GO version | cut -d' ' -f3)"
+echo "load average: $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end (1, 5, 15 min)"
+echo "one core: ${ONE[*]} ftpscope ${SINGLE[*]:-(no one-core flag)}; two cores: ftpscope as is; the raw loop always on one core"
+echo "every ratio: the median of per-round pairs [min-max], rounds interleaved (order reversed every other round); wall time"
 echo
-printf "%-11s %7s | %-24s | %-38s | %-38s\n" capture packets "raw loop (1 core)" "ftpscope, 1 core" "ftpscope, 2 cores"
-printf "%-11s %7s | %-24s | %-38s | %-38s\n" "" "" "wall    cpu     mem" "wall    cpu     mem      x raw (wall/cpu)" "wall    cpu     mem      x raw (wall)"
-for c in $caps; do
-	rw=$(best_wall $c.raw) rc=$(best_cpu $c.raw) rm=$(peak_mib $c.raw)
-	w1=$(best_wall $c.ft1) c1=$(best_cpu $c.ft1) m1=$(peak_mib $c.ft1)
-	w2=$(best_wall $c.ft2) c2=$(best_cpu $c.ft2) m2=$(peak_mib $c.ft2)
-	printf "%-11s %7s | %6.3fs %6.3fs %5sM | %6.3fs %6.3fs %6sM  %5sx / %5sx | %6.3fs %6.3fs %6sM  %5sx\n" \
-		"$c" "$(pkts $c)" "$rw" "$rc" "$rm" "$w1" "$c1" "$m1" "$(ratio "$w1" "$rw")" "$(ratio "$c1" "$rc")" \
-		"$w2" "$c2" "$m2" "$(ratio "$w2" "$rw")"
+printf "%-12s %-10s %-28s %-9s %s\n" capture program "wall: median [min-max]" "cpu" "peak RSS (max)"
+for k in mixed-1g.raw mixed-1g.ft1 mixed-1g.ft2 loss-1g.raw loss-1g.ft1 loss-1g.ft2 control-30k.raw control-30k.ft1 \
+	control-30k.ft2 control-30k.tshark control-30k.ft2.t small-20k.raw small-20k.ft2 small-200k.raw small-200k.ft2 \
+	mixed-2g.ft1 mixed-2g.ft2 ${BIG:+$BIG.raw $BIG.ft1 $BIG.ft2} $(for p in "${comp_progs[@]}"; do echo mixed-1g.$p; done); do
+	[ -s "$CACHE/out/$k" ] || continue
+	printf "%-12s %-10s %-28s %-9s %s MiB\n" "${k%%.*}" "${k#*.}" "$(secs "$k")" "$(cpus "$k")" "$(peak "$k")"
 done
 echo
-
-# Targets of issue 6.
-fail=0
-check() { # check OK|FAIL text
-	printf "  [%s] %s\n" "$1" "$2"
-	[ "$1" = ok ] || fail=1
-}
-verdict() { awk -v x="$1" -v lim="$2" 'BEGIN { print (x + 0 <= lim + 0) ? "ok" : "FAIL" }'; }
-echo "targets:"
-r1=$(ratio "$(best_wall mixed-1g.ft1)" "$(best_wall mixed-1g.raw)")
-r1c=$(ratio "$(best_cpu mixed-1g.ft1)" "$(best_cpu mixed-1g.raw)")
-# One core: the CPU-time ratio is what a loaded machine cannot distort.
-check "$(verdict "$r1c" 1.3)" "mixed-1g, one core: ftpscope ${r1c}x the raw loop's CPU time (wall ${r1}x), target <= 1.3x"
-r2=$(ratio "$(best_wall mixed-1g.ft2)" "$(best_wall mixed-1g.raw)")
-check "$(verdict "$r2" 0.999)" "mixed-1g, two cores: ftpscope ${r2}x the raw loop's wall time, target < 1x (faster)"
+echo "targets (issue 11):"
+ratio_target "mixed-1g, one core vs the raw loop" mixed-1g.ft1 mixed-1g.raw "<=" 1.2
+ratio_target "mixed-1g, two cores vs the raw loop" mixed-1g.ft2 mixed-1g.raw "<=" 1.0
+ratio_target "mixed-1g, two cores vs one core" mixed-1g.ft2 mixed-1g.ft1 "<=" 1.0
+[ "$QUICK" != 1 ] && ratio_target "loss-1g, two cores vs the raw loop" loss-1g.ft2 loss-1g.raw "<=" 1.0
+ratio_target "control-30k, two cores vs the raw loop" control-30k.ft2 control-30k.raw "<=" 3
+echo "         (one core: $(pairs control-30k.ft1 control-30k.raw 1 | fmt_pairs); two vs one core: $(pairs control-30k.ft2 control-30k.ft1 1 | fmt_pairs))"
 if [ $have_tshark = 1 ]; then
-	tw=$(best_wall mixed-1g.tshark) tm=$(peak_mib mixed-1g.tshark)
-	s2=$(ratio "$tw" "$(best_wall mixed-1g.ft2)") s1=$(ratio "$tw" "$(best_wall mixed-1g.ft1)")
-	ok=$(awk -v s="$s2" 'BEGIN { print (s >= 50) ? "ok" : "FAIL" }')
-	check "$ok" "tshark -Y ftp on mixed-1g: ${tw}s, ${tm} MiB; ftpscope is ${s2}x faster on two cores (${s1}x on one), target >= 50x"
+	ratio_target "control-30k, tshark -Y ftp vs ftpscope (2 cores)" control-30k.tshark control-30k.ft2.t ">=" 15
+	echo "         (tshark: $(secs control-30k.tshark), peak $(peak control-30k.tshark) MiB; $TSHARK_ROUNDS rounds: tshark is slow)"
 else
-	echo "  [--] tshark not installed (apt-get install tshark) or skipped: no tshark comparison"
+	echo "  [----] control-30k vs tshark -Y ftp: skipped (BENCH_QUICK, BENCH_TSHARK=0 or no tshark)"
+fi
+if [ "$QUICK" != 1 ]; then
+	ratio_target "small-200k, two cores vs the raw loop" small-200k.ft2 small-200k.raw "<=" 3
+else
+	ratio_target "small-20k, two cores vs the raw loop" small-20k.ft2 small-20k.raw "<=" 3
 fi
 for c in mixed-1g loss-1g; do
-	case " $caps " in *" $c "*) ;; *) continue;; esac
-	m=$(awk -v a="$(peak_mib $c.ft1)" -v b="$(peak_mib $c.ft2)" 'BEGIN { print (a > b) ? a : b }')
-	check "$(verdict "$m" 63.999)" "$c: peak memory ${m} MiB, target < 64 MiB"
+	[ -s "$CACHE/out/$c.ft2" ] || continue
+	target "$c, peak RSS (all runs, 1 and 2 cores)" "$(peak $c.ft1 $c.ft2)" "<=" 64 \
+		"$(peak $c.ft1) MiB one core, $(peak $c.ft2) MiB two cores"
 done
-if [ -n "${BIG:-}" ]; then
-	peak() { awk -v a="$(peak_mib $1.ft1)" -v b="$(peak_mib $1.ft2)" 'BEGIN { print (a > b) ? a : b }'; }
-	a=$(peak mixed-1g) m=$(peak mixed-2g) b=$(peak $BIG)
-	size=$(( $(stat -c %s "$CACHE/$BIG.pcap") / 1073741824 ))
-	# Peak RSS is the live heap (flat through a 10 GiB run, about 10 MiB)
-	# plus what the garbage collector lets accumulate between cycles, plus
-	# the high-water marks of bounded tables: the first GiB also holds the
-	# collector's warm-up (its first cycles start from a 4 MiB heap goal),
-	# so 2 GiB is printed too. The check: bounded (< 64 MiB, and under 1.5x
-	# the 1 GiB peak for 10x the capture); the strict reading of issue 6
-	# (no growth at all) is the 10x/1x ratio printed.
-	ok=$(awk -v a="$a" -v b="$b" 'BEGIN { print (b <= a * 1.5 && b < 64) ? "ok" : "FAIL" }')
-	check "$ok" "${size} GiB capture: peak memory ${b} MiB, ${a} MiB at 1 GiB ($(ratio "$b" "$a")x for ${size}x the capture), ${m} MiB at 2 GiB ($(ratio "$b" "$m")x); target: bounded, < 64 MiB"
+if [ -n "$BIG" ]; then
+	size=$(($(stat -c %s "$CACHE/$BIG.pcap") / 1073741824))
+	for p in ft1 ft2; do
+		a=$(peak mixed-2g.$p) b=$(peak $BIG.$p)
+		g=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
+		target "${size} GiB vs 2 GiB, peak RSS, $p" "$g" "<=" 1.1 "${g}x: $b MiB at ${size} GiB, $a MiB at 2 GiB, $(peak mixed-1g.$p) MiB at 1 GiB"
+	done
+	target "${size} GiB, peak RSS" "$(peak $BIG.ft1 $BIG.ft2)" "<=" 64 "$(peak $BIG.ft1) MiB one core, $(peak $BIG.ft2) MiB two cores"
 fi
-for c in small-20k small-200k; do
-	case " $caps " in *" $c "*) ;; *) continue;; esac
-	if s=$(sessions_ok $c); then check ok "$c: $s sessions reported"; else check FAIL "$c: $s sessions reported"; fi
+for e in "${COMP[@]}"; do
+	tool="gzip -dc"; case $e in zst) tool="zstd -dc" ;; lz4) tool="lz4 -dc" ;; esac
+	ratio_target "mixed-1g: -r x.pcap.$e vs $tool | -r -" mixed-1g.direct-$e mixed-1g.pipe-$e "<=" 1.0
 done
-case " $caps " in *" small-200k "*)
-	a=$(peak_mib small-20k.ft2) b=$(peak_mib small-200k.ft2)
-	g=$(ratio "$b" "$a")
-	check "$(verdict "$g" 1.5)" "small-packet captures: peak memory ${b} MiB with 200k sessions vs ${a} MiB with 20k (${g}x for 10x the sessions; sessions open at once are alike), target: not proportional to the total"
-esac
+[ -n "$COMP_SKIPPED" ] && echo "  [----] compressed input skipped:$COMP_SKIPPED"
+
 echo
-echo "reports and timings: $CACHE/out"
-exit $fail
+echo "checks:"
+same_reports mixed-1g ft1 ft2
+same_reports control-30k ft1 ft2
+[ "$QUICK" != 1 ] && same_reports loss-1g ft1 ft2
+[ -n "$BIG" ] && same_reports "$BIG" ft1 ft2
+for e in "${COMP[@]}"; do same_reports mixed-1g ft2 direct-$e; same_reports mixed-1g ft2 pipe-$e; done
+for c in control-30k small-20k small-200k; do
+	[ -s "$CACHE/out/$c.ft2" ] || continue
+	read -r got want <<<"$(sessions $c ft2)"
+	if [ "$got" = "$want" ]; then echo "  [ok]   $c: all $want sessions reported"; else echo "  [FAIL] $c: $got of $want sessions reported"; BROKEN=1; fi
+done
+if [ "$QUICK" != 1 ]; then
+	a=$(peak small-20k.ft2) b=$(peak small-200k.ft2)
+	g=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
+	target "small 200k vs 20k sessions, peak RSS" "$g" "<=" 1.5 "${g}x: $b MiB vs $a MiB (memory follows open sessions)"
+fi
+[ $BROKEN = 0 ] && echo "  [ok]   one-core, two-core and compressed-input reports identical"
+
+echo
+took=$(( $(date +%s) - began ))
+echo "reports and timings: $CACHE/out; took $((took / 60))m$((took % 60))s"
+if [ $BROKEN = 1 ]; then
+	echo "RESULT: BROKEN (a report differs or misses sessions)"; exit 1
+elif [ $fail = 1 ]; then
+	echo "RESULT: ${#passed[@]} of $((${#passed[@]} + ${#missed[@]})) targets met; missed: $(IFS=';'; echo "${missed[*]}" | sed 's/  */ /g; s/;/; /g')$( [ "$STRICT" = 1 ] && echo ' (BENCH_STRICT=1: exit 1)' || echo ' (exit 0; BENCH_STRICT=1 makes a miss an error)')"
+	[ "$STRICT" = 1 ] && exit 1
+else
+	echo "RESULT: all ${#passed[@]} targets met"
+fi
+exit 0
