@@ -41,6 +41,11 @@ type Config struct {
 	// MaxExchanges and MaxNotes cap the transcript and notes per session
 	// (defaults 200 and 50).
 	MaxExchanges, MaxNotes int
+	// NoTranscript keeps Session.Exchanges empty, for runs that draw no
+	// ladder view (its only reader): the transcript is up to MaxExchanges
+	// lines per session held while the session is open, the largest
+	// per-session allocation on a control-heavy capture.
+	NoTranscript bool
 	// MaxReplyLines caps the lines of one multi-line reply (default 1000).
 	MaxReplyLines int
 	// Stream judges channels as early as their outcome is settled, for live
@@ -336,7 +341,7 @@ func (a *Analyzer) sessionEnded(st *sessionState) {
 
 func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text string) {
 	s := st.s
-	if len(s.Exchanges) >= a.cfg.MaxExchanges {
+	if a.cfg.NoTranscript || len(s.Exchanges) >= a.cfg.MaxExchanges {
 		return
 	}
 	if len(text) > 200 {

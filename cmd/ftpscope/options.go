@@ -225,6 +225,7 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxReplyLines:      o.maxReplyLines,
 		MaxNotes:           o.maxNotes,
 		MaxExchanges:       o.maxExchanges,
+		NoTranscript:       !o.ladder,
 	}
 }
 
