@@ -225,7 +225,7 @@ func (a *Analyzer) evictSession() {
 		return
 	}
 	a.stats.EvictedSessions++
-	a.note(victim, a.now, NoteEviction, "session evicted to stay under the session limit; its open channels are judged with what was seen so far")
+	a.note(victim, Note{Time: a.now, Kind: NoteEviction, What: NoteSessionEvicted})
 	a.endSession(victim, a.now, "evicted")
 	a.emitSession(victim)
 }
@@ -254,7 +254,7 @@ func (a *Analyzer) Line(l reassembly.Line) {
 		rep, done, err := st.replies.Feed(w.b)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, l.Time, NoteProtocol, "server line is not a reply: "+quote(w))
+			a.note(st, quoted(Note{Time: l.Time, Kind: NoteProtocol, What: NoteNotReply}, w))
 			return
 		}
 		if done {
@@ -282,7 +282,7 @@ func (a *Analyzer) Gap(conn reassembly.ConnKey, from reassembly.Role, t time.Tim
 	} else {
 		st.clientSuspect = true
 	}
-	a.note(st, t, NoteGap, fmt.Sprintf("%d bytes from the %s are missing from the capture; lines there are lost", n, from))
+	a.note(st, Note{Time: t, Kind: NoteGap, What: NoteBytesMissing, N: uint64(n), FromServer: from == reassembly.RoleServer})
 }
 
 // LastActivity implements reassembly.ActivityHandler: a control connection
@@ -309,7 +309,7 @@ func (a *Analyzer) Close(conn reassembly.ConnKey, t time.Time, why reassembly.Cl
 	}
 	a.endSession(st, t, why.String())
 	if why == reassembly.CloseCaptureEnd {
-		a.note(st, t, NoteCaptureEnd, "the capture ended while the control connection was open")
+		a.note(st, Note{Time: t, Kind: NoteCaptureEnd, What: NoteOpenAtEnd})
 	}
 }
 
@@ -350,13 +350,13 @@ func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text
 	s.Exchanges = append(s.Exchanges, Exchange{Time: t, FromClient: fromClient, Text: text})
 }
 
-func (a *Analyzer) note(st *sessionState, t time.Time, k NoteKind, text string) {
+func (a *Analyzer) note(st *sessionState, n Note) {
 	s := st.s
 	if len(s.Notes) >= a.cfg.MaxNotes {
 		a.stats.EvictedNotes++
 		return
 	}
-	s.Notes = append(s.Notes, Note{Time: t, Kind: k, Text: text})
+	s.Notes = append(s.Notes, n)
 }
 
 // command handles one client line.
@@ -364,7 +364,7 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	cmd, err := ftp.ParseCommand(w.b)
 	if err != nil {
 		a.stats.Malformed++
-		a.note(st, l.Time, NoteProtocol, "client line is not a command: "+quote(w))
+		a.note(st, quoted(Note{Time: l.Time, Kind: NoteProtocol, What: NoteNotCommand}, w))
 		return
 	}
 	s := st.s
@@ -422,12 +422,12 @@ func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembl
 	}
 	if err != nil {
 		a.stats.Malformed++
-		a.note(st, l.Time, NoteProtocol, fmt.Sprintf("malformed %s argument %q: %v", cmd.Verb, cmd.Arg, unwrapSyntax(err)))
+		a.note(st, Note{Time: l.Time, Kind: NoteProtocol, What: NoteMalformedArgument, Verb: cmd.Verb, Wire: cmd.Arg, Detail: unwrapSyntax(err).Error()})
 		return nil
 	}
 	s := st.s
 	if s.EPSVAll {
-		a.note(st, l.Time, NoteProtocol, cmd.Verb+" after EPSV ALL (RFC 2428 forbids it)")
+		a.note(st, Note{Time: l.Time, Kind: NoteProtocol, What: NoteAfterEPSVAll, Verb: cmd.Verb})
 	}
 	client := s.Client.Addr()
 	ep = spelledAs(ep, client)
@@ -436,10 +436,10 @@ func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembl
 	if thirdParty {
 		// A private address behind the client's is NAT without a helper; a
 		// public one that is not the client is a third party.
-		a.note(st, l.Time, NoteBounce, fmt.Sprintf("%s names %s, a third party that is not the client %s: an FTP bounce attempt, or a NAT the capture cannot see", cmd.Verb, ep, client))
+		a.note(st, Note{Time: l.Time, Kind: NoteBounce, What: NoteThirdParty, Verb: cmd.Verb, Endpoint: ep, Addr: client})
 	}
 	if privileged {
-		a.note(st, l.Time, NoteBounce, fmt.Sprintf("%s asks the server to connect to privileged port %d (FTP bounce attempts target ports like 25)", cmd.Verb, ep.Port()))
+		a.note(st, Note{Time: l.Time, Kind: NoteBounce, What: NotePrivilegedPort, Verb: cmd.Verb, Endpoint: ep})
 	}
 	if thirdParty || privileged {
 		a.stats.Bounces++
@@ -508,7 +508,7 @@ func (a *Analyzer) useChannel(st *sessionState, cmd ftp.Command, t time.Time) *C
 		ch.Command, ch.Argument, ch.CommandTime = cmd.Verb, cmd.Arg, t
 		return ch
 	}
-	a.note(st, t, NoteNoSetup, fmt.Sprintf("%s with no PORT/PASV before it: the data connection was not announced on this control connection (or the announcement was lost)", cmd.Verb))
+	a.note(st, Note{Time: t, Kind: NoteNoSetup, What: NoteUnannounced, Verb: cmd.Verb})
 	return nil
 }
 
@@ -568,7 +568,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 			}
 		case ftp.Announces(code):
 			if s.EPSVAll && pv.verb != "EPSV" {
-				a.note(st, t, NoteProtocol, pv.verb+" after EPSV ALL (RFC 2428 forbids it)")
+				a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteAfterEPSVAll, Verb: pv.verb})
 			}
 			before := len(s.Channels)
 			a.announcePassive(st, pv.verb, rep, t)
@@ -576,14 +576,14 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 				s.Channels[n-1].Asked, s.Channels[n-1].SetupReplyTime = pv.time, t
 			}
 		case code.Class() == ftp.TransientNegative || code.Class() == ftp.PermanentNegative:
-			a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s: %d %s", pv.verb, code, firstLine(text)))
+			a.note(st, Note{Time: t, Kind: NoteRefusedSetup, What: NotePassiveRefused, Verb: pv.verb, Code: code, Wire: firstLine(text)})
 		}
 	case ftp.SecurityVerb:
 		if pv.verb == "AUTH" && code == 234 {
 			s.TLS, s.TLSTime = true, t
 			st.opaque = true
 			a.stats.TLS++
-			a.note(st, t, NoteTLS, fmt.Sprintf("AUTH %s accepted (234): the control channel is encrypted from here on; later data connections cannot be predicted from this capture", pv.arg))
+			a.note(st, Note{Time: t, Kind: NoteTLS, What: NoteEncrypted, Verb: pv.verb, Wire: pv.arg, Code: code})
 		}
 	case ftp.TransferVerb:
 		if pv.ch != nil {
@@ -633,7 +633,7 @@ func (a *Analyzer) matchPending(st *sessionState, code ftp.ReplyCode) int {
 // a refused PORT predicts nothing.
 func (a *Analyzer) refuseActive(st *sessionState, p pending, code ftp.ReplyCode, text string, t time.Time) {
 	ch := p.ch
-	a.note(st, t, NoteRefusedSetup, fmt.Sprintf("the server refused %s %s: %d %s", p.verb, ch.Announced, code, firstLine(text)))
+	a.note(st, Note{Time: t, Kind: NoteRefusedSetup, What: NoteActiveRefused, Verb: p.verb, Endpoint: ch.Announced, Code: code, Wire: firstLine(text)})
 	ch.SetupCode, ch.SetupRefused = code, true
 	if len(ch.Attempts) > 0 || ch.final {
 		return // something connected anyway: keep it, the packets speak
@@ -658,7 +658,7 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 		got, err := ftp.ParsePASVReply(text)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, t, NoteProtocol, fmt.Sprintf("227 reply without a usable address: %q", firstLine(text)))
+			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: rep.Code, Wire: firstLine(text)})
 			return
 		}
 		ep, method = got, PASV
@@ -666,7 +666,7 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 		got, err := ftp.ParseLPSVReply(text)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, t, NoteProtocol, fmt.Sprintf("228 reply without a usable address: %q", firstLine(text)))
+			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: rep.Code, Wire: firstLine(text)})
 			return
 		}
 		ep, method = got, LPSV
@@ -674,7 +674,7 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 		got, err := ftp.ParseEPSVReply(text)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, t, NoteProtocol, fmt.Sprintf("229 reply without a usable port: %q", firstLine(text)))
+			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: rep.Code, Wire: firstLine(text)})
 			return
 		}
 		addr := server
@@ -684,7 +684,7 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 		ep, method = netip.AddrPortFrom(addr, got.Port), EPSV
 	}
 	if asked != "" && asked != method.String() {
-		a.note(st, t, NoteInfo, fmt.Sprintf("the server answered %s with %d", asked, rep.Code))
+		a.note(st, Note{Time: t, Kind: NoteInfo, What: NoteAnsweredWith, Verb: asked, Code: rep.Code})
 	}
 	ep = spelledAs(ep, server)
 	alt := netip.AddrPortFrom(server, ep.Port())

@@ -401,7 +401,7 @@ func TestRefusedPORTIsNoted(t *testing.T) {
 	s := h.finish(10)
 	found := false
 	for _, n := range s.Notes {
-		if n.Kind == NoteRefusedSetup && strings.Contains(n.Text, "192.168.7.7:40001") && strings.Contains(n.Text, "500") {
+		if n.Kind == NoteRefusedSetup && strings.Contains(noteText(n), "192.168.7.7:40001") && strings.Contains(noteText(n), "500") {
 			found = true
 		}
 	}
@@ -423,7 +423,7 @@ func TestPasswordsRedacted(t *testing.T) {
 			all.WriteString(e.Text + "\n")
 		}
 		for _, n := range s.Notes {
-			all.WriteString(n.Text + "\n")
+			all.WriteString(noteText(n) + "\n")
 		}
 		all.WriteString(s.Password)
 		has := strings.Contains(all.String(), "hunter2-secret")

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ftpscope/ftpscope/reassembly"
@@ -20,15 +19,6 @@ func (a *Analyzer) Conflict(conn reassembly.ConnKey, from reassembly.Role, t tim
 	}
 	st.s.Conflicts++
 	if st.s.Conflicts == 1 {
-		a.note(st, t, NoteConflict, fmt.Sprintf("packet %d from the %s overlaps bytes already sent with different content: "+
-			"an evasion attempt (one text for a firewall's FTP helper, another for the %s) or a broken middlebox; "+
-			"only one of the two texts is analysed here, and the %s may have acted on the other", packet, from, other(from), other(from)))
+		a.note(st, Note{Time: t, Kind: NoteConflict, What: NoteOverlap, N: packet, FromServer: from == reassembly.RoleServer})
 	}
-}
-
-func other(r reassembly.Role) reassembly.Role {
-	if r == reassembly.RoleClient {
-		return reassembly.RoleServer
-	}
-	return reassembly.RoleClient
 }

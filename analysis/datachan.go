@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -222,7 +221,7 @@ func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
 		if !ch.capped {
 			ch.capped = true
 			if st := d.a.sessions[reassembly.ConnKey{Client: ch.session.Client, Server: ch.session.Server}]; st != nil {
-				d.a.note(st, t, NoteEviction, fmt.Sprintf("more than %d connection attempts toward %s (a scan or a SYN flood?): later ones are counted in the summary, not followed (--max-channel-attempts)", d.a.cfg.MaxChannelAttempts, ep))
+				d.a.note(st, Note{Time: t, Kind: NoteEviction, What: NoteAttemptsCapped, N: uint64(d.a.cfg.MaxChannelAttempts), Endpoint: ep})
 			}
 		}
 		return

@@ -220,7 +220,7 @@ func TestLabLint(t *testing.T) {
 			}
 		}
 		for _, s := range runCapture(t, labCapture("13-control-port-2121", side)) {
-			if f, ok := s.LintOf(analysis.LintControlPort); !ok || !strings.Contains(f.Text, "ports=2121") {
+			if f, ok := s.LintOf(analysis.LintControlPort); !ok || !strings.Contains(report.LintText(f), "ports=2121") {
 				t.Errorf("13 %s %s: control-port finding %+v", side, s.Client, f)
 			}
 		}

@@ -334,7 +334,7 @@ func lintCodes(s *Session) map[LintCode]int {
 	m := map[LintCode]int{}
 	for _, f := range s.Lint {
 		m[f.Code] = f.Count
-		if f.Text == "" || f.Time.IsZero() {
+		if lintText(f) == "" || f.Time.IsZero() {
 			m[0]++
 		}
 	}
@@ -370,12 +370,12 @@ func TestLintLines(t *testing.T) {
 		t.Errorf("findings without text or time")
 	}
 	f, _ := s.LintOf(LintEPSVNoParens)
-	if !strings.Contains(f.Text, "drops the segment") || f.Packet != 3010 {
+	if !strings.Contains(lintText(f), "drops the segment") || f.Packet != 3010 {
 		t.Errorf("229 finding: %+v", f)
 	}
 	f, _ = s.LintOf(LintMultiline227)
-	if !strings.Contains(f.Text, "does not start a TCP segment") {
-		t.Errorf("multi-line finding: %s", f.Text)
+	if !strings.Contains(lintText(f), "does not start a TCP segment") {
+		t.Errorf("multi-line finding: %s", lintText(f))
 	}
 	// Lines fed without segment facts (Segments 0) are not judged by position.
 	h = newHarness(t, cli, srv, Config{})
@@ -400,8 +400,8 @@ func TestLintSegments(t *testing.T) {
 		t.Errorf("helper drops %d, retransmissions %d; want 4 and 2: %+v", got[LintHelperDrop], got[LintRetransmitted], s.Lint)
 	}
 	f, _ := s.LintOf(LintRetransmitted)
-	if !strings.Contains(f.Text, "pure-ftpd issue 175") {
-		t.Errorf("retransmission text: %s", f.Text)
+	if !strings.Contains(lintText(f), "pure-ftpd issue 175") {
+		t.Errorf("retransmission text: %s", lintText(f))
 	}
 }
 

@@ -79,7 +79,7 @@ func (a *Analyzer) Finish(now time.Time) {
 	for _, st := range all {
 		if !st.s.ended {
 			a.stats.OpenAtEnd++
-			a.note(st, now, NoteCaptureEnd, "the capture ended while the control connection was open")
+			a.note(st, Note{Time: now, Kind: NoteCaptureEnd, What: NoteOpenAtEnd})
 			st.s.ended = true
 			st.s.Closed = "capture-end"
 			a.sessionEnded(st)

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"bytes"
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -70,8 +69,31 @@ type LintFinding struct {
 	Packet uint64
 	// Count is how many times it occurred.
 	Count int
-	// Text explains the first occurrence.
-	Text string
+	// The facts of the first occurrence, as the code needs them (report
+	// writes them in words):
+	// What is the announcement concerned ("PORT", "EPRT", "227", "229") or
+	// the helper's pattern ("227 ", "229 ", "PORT", "EPRT").
+	What string
+	// Segments is how many TCP segments the line spans.
+	Segments int
+	// AtStart: the multi-line 227's last line starts a TCP segment.
+	AtStart bool
+	// Segment: a helper drop found in a segment (else in a 227 line).
+	Segment bool
+	// Wire is the line or segment quoted (redacted; its first 64 bytes, Cut
+	// when there was more).
+	Wire string
+	Cut  bool
+	// FromServer: the segment, or the announcement, came from the server.
+	FromServer bool
+	// Port is the control port; Endpoint the announced endpoint; Method
+	// its setup method; Control the announcer's control address.
+	Port     uint16
+	Endpoint netip.AddrPort
+	Method   SetupMethod
+	Control  netip.Addr
+	// IPv4 is the control connection's family.
+	IPv4 bool
 }
 
 // lintState is the per-session memory the lint needs.
@@ -92,15 +114,16 @@ type dropSeen struct {
 	used       bool
 }
 
-func addLint(s *Session, code LintCode, t time.Time, pkt uint64, text string) {
+func addLint(s *Session, f LintFinding) {
 	for i := range s.Lint {
-		if s.Lint[i].Code == code {
+		if s.Lint[i].Code == f.Code {
 			s.Lint[i].Count++
 			return
 		}
 	}
 	// One entry per code: the list is bounded by the number of codes.
-	s.Lint = append(s.Lint, LintFinding{Code: code, Time: t, Packet: pkt, Count: 1, Text: text})
+	f.Count = 1
+	s.Lint = append(s.Lint, f)
 }
 
 // LintOf returns the session's finding of one code, and whether there is one.
@@ -113,6 +136,12 @@ func (s *Session) LintOf(code LintCode) (LintFinding, bool) {
 	return LintFinding{}, false
 }
 
+// quotedLint sets a finding's quoted wire text.
+func quotedLint(f LintFinding, w wireText) LintFinding {
+	f.Wire, f.Cut = quotedWire(w)
+	return f
+}
+
 func hasPrefixFold(b []byte, p string) bool {
 	return len(b) >= len(p) && bytes.EqualFold(b[:len(p)], []byte(p))
 }
@@ -123,7 +152,7 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line, w wireText) {
 	if !st.lint.started {
 		st.lint.started = true
 		if p := s.Server.Port(); p != 21 {
-			addLint(s, LintControlPort, l.Time, l.Packet, fmt.Sprintf("the control connection uses port %d: nf_conntrack_ftp watches port 21 only, unless loaded with ports=%d or assigned to this port explicitly (nft ct helper set, iptables -j CT --helper ftp)", p, p))
+			addLint(s, LintFinding{Code: LintControlPort, Time: l.Time, Packet: l.Packet, Port: p})
 		}
 	}
 	text := w.b
@@ -136,7 +165,7 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line, w wireText) {
 			lintPosition(s, l, "EPRT")
 			ep, err := ftp.ParseEPRT(string(text[5:]))
 			if err == nil && ep.Addr().Unmap().Is4() != s.Client.Addr().Unmap().Is4() {
-				addLint(s, LintEPRTFamily, l.Time, l.Packet, fmt.Sprintf("EPRT names %s over an %s control connection: nf_conntrack_ftp rejects the mismatched family and drops the segment", ep, family(s.Client.Addr())))
+				addLint(s, LintFinding{Code: LintEPRTFamily, Time: l.Time, Packet: l.Packet, Endpoint: ep, IPv4: s.Client.Addr().Unmap().Is4()})
 			}
 		}
 	case reassembly.RoleServer:
@@ -148,24 +177,22 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line, w wireText) {
 		case bytes.HasPrefix(text, []byte("227 ")):
 			if st.lint.multi227 {
 				st.lint.multi227 = false
-				how := "its last line, the one a helper would need, does not start a TCP segment, so the helper never sees the address"
-				if l.Segments == 1 && l.AtSegmentStart {
-					how = "here its last line starts a TCP segment, so nf_conntrack_ftp still finds it, but helpers that read the first line only do not"
-				}
-				addLint(s, LintMultiline227, l.Time, l.Packet, "a multi-line 227 reply: "+how)
+				// Only a last line that starts its segment is seen by nf_conntrack_ftp.
+				atStart := l.Segments == 1 && l.AtSegmentStart
+				addLint(s, LintFinding{Code: LintMultiline227, Time: l.Time, Packet: l.Packet, AtStart: atStart})
 				return
 			}
 			lintPosition(s, l, "227")
 			if l.Segments == 1 && l.AtSegmentStart && tryRFC1123(append(append([]byte(nil), text[4:]...), '\r')) == 0 {
-				addLint(s, LintHelperDrop, l.Time, l.Packet, fmt.Sprintf("the 227 reply %s has no address where nf_conntrack_ftp looks for it (six comma-separated numbers from the first digit after \"227 \"): the helper drops the segment (\"partial matching\")", quote(w)))
+				addLint(s, quotedLint(LintFinding{Code: LintHelperDrop, Time: l.Time, Packet: l.Packet, What: "227"}, w))
 			}
 		case bytes.HasPrefix(text, []byte("229 ")):
 			lintPosition(s, l, "229")
 			if r, err := ftp.ParseEPSVReply(string(text)); err == nil && !r.Parens {
-				addLint(s, LintEPSVNoParens, l.Time, l.Packet, fmt.Sprintf("the 229 reply %s has no parentheses: nf_conntrack_ftp looks for \"(\" after \"229 \", finds none and drops the segment (\"partial matching\"), so the control connection stalls behind such a helper", quote(w)))
+				addLint(s, quotedLint(LintFinding{Code: LintEPSVNoParens, Time: l.Time, Packet: l.Packet, What: "229"}, w))
 			}
 		case bytes.HasPrefix(text, []byte("234")):
-			addLint(s, LintEncrypted, l.Time, l.Packet, "AUTH TLS/SSL was accepted: from here on the control channel is encrypted and no FTP helper can read PORT or PASV, so only an explicit port range in the firewall (and a passive range pinned on the server) lets data connections through")
+			addLint(s, LintFinding{Code: LintEncrypted, Time: l.Time, Packet: l.Packet})
 		}
 	}
 }
@@ -176,9 +203,9 @@ func lintPosition(s *Session, l reassembly.Line, what string) {
 	switch {
 	case l.Segments == 0:
 	case l.Segments > 1:
-		addLint(s, LintSplit, l.Time, l.Packet, fmt.Sprintf("the %s line is split across %d TCP segments: a helper reads one segment at a time, finds an incomplete %s and drops the segment (nf_conntrack_ftp: \"partial matching\"), unless the split falls after the address", what, l.Segments, what))
+		addLint(s, LintFinding{Code: LintSplit, Time: l.Time, Packet: l.Packet, What: what, Segments: l.Segments})
 	case !l.AtSegmentStart:
-		addLint(s, LintNotAtStart, l.Time, l.Packet, fmt.Sprintf("the %s line does not start its TCP segment (it follows another line in the same segment): a helper only reads the start of a segment, misses it and opens nothing for the data connection", what))
+		addLint(s, LintFinding{Code: LintNotAtStart, Time: l.Time, Packet: l.Packet, What: what})
 	}
 }
 
@@ -186,15 +213,15 @@ func lintPosition(s *Session, l reassembly.Line, what string) {
 func (a *Analyzer) lintChannel(ch *Channel) {
 	s := ch.session
 	if ch.Superseded {
-		addLint(s, LintSuperseded, ch.Time, ch.Packet, fmt.Sprintf("%s %s was replaced by a new announcement before any transfer used it: a helper keeps one expectation per control connection (nf_conntrack_ftp max_expected=1), so only the newest is open", ch.Method, ch.Announced))
+		addLint(s, LintFinding{Code: LintSuperseded, Time: ch.Time, Packet: ch.Packet, Method: ch.Method, Endpoint: ch.Announced})
 	}
 	switch ch.Method {
 	case LPRT, LPSV:
-		addLint(s, LintUnknownCommand, ch.Time, ch.Packet, fmt.Sprintf("%s (RFC 1639) is not parsed by nf_conntrack_ftp, which knows PORT, EPRT, 227 and 229 only: it opens nothing for this data connection", ch.Method))
+		addLint(s, LintFinding{Code: LintUnknownCommand, Time: ch.Time, Packet: ch.Packet, Method: ch.Method})
 	default:
 		// A PORT the server refused opens nothing anyway.
 		if ch.NAT && !ch.SetupRefused {
-			addLint(s, LintAddressMismatch, ch.Time, ch.Packet, fmt.Sprintf("%s names %s, not the %s's address %s as seen here: nf_conntrack_ftp creates no expectation for it unless loaded with loose=1", ch.Method, ch.Announced.Addr(), acceptorRole(ch), ch.Alternate.Addr()))
+			addLint(s, LintFinding{Code: LintAddressMismatch, Time: ch.Time, Packet: ch.Packet, Method: ch.Method, Endpoint: ch.Announced, FromServer: ch.Mode() == Passive, Control: ch.Alternate.Addr()})
 		}
 	}
 }
@@ -237,29 +264,18 @@ func (a *Analyzer) lintSegment(st *sessionState, p *capture.Packet, fromClient b
 	if len(b) < 5 {
 		return // a tiny segment (keep-alive, a lone byte) says nothing useful
 	}
-	who := "server"
-	if fromClient {
-		who = "client"
-	}
-	addLint(s, LintHelperDrop, p.Time, p.Num, fmt.Sprintf("the %s segment %s (packet %d) starts with %q but does not hold a complete announcement: nf_conntrack_ftp drops it (\"partial matching of `%s'\")", who, quote(a.wireSegment(st, b, fromClient)), p.Num, pattern, pattern))
+	addLint(s, quotedLint(LintFinding{Code: LintHelperDrop, Time: p.Time, Packet: p.Num, Segment: true, FromServer: !fromClient, What: pattern}, a.wireSegment(st, b, fromClient)))
 	ls := &st.lint
 	for i := range ls.drops {
 		d := &ls.drops[i]
 		if d.used && d.seq == p.Seq && d.fromClient == fromClient {
 			d.copies++
-			addLint(s, LintRetransmitted, p.Time, p.Num, fmt.Sprintf("the %s sent the same unparseable %q segment again (packet %d): a firewall FTP helper that drops it drops every copy, and the control connection stalls (the pure-ftpd issue 175 pattern)", who, pattern, p.Num))
+			addLint(s, LintFinding{Code: LintRetransmitted, Time: p.Time, Packet: p.Num, FromServer: !fromClient, What: pattern})
 			return
 		}
 	}
 	ls.drops[ls.next] = dropSeen{seq: p.Seq, fromClient: fromClient, copies: 1, used: true}
 	ls.next = (ls.next + 1) % len(ls.drops)
-}
-
-func family(a netip.Addr) string {
-	if a.Unmap().Is4() {
-		return "IPv4"
-	}
-	return "IPv6"
 }
 
 // The functions below re-implement, from its documented behaviour, the

@@ -58,7 +58,7 @@ func TestIPv4MappedAddresses(t *testing.T) {
 			checkChannels(t, s, []wantChannel{tc.want})
 			for _, n := range s.Notes {
 				if n.Kind == NoteBounce {
-					t.Errorf("bounce note for the client's own address: %s", n.Text)
+					t.Errorf("bounce note for the client's own address: %s", noteText(n))
 				}
 			}
 			if st := h.a.Stats(); st.Bounces != 0 || st.NAT != 0 {

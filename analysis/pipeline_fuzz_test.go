@@ -170,7 +170,7 @@ func (c *pipeCheck) session(s *Session) {
 		noLF("exchange", e.Text)
 	}
 	for _, n := range s.Notes {
-		noLF("note", n.Text)
+		noLF("note", noteText(n))
 	}
 	for _, ch := range s.Channels {
 		noLF("command", ch.Command)

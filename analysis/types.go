@@ -305,10 +305,96 @@ func (c *Channel) Bytes() uint64 {
 
 // Note is something worth telling about a session that is not a channel: a
 // refused PORT, an encrypted control channel, a gap, a protocol anomaly.
+// What says which note it is and the other fields are its facts; report
+// writes it in words.
 type Note struct {
 	Time time.Time
 	Kind NoteKind
-	Text string
+	What NoteWhat
+	// Verb is the command concerned (the setup or transfer verb, the PASV a
+	// reply answered).
+	Verb string
+	// Wire is control-connection text the note quotes (redacted like every
+	// wire string): the line that did not parse (its first 64 bytes, Cut
+	// when there was more), the malformed argument, the reply's first line,
+	// the AUTH mechanism.
+	Wire string
+	Cut  bool
+	// Detail is the parser's complaint about a malformed argument.
+	Detail string
+	// Endpoint is the endpoint concerned; Addr the client's address (third party).
+	Endpoint netip.AddrPort
+	Addr     netip.Addr
+	// Code is the reply code concerned.
+	Code ftp.ReplyCode
+	// N counts: missing bytes, the attempt limit; or the packet number of an overlap.
+	N uint64
+	// FromServer says the bytes concerned came from the server.
+	FromServer bool
+}
+
+// NoteWhat says which note a Note is.
+type NoteWhat uint8
+
+// The notes.
+const (
+	NoteUnknown NoteWhat = iota
+	// NoteSessionEvicted: the session was evicted to stay under the session limit.
+	NoteSessionEvicted
+	// NoteNotReply: a server line that is not a reply (Wire).
+	NoteNotReply
+	// NoteNotCommand: a client line that is not a command (Wire).
+	NoteNotCommand
+	// NoteBytesMissing: N bytes from one side are missing from the capture.
+	NoteBytesMissing
+	// NoteOpenAtEnd: the capture ended while the control connection was open.
+	NoteOpenAtEnd
+	// NoteMalformedArgument: Verb's argument (Wire) did not parse (Detail).
+	NoteMalformedArgument
+	// NoteAfterEPSVAll: Verb after EPSV ALL.
+	NoteAfterEPSVAll
+	// NoteThirdParty: Verb names Endpoint, a public address other than the client's (Addr).
+	NoteThirdParty
+	// NotePrivilegedPort: Verb asks the server to connect to a privileged port (Endpoint).
+	NotePrivilegedPort
+	// NoteUnannounced: a transfer (Verb) with no announcement before it.
+	NoteUnannounced
+	// NotePassiveRefused: the server refused Verb with Code (Wire: its text).
+	NotePassiveRefused
+	// NoteActiveRefused: the server refused Verb Endpoint with Code (Wire: its text).
+	NoteActiveRefused
+	// NoteEncrypted: AUTH (Wire: its mechanism) was accepted.
+	NoteEncrypted
+	// NoteUnusableAnnouncement: a Code reply (227, 228, 229) whose text (Wire) has no endpoint.
+	NoteUnusableAnnouncement
+	// NoteAnsweredWith: the server answered Verb with a Code of another method.
+	NoteAnsweredWith
+	// NoteOverlap: packet N overlaps bytes already sent with different content.
+	NoteOverlap
+	// NoteAttemptsCapped: more than N connection attempts toward Endpoint.
+	NoteAttemptsCapped
+)
+
+var noteWhatNames = [...]string{"unknown", "session-evicted", "not-a-reply", "not-a-command", "bytes-missing",
+	"open-at-end", "malformed-argument", "after-epsv-all", "third-party", "privileged-port", "unannounced",
+	"passive-refused", "active-refused", "encrypted", "unusable-announcement", "answered-with", "overlap",
+	"attempts-capped"}
+
+// String names the note as a stable token.
+func (w NoteWhat) String() string {
+	if int(w) < len(noteWhatNames) {
+		return noteWhatNames[w]
+	}
+	return "unknown"
+}
+
+// NoteWhats lists every note, in declaration order.
+func NoteWhats() []NoteWhat {
+	out := make([]NoteWhat, 0, len(noteWhatNames)-1)
+	for w := NoteSessionEvicted; int(w) < len(noteWhatNames); w++ {
+		out = append(out, w)
+	}
+	return out
 }
 
 // NoteKind classifies notes so tests and renderers need not parse text.

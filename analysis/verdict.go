@@ -179,13 +179,6 @@ func laterActivity(ch *Channel, last time.Time) bool {
 	return ch.session.closedByPeers()
 }
 
-func acceptorRole(ch *Channel) string {
-	if ch.Mode() == Active {
-		return "client"
-	}
-	return "server"
-}
-
 // icmpText names ICMP destination-unreachable codes in words.
 func icmpText(v6 bool, typ, code uint8) string {
 	if v6 {

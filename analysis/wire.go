@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"bytes"
-	"fmt"
 
 	"github.com/ftpscope/ftpscope/analysis/ftp"
 	"github.com/ftpscope/ftpscope/reassembly"
@@ -70,10 +69,20 @@ func knownCommand(line []byte) bool {
 	return err == nil && ftp.IsKnownVerb(c.Verb)
 }
 
-// quote writes wire text for a note: Go-quoted, at most 64 bytes of it.
-func quote(w wireText) string {
-	if len(w.b) > 64 {
-		return fmt.Sprintf("%q…", w.b[:64])
+// quoteMax is how much of a line or segment a note or a lint finding quotes.
+const quoteMax = 64
+
+// quotedWire cuts wire text for a note or a lint finding: at most quoteMax
+// bytes, and whether there was more.
+func quotedWire(w wireText) (text string, cut bool) {
+	if len(w.b) > quoteMax {
+		return string(w.b[:quoteMax]), true
 	}
-	return fmt.Sprintf("%q", w.b)
+	return string(w.b), false
+}
+
+// quoted sets a note's quoted wire text.
+func quoted(n Note, w wireText) Note {
+	n.Wire, n.Cut = quotedWire(w)
+	return n
 }

@@ -6,4 +6,6 @@ import (
 )
 
 // The tests inside package analysis check the reasons as report writes them.
-func init() { analysis.RenderReason = report.Reason }
+func init() {
+	analysis.RenderReason, analysis.RenderNote, analysis.RenderLint = report.Reason, report.NoteText, report.LintText
+}

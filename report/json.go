@@ -179,7 +179,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 		rec.Channels = append(rec.Channels, channelJSON(c))
 	}
 	for _, n := range s.Notes {
-		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: n.Text})
+		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
 	}
 	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
 	return j.enc.Encode(rec)
@@ -296,7 +296,7 @@ func lintFindings(s *analysis.Session) []analysis.LintFinding {
 func lintJSON(s *analysis.Session) []jsonLint {
 	out := []jsonLint{}
 	for _, f := range lintFindings(s) {
-		out = append(out, jsonLint{Code: f.Code.String(), Time: stamp(f.Time), Packet: f.Packet, Count: f.Count, Text: f.Text})
+		out = append(out, jsonLint{Code: f.Code.String(), Time: stamp(f.Time), Packet: f.Packet, Count: f.Count, Text: LintText(f)})
 	}
 	return out
 }

@@ -118,14 +118,14 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 		if n.Kind == analysis.NoteInfo && !t.o.Verbose {
 			continue
 		}
-		fmt.Fprintf(w, "  note: %s\n", n.Text)
+		fmt.Fprintf(w, "  note: %s\n", NoteText(n))
 	}
 	for _, f := range lintFindings(s) {
 		times := ""
 		if f.Count > 1 {
 			times = fmt.Sprintf(" (x%d)", f.Count)
 		}
-		fmt.Fprintf(w, "  helper lint: %s%s: %s\n", f.Code, times, f.Text)
+		fmt.Fprintf(w, "  helper lint: %s%s: %s\n", f.Code, times, LintText(f))
 	}
 	fmt.Fprintln(w)
 	return w.Flush()
