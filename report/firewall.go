@@ -56,7 +56,9 @@ func (fw *firewallWriter) Close(sum Summary) error {
 	if err := fw.Flush(); err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(fw.w)
+	// The whole view is one record, handed to fw.w in one Write.
+	rec := newRecordWriter(fw.w, 64<<10, false)
+	bw := bufio.NewWriterSize(rec, 64<<10)
 	var err error
 	if fw.format == JSON {
 		err = firewallJSON(bw, fw.book)
@@ -67,6 +69,9 @@ func (fw *firewallWriter) Close(sum Summary) error {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := rec.Flush(); err != nil {
 		return err
 	}
 	return fw.inner.Close(sum)

@@ -22,7 +22,7 @@ const (
 // writer rendered it.
 type ladderWriter struct {
 	inner Writer
-	w     *bufio.Writer
+	w     *recordWriter // each session's ladder is one record
 	n     int
 }
 
@@ -32,7 +32,7 @@ type ladderWriter struct {
 // attempt with its fate, on a capture-time axis in seconds from the
 // session's start. The output is deterministic.
 func WithLadder(inner Writer, w io.Writer) Writer {
-	return &ladderWriter{inner: inner, w: bufio.NewWriter(w)}
+	return &ladderWriter{inner: inner, w: newRecordWriter(w, 64<<10, false)}
 }
 
 func (l *ladderWriter) Session(s *analysis.Session) error {

@@ -2,10 +2,13 @@ package report
 
 import "io"
 
-// recordWriter buffers output and writes it only in whole records, so that
-// whatever stops the program (a kill, a full disk, a reader that went away)
-// the output it leaves ends with a whole record, never half of one: a JSON
-// line, a CSV row, a session's table. Records are what Flush ends or, with
+// recordWriter buffers output and writes it only in whole records, one or
+// more per Write to w and never one across two, so that whatever stops the
+// program between two writes (a kill, a reader that went away) the output
+// ends with a whole record: a JSON line, a CSV row, a session's table. A
+// write that fails half way on a regular file is cut back by
+// CutBackOnError; a kill in the middle of one large write into a pipe
+// cannot be helped (the README says so). Records are what Flush ends or, with
 // each set, every single Write (json.Encoder.Encode writes one record in one
 // call). Memory is the largest record plus max.
 type recordWriter struct {

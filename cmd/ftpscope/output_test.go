@@ -27,8 +27,9 @@ import (
 // closed pipe. Any other write error (ENOSPC on a full disk) is one line on
 // standard error and status 1. Interrupted (SIGINT, SIGTERM), it stops
 // reading, judges what it has, and writes complete records and a summary
-// that says so. Output goes out in whole records only, so even a kill
-// leaves no half record behind.
+// that says so. Output goes out in whole records, one write call each, so
+// a kill between writes leaves no half record behind (one in the middle of
+// a write to a pipe can: the README says so).
 
 var (
 	binOnce sync.Once

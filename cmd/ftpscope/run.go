@@ -73,6 +73,8 @@ func openSource(ctx context.Context, o options, stdin io.Reader, stderr io.Write
 
 // newWriter returns the report the options ask for, on stdout.
 func newWriter(o options, stdout io.Writer) (report.Writer, error) {
+	// Redirected to a file, a failed write leaves no half record behind.
+	stdout = report.CutBackOnError(stdout)
 	if o.format == string(report.Table) {
 		// Text from the network reaches a terminal: escape its control characters.
 		stdout = report.TerminalSafe(stdout)
