@@ -68,7 +68,7 @@ func recordSessions() []*analysis.Session {
 				Announced: netip.MustParseAddrPort(fmt.Sprintf("198.51.100.21:%d", 50000+j)),
 				Alternate: netip.MustParseAddrPort(fmt.Sprintf("198.51.100.21:%d", 50000+j)),
 				Command:   "RETR", Argument: strings.Repeat("f", 10+i*j*7),
-				Verdict: analysis.Dropped, Blocked: true, Reason: "the client's SYNs got no answer",
+				Verdict: analysis.Dropped, Blocked: true,
 			})
 		}
 		for j := range i % 3 {
