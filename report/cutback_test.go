@@ -72,7 +72,7 @@ func recordSessions() []*analysis.Session {
 			})
 		}
 		for j := range i % 3 {
-			s.Notes = append(s.Notes, analysis.Note{Time: s.Start, Kind: analysis.NoteProtocol, Text: fmt.Sprintf("note %d of session %d", j, i)})
+			s.Notes = append(s.Notes, analysis.Note{Time: s.Start, Kind: analysis.NoteProtocol, What: analysis.NoteNotCommand, Wire: fmt.Sprintf("note %d of session %d", j, i)})
 		}
 		out = append(out, s)
 	}
