@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/spf13/pflag"
 
@@ -61,7 +62,14 @@ func openSource(ctx context.Context, o options, stdin io.Reader, stderr io.Write
 	if o.iface != "" {
 		return openLive(o, stderr)
 	}
-	src, err := capture.OpenFiles(o.read, capture.FileOptions{Stdin: interruptible(ctx, stdin)})
+	var fo capture.FileOptions
+	if slices.Contains(o.read, "-") {
+		// Standard input is read only when asked for: the pump starts
+		// reading at once, which would swallow a shell loop's input or stop
+		// a background job on terminal input (issue 12 item 10).
+		fo.Stdin = interruptible(ctx, stdin)
+	}
+	src, err := capture.OpenFiles(o.read, fo)
 	if err != nil {
 		return nil, err
 	}
