@@ -307,10 +307,13 @@ func (a *Analyzer) Close(conn reassembly.ConnKey, t time.Time, why reassembly.Cl
 	if st == nil {
 		return
 	}
-	a.endSession(st, t, why.String())
-	if why == reassembly.CloseCaptureEnd {
+	// The assembler closes what is still open when the input ends, before
+	// Finish: those sessions were open at the end and are counted here, once.
+	if why == reassembly.CloseCaptureEnd && !st.s.ended {
+		a.stats.OpenAtEnd++
 		a.note(st, Note{Time: t, Kind: NoteCaptureEnd, What: NoteOpenAtEnd})
 	}
+	a.endSession(st, t, why.String())
 }
 
 func (a *Analyzer) endSession(st *sessionState, t time.Time, why string) {

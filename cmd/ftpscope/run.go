@@ -43,6 +43,12 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer applyMemoryLimit(&o)()
 	src, err := openSource(ctx, o, stdin, stderr)
+	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// Interrupted before the capture's header arrived (`tcpdump -w - |
+		// ftpscope -r -` stopped early): a run that saw nothing, reported
+		// as an interrupted run, not a failure (issue 12 item 16).
+		src, err = noPackets{}, nil
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
 		return exitError
@@ -125,3 +131,10 @@ func exitStatus(o options, sum report.Summary, err error, stderr io.Writer) int 
 	}
 	return exitOK
 }
+
+// noPackets is the source of a run interrupted before its input began.
+type noPackets struct{}
+
+func (noPackets) Next() (*capture.Packet, error) { return nil, io.EOF }
+func (noPackets) Stats() capture.Stats           { return capture.Stats{} }
+func (noPackets) Close() error                   { return nil }
