@@ -36,9 +36,10 @@ type conn struct {
 // a port reference table before any map is touched.
 type dataTracker struct {
 	a *Analyzer
-	// expects counts, per endpoint, the channels that may be connected to
-	// it; wait indexes them for pick.
-	expects map[netip.AddrPort]int
+	// expects holds, per endpoint, the channels that may be connected to
+	// it: a short list that pick scans, or (for a crowded endpoint) only
+	// their count, wait then indexing them.
+	expects map[netip.AddrPort]*waiters
 	wait    waitIndex
 	// conns holds the followed connections by initiator -> acceptor. It is
 	// changed only through setConn and delConn, which keep cache in step.
@@ -57,11 +58,15 @@ type dataTracker struct {
 	settling []*Channel
 	// checkPick, set by tests, sees every pick's question and answer.
 	checkPick func(ep, from netip.AddrPort, ch *Channel, m Match)
+	// listedMax is the constant listedMax; tests lower it to drive the
+	// wait index with few channels.
+	listedMax int
 }
 
 func (d *dataTracker) init(a *Analyzer) {
 	d.a = a
-	d.expects = make(map[netip.AddrPort]int)
+	d.expects = make(map[netip.AddrPort]*waiters)
+	d.listedMax = listedMax
 	d.wait.init()
 	d.conns = make(map[flowKey]*conn)
 	d.cache = new(connCache)
@@ -76,13 +81,12 @@ func (d *dataTracker) ref(ap netip.AddrPort, n int) {
 // and claims attempts toward them that were seen before the announcement.
 func (d *dataTracker) expect(ch *Channel) {
 	eps := ch.endpoints()
-	for _, ep := range eps {
-		d.expects[ep]++
-		d.ref(ep, 1)
-	}
 	d.wait.seq++
 	ch.seq = d.wait.seq
-	d.index(ch)
+	for _, ep := range eps {
+		d.ref(ep, 1)
+		d.join(ch, ep)
+	}
 	for _, ep := range eps {
 		for c := d.byDst[ep]; c != nil && !d.full(ch); c = c.prevByDst {
 			if c.ch == nil && !c.dead && !c.created.Before(ch.Time.Add(-d.a.cfg.AttemptWindow)) && d.initiatorFits(ch, c.key.from) {
@@ -100,11 +104,7 @@ func (d *dataTracker) unexpect(ch *Channel) {
 	ch.unexpected = true
 	d.wait.unindex(ch)
 	for _, ep := range ch.endpoints() {
-		if n := d.expects[ep] - 1; n > 0 {
-			d.expects[ep] = n
-		} else {
-			delete(d.expects, ep)
-		}
+		d.leave(ch, ep)
 		d.ref(ep, -1)
 	}
 	for _, at := range ch.Attempts {
@@ -139,7 +139,17 @@ func (d *dataTracker) initiatorFits(ch *Channel, from netip.AddrPort) bool {
 // on it. The waiting channels are indexed by that rule (waitindex.go), so a
 // pick costs a few steps however many channels wait.
 func (d *dataTracker) pick(ep, from netip.AddrPort) (*Channel, Match) {
-	ch, m := d.pickIndexed(ep, from)
+	var (
+		ch *Channel
+		m  = MatchNone
+	)
+	if ws := d.expects[ep]; ws != nil {
+		if ws.indexed {
+			ch, m = d.pickIndexed(ep, from)
+		} else {
+			ch, m = d.pickListed(ws.list, ep, from)
+		}
+	}
 	if d.checkPick != nil {
 		d.checkPick(ep, from, ch, m)
 	}
@@ -212,11 +222,18 @@ func (d *dataTracker) full(ch *Channel) bool { return len(ch.Attempts) >= d.a.cf
 // unfollowed counts a SYN toward ep that a channel would have claimed had it
 // not been full, and says so once in the channel's session.
 func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
-	if e := d.wait.full[ep]; e != nil {
-		ch := e.parts[0].best(unmapped(from.Addr()))
-		if ch == nil {
-			return
+	var ch *Channel
+	ws := d.expects[ep]
+	switch {
+	case ws == nil:
+	case ws.indexed:
+		if e := d.wait.full[ep]; e != nil {
+			ch = e.parts[0].best(unmapped(from.Addr()))
 		}
+	default:
+		ch = d.firstFullListed(ws.list, from)
+	}
+	if ch != nil {
 		d.a.stats.UnfollowedAttempts++
 		if !ch.capped {
 			ch.capped = true
@@ -224,7 +241,6 @@ func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
 				d.a.note(st, Note{Time: t, Kind: NoteEviction, What: NoteAttemptsCapped, N: uint64(d.a.cfg.MaxChannelAttempts), Endpoint: ep})
 			}
 		}
-		return
 	}
 }
 

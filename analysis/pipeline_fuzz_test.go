@@ -312,6 +312,8 @@ func runPipeline(t *testing.T, prog []byte, limits Config, trace func(format str
 			emitted: map[*Session]bool{}, inSess: map[*Channel]*Session{}}
 		c.an = New(limits, Sink{Channel: c.channel, Session: c.session})
 		comparePicks(t, c.an) // the indexed match agrees with the scan
+		// Endpoints listed, indexed, or moved from one to the other.
+		c.an.data.listedMax = []int{0, 1, listedMax}[len(prog)%3]
 		c.trace = trace
 		asm := reassembly.New(pipeReasm, c)
 		fd := &pipeFeeder{asm: asm, an: c.an, now: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), trace: trace}

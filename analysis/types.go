@@ -261,10 +261,12 @@ type Channel struct {
 	// even while its session stays open.
 	settleAt time.Time
 	// seq numbers the channels in the order they were expected; marks are
-	// the channel's places in the tracker's wait index (waitindex.go);
+	// the channel's places in the tracker's wait index (waitindex.go),
+	// indexed how many of its endpoints are crowded enough to be indexed;
 	// unexpected is set once the channel left the tracker.
 	seq        uint64
 	marks      []*member
+	indexed    uint8
 	unexpected bool
 }
 

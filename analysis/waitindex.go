@@ -1,6 +1,9 @@
 package analysis
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // The waiting channels are indexed so that a new connection finds the
 // channel it belongs to in a few steps, however many channels wait on its
@@ -374,32 +377,125 @@ func level(open, ann bool) int {
 	return l
 }
 
-// index puts a waiting channel in the sets its state calls for.
-func (d *dataTracker) index(ch *Channel) {
+// listedMax is how many channels may wait on one endpoint before the
+// endpoint is indexed. Nearly every endpoint has one waiting channel, and a
+// pick then scans the endpoint's short list (no allocation, a few
+// comparisons); past listedMax, the endpoint's channels move into the sets
+// above for good, so that a hostile crowd on one endpoint still costs each
+// SYN O(log n).
+const listedMax = 8
+
+// waiters are the channels that may be connected to one endpoint: listed in
+// the order they were expected while they are few, only counted once the
+// endpoint is indexed.
+type waiters struct {
+	n       int
+	list    []*Channel
+	indexed bool
+}
+
+// join adds a newly expected channel to the waiters on ep.
+func (d *dataTracker) join(ch *Channel, ep netip.AddrPort) {
+	ws := d.expects[ep]
+	if ws == nil {
+		ws = &waiters{}
+		d.expects[ep] = ws
+	}
+	ws.n++
+	switch {
+	case ws.indexed:
+		ch.indexed++
+		d.index(ch, ep)
+	case ws.n > d.listedMax:
+		ws.indexed = true
+		for _, c := range append(ws.list, ch) {
+			c.indexed++
+			d.index(c, ep)
+		}
+		ws.list = nil
+	default:
+		ws.list = append(ws.list, ch)
+	}
+}
+
+// leave takes a channel that is no longer expected off the waiters on ep.
+func (d *dataTracker) leave(ch *Channel, ep netip.AddrPort) {
+	ws := d.expects[ep]
+	if ws == nil {
+		return
+	}
+	if i := slices.Index(ws.list, ch); i >= 0 {
+		ws.list = slices.Delete(ws.list, i, i+1)
+	}
+	if ws.n--; ws.n == 0 {
+		delete(d.expects, ep)
+	}
+}
+
+// pickListed is pick's rule (see there) over the listed waiters of ep.
+func (d *dataTracker) pickListed(list []*Channel, ep, from netip.AddrPort) (*Channel, Match) {
+	var (
+		best      *Channel
+		bestScore = -1
+	)
+	src := unmapped(from.Addr())
+	for _, ch := range list {
+		d.wait.steps++
+		if ch.final || !d.initiatorFits(ch, from) || d.full(ch) {
+			continue
+		}
+		if est, n := establishedFrom(ch); n > 1 || n == 1 && est != from {
+			continue
+		}
+		s := score(!ch.session.ended, src == unmapped(d.initiator(ch)), ch.Announced == ep)
+		if s > bestScore || s == bestScore && ch.Time.After(best.Time) {
+			best, bestScore = ch, s
+		}
+	}
+	switch {
+	case best == nil:
+		return nil, MatchNone
+	case best.Announced == ep:
+		return best, MatchAnnounced
+	}
+	return best, MatchControl
+}
+
+// firstFullListed is unfollowed's choice among the listed waiters: the
+// first expected of the full channels that may take a connection from from.
+func (d *dataTracker) firstFullListed(list []*Channel, from netip.AddrPort) *Channel {
+	src := unmapped(from.Addr())
+	for _, ch := range list {
+		d.wait.steps++
+		if !ch.final && d.full(ch) && d.refused(ch) != src {
+			return ch
+		}
+	}
+	return nil
+}
+
+// index puts a waiting channel in the sets its state calls for under ep,
+// one of its endpoints that is indexed.
+func (d *dataTracker) index(ch *Channel, ep netip.AddrPort) {
 	w := &d.wait
 	if ch.final || ch.seq == 0 || ch.unexpected {
 		return
 	}
-	eps := ch.endpoints()
 	excl := d.refused(ch)
 	if d.full(ch) {
-		for _, ep := range eps {
-			w.addPart(ch, w.entry(entryFull, flowKey{to: ep}), 0, excl)
-		}
+		w.addPart(ch, w.entry(entryFull, flowKey{to: ep}), 0, excl)
 		return
 	}
 	est, n := establishedFrom(ch)
 	open := !ch.session.ended
 	init := unmapped(d.initiator(ch))
-	for _, ep := range eps {
-		ann := ch.Announced == ep
-		switch n {
-		case 0:
-			w.addPart(ch, w.entry(entryReady, flowKey{to: ep}), level(open, ann), excl)
-			w.addHeap(ch, w.entry(entryMine, flowKey{from: netip.AddrPortFrom(init, 0), to: ep}), level(open, ann))
-		case 1:
-			w.addHeap(ch, w.entry(entryBusy, flowKey{from: est, to: ep}), score(open, unmapped(est.Addr()) == init, ann))
-		}
+	ann := ch.Announced == ep
+	switch n {
+	case 0:
+		w.addPart(ch, w.entry(entryReady, flowKey{to: ep}), level(open, ann), excl)
+		w.addHeap(ch, w.entry(entryMine, flowKey{from: netip.AddrPortFrom(init, 0), to: ep}), level(open, ann))
+	case 1:
+		w.addHeap(ch, w.entry(entryBusy, flowKey{from: est, to: ep}), score(open, unmapped(est.Addr()) == init, ann))
 	}
 }
 
@@ -416,10 +512,18 @@ func score(open, mine, ann bool) int {
 	return s
 }
 
-// reindex moves a channel to the sets of its present state.
+// reindex moves a channel to the sets of its present state. A channel on
+// listed endpoints only has nothing to move: the scan reads its state.
 func (d *dataTracker) reindex(ch *Channel) {
+	if ch.indexed == 0 {
+		return
+	}
 	d.wait.unindex(ch)
-	d.index(ch)
+	for _, ep := range ch.endpoints() {
+		if ws := d.expects[ep]; ws != nil && ws.indexed {
+			d.index(ch, ep)
+		}
+	}
 }
 
 // endpoints lists the endpoints a channel may be connected to.
