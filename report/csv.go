@@ -8,7 +8,9 @@ import (
 	"github.com/ftpscope/ftpscope/analysis"
 )
 
-// csvWriter writes one row per channel with its session's endpoints.
+// csvWriter writes one row per channel with its session's endpoints. Text
+// from the network is escaped as in the table and guarded against formula
+// injection (see csvText); encoding/csv quotes the cells that need it.
 type csvWriter struct {
 	w      *csv.Writer
 	out    *recordWriter
@@ -50,10 +52,15 @@ func (c *csvWriter) Session(s *analysis.Session) error {
 		if at := ch.Connection(); at != nil {
 			from, to = at.From.String(), at.To.String()
 		}
-		row := []string{s.Client.String(), s.Server.String(), stamp(s.Start), s.User, strconv.FormatBool(s.TLS),
-			ch.Method.String(), ch.Mode().String(), ch.Announced.String(), stamp(ch.Time), ch.Command, ch.Argument,
+		// The columns that hold wire text (user, command, argument and the
+		// reason, which quotes replies) go through csvText: escaped, and
+		// quoted when they start like a formula. The others are ftpscope's
+		// own numbers, addresses and words, never guarded, so a port or a
+		// count stays a number in a spreadsheet.
+		row := []string{s.Client.String(), s.Server.String(), stamp(s.Start), csvText(s.User), strconv.FormatBool(s.TLS),
+			ch.Method.String(), ch.Mode().String(), ch.Announced.String(), stamp(ch.Time), csvText(ch.Command), csvText(ch.Argument),
 			reply, from, to, strconv.Itoa(ch.SYNs()), strconv.FormatUint(ch.Bytes(), 10), ch.Verdict.String(),
-			strconv.FormatBool(ch.Blocked), strconv.FormatBool(ch.NAT), Reason(ch)}
+			strconv.FormatBool(ch.Blocked), strconv.FormatBool(ch.NAT), csvText(Reason(ch))}
 		if err := c.w.Write(row); err != nil {
 			return err
 		}

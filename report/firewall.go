@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -151,8 +150,7 @@ func firewallRecord(p *analysis.ServerProfile) jsonFirewall {
 }
 
 func firewallJSON(w io.Writer, b *analysis.FirewallBook) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := newJSONEncoder(w)
 	for _, p := range b.Profiles() {
 		if err := enc.Encode(firewallRecord(p)); err != nil {
 			return err
@@ -220,7 +218,7 @@ func firewallTable(w *bufio.Writer, b *analysis.FirewallBook) error {
 			rows = append(rows, []string{"Client NAT", fmt.Sprintf("%d PORT/EPRT naming an address that is not the client's", p.ClientNAT)})
 		}
 		for _, r := range rows {
-			if err := g.Append(r); err != nil {
+			if err := appendRow(g, r...); err != nil {
 				return fmt.Errorf("table row: %w", err)
 			}
 		}

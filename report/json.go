@@ -13,7 +13,8 @@ import (
 
 // jsonWriter writes JSON Lines: one "session" object per session (its
 // channels inside), or one "channel" object per channel when streaming, and a
-// last "summary" object. The field names are a public contract.
+// last "summary" object. The field names are a public contract. Strings
+// carry DEL, C1 and bidi controls as \uNNNN (see jsonSafe).
 type jsonWriter struct {
 	w   *recordWriter
 	enc *json.Encoder
@@ -22,9 +23,7 @@ type jsonWriter struct {
 
 func newJSON(w io.Writer, o Options) *jsonWriter {
 	bw := newRecordWriter(w, 64<<10, true)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &jsonWriter{w: bw, enc: enc, o: o}
+	return &jsonWriter{w: bw, enc: newJSONEncoder(bw), o: o}
 }
 
 type jsonConn struct {

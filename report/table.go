@@ -27,6 +27,19 @@ func newTable(w io.Writer, o Options) *tableWriter {
 	return &tableWriter{w: newRecordWriter(w, 64<<10, false), o: o}
 }
 
+// appendRow adds a row to g with every cell escaped first (Escape), so
+// that the table measures what the terminal shows: an ESC in a file name
+// shows as the four characters \x1b, and tablewriter, given the raw byte,
+// would count an escape sequence as nothing and misalign the row once the
+// terminal escaping expands it. Escaping text that is already escaped
+// changes nothing, so the terminal escaping after it leaves the row as is.
+func appendRow(g *tablewriter.Table, cells ...string) error {
+	for i, c := range cells {
+		cells[i] = Escape(c)
+	}
+	return g.Append(cells)
+}
+
 func newGrid(w io.Writer) *tablewriter.Table {
 	return tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
@@ -96,7 +109,7 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 			if c.Blocked {
 				v += " BLOCKED"
 			}
-			if err := g.Append(strconv.Itoa(i+1), c.Method.String(), ann, cmd, reply, conn,
+			if err := appendRow(g, strconv.Itoa(i+1), c.Method.String(), ann, cmd, reply, conn,
 				strconv.Itoa(c.SYNs()), strconv.FormatUint(c.Bytes(), 10), v); err != nil {
 				return fmt.Errorf("table row: %w", err)
 			}
@@ -158,7 +171,7 @@ func (t *tableWriter) Close(sum Summary) error {
 		row = append(row, u(a.Verdicts[v]))
 	}
 	row = append(row, u(a.Blocked), u(a.NAT), u(a.TLS))
-	if err := g.Append(row); err != nil {
+	if err := appendRow(g, row...); err != nil {
 		return fmt.Errorf("table row: %w", err)
 	}
 	if err := g.Render(); err != nil {

@@ -1,9 +1,7 @@
 package report
 
 import (
-	"fmt"
 	"io"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -15,7 +13,8 @@ import (
 // reach the analyst's terminal as text, not as a command to the terminal
 // (retitle, clear, rewrite the line before it with a carriage return).
 // Each Write goes out in one write to w; a UTF-8 sequence cut between two
-// writes is held until the next.
+// writes is held until the next. The escapes are those of Escape, which
+// table and CSV cells get, newlines apart.
 func TerminalSafe(w io.Writer) io.Writer { return &terminalSafe{w: w} }
 
 type terminalSafe struct {
@@ -37,7 +36,7 @@ func (t *terminalSafe) Write(p []byte) (int, error) {
 			if c == '\n' || c >= 0x20 && c != 0x7f {
 				out = append(out, c)
 			} else {
-				out = fmt.Appendf(out, `\x%02x`, c)
+				out = appendByteEscape(out, c)
 			}
 			in = in[1:]
 			continue
@@ -48,12 +47,12 @@ func (t *terminalSafe) Write(p []byte) (int, error) {
 				t.tail = append([]byte(nil), in...) // wait for the rest
 				break
 			}
-			out = fmt.Appendf(out, `\x%02x`, c)
+			out = appendByteEscape(out, c)
 			in = in[1:]
 			continue
 		}
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			out = fmt.Appendf(out, `\u%04x`, r)
+		if hidden(r) {
+			out = appendRuneEscape(out, r)
 		} else {
 			out = append(out, in[:n]...)
 		}
