@@ -48,6 +48,13 @@ type Config struct {
 	NoTranscript bool
 	// MaxReplyLines caps the lines of one multi-line reply (default 1000).
 	MaxReplyLines int
+	// MaxMemory is the memory budget, in bytes, that the sessions, their
+	// channels and everything they store share (default 128 MiB; see
+	// budget.go). Past it the oldest judged channels leave the listings,
+	// then the least recently active sessions are evicted: deterministic,
+	// since the bytes are counted from what is stored, and counted in
+	// Stats.BudgetChannels and Stats.BudgetSessions.
+	MaxMemory int64
 	// Stream judges channels as early as their outcome is settled, for live
 	// capture: SYNs unanswered for DataTimeout are "dropped" while the
 	// session goes on. Without it (files), such channels wait for the
@@ -76,8 +83,14 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxExchanges, 200)
 	def(&c.MaxNotes, 50)
 	def(&c.MaxReplyLines, 1000)
+	if c.MaxMemory <= 0 {
+		c.MaxMemory = DefaultMaxMemory
+	}
 	return c
 }
+
+// DefaultMaxMemory is Config.MaxMemory's default.
+const DefaultMaxMemory = 128 << 20
 
 // Sink receives results as they become final. Either function may be nil.
 type Sink struct {
@@ -115,6 +128,13 @@ type Stats struct {
 	// channels waiting for them: the cost of matching, which tests bound
 	// without a clock (a few dozen per connection, however many wait).
 	MatchSteps uint64
+	// BudgetChannels counts judged channels taken out of their sessions'
+	// listings, and BudgetSessions the sessions evicted, to stay within
+	// Config.MaxMemory (the verdicts stay counted).
+	BudgetChannels, BudgetSessions uint64
+	// LongArguments counts wire strings (arguments, user names, passwords)
+	// stored cut to StoredMax bytes.
+	LongArguments uint64
 	// OpenAtEnd counts the sessions whose control connection was still
 	// open when the input ended (or the run was interrupted): they were
 	// judged with what had been seen.
@@ -145,6 +165,9 @@ type sessionState struct {
 	// clientSuspect: the next client line may be the tail of a PASS line
 	// (the session was caught mid-stream, or client bytes went missing).
 	clientSuspect bool
+	// pendCost and replyCost are what pending and the multi-line reply
+	// being read are counted for in the memory budget.
+	pendCost, replyCost int64
 }
 
 // Analyzer builds sessions from control lines and packets. It is not safe for
@@ -159,6 +182,10 @@ type Analyzer struct {
 	stats    Stats
 	nextTick time.Time
 	ending   endQueue // ended sessions, by emission time
+	// used counts the bytes held against Config.MaxMemory; judged lists
+	// the listed judged channels, the first to go when it runs short.
+	used   int64
+	judged judgedQueue
 }
 
 // New returns an Analyzer that reports to sink.
@@ -201,6 +228,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 		key: conn, last: t,
 	}
 	st.replies.MaxLines = a.cfg.MaxReplyLines
+	a.charge(st.s, sessionCost)
 	a.sessions[conn] = st
 	a.lru.PushFront(st)
 	a.stats.Sessions++
@@ -212,6 +240,9 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 		st.s.Midstream = false
 	}
 	st.clientSuspect = st.s.Midstream
+	if a.overBudget() {
+		a.shed()
+	}
 }
 
 // replyGrace is how long after a transfer's final reply its channel waits
@@ -252,15 +283,35 @@ func (a *Analyzer) Line(l reassembly.Line) {
 		a.command(st, l, w)
 	case reassembly.RoleServer:
 		rep, done, err := st.replies.Feed(w.b)
+		a.recostReplies(st)
 		if err != nil {
 			a.stats.Malformed++
 			a.note(st, quoted(Note{Time: l.Time, Kind: NoteProtocol, What: NoteNotReply}, w))
-			return
-		}
-		if done {
+		} else if done {
 			a.reply(st, rep, l.Time)
 		}
 	}
+	a.recostPending(st)
+	if a.overBudget() {
+		a.shed()
+	}
+}
+
+// recostReplies counts the multi-line reply being read.
+func (a *Analyzer) recostReplies(st *sessionState) {
+	n := int64(st.replies.Held())
+	a.charge(st.s, n-st.replyCost)
+	st.replyCost = n
+}
+
+// recostPending counts the commands awaiting a reply.
+func (a *Analyzer) recostPending(st *sessionState) {
+	n := int64(0)
+	for i := range st.pending {
+		n += pendingCost + strCost(st.pending[i].arg)
+	}
+	a.charge(st.s, n-st.pendCost)
+	st.pendCost = n
 }
 
 // Gap implements reassembly.Handler.
@@ -279,10 +330,14 @@ func (a *Analyzer) Gap(conn reassembly.ConnKey, from reassembly.Role, t time.Tim
 	}
 	if from == reassembly.RoleServer {
 		st.replies.Reset()
+		a.recostReplies(st)
 	} else {
 		st.clientSuspect = true
 	}
 	a.note(st, Note{Time: t, Kind: NoteGap, What: NoteBytesMissing, N: uint64(n), FromServer: from == reassembly.RoleServer})
+	if a.overBudget() {
+		a.shed()
+	}
 }
 
 // LastActivity implements reassembly.ActivityHandler: a control connection
@@ -351,6 +406,7 @@ func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text
 		text = text[:200] + "…"
 	}
 	s.Exchanges = append(s.Exchanges, Exchange{Time: t, FromClient: fromClient, Text: text})
+	a.charge(s, exchangeCost+strCost(text))
 }
 
 func (a *Analyzer) note(st *sessionState, n Note) {
@@ -360,6 +416,7 @@ func (a *Analyzer) note(st *sessionState, n Note) {
 		return
 	}
 	s.Notes = append(s.Notes, n)
+	a.charge(s, noteCost+strCost(n.Wire)+strCost(n.Detail))
 }
 
 // command handles one client line.
@@ -372,7 +429,10 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	}
 	s := st.s
 	s.Commands++
-	p := pending{verb: cmd.Verb, arg: cmd.Arg, time: l.Time}
+	// What a session keeps of an argument is cut (StoredMax); the parsers
+	// below still read it whole.
+	arg, argLen := a.stored(cmd.Arg)
+	p := pending{verb: cmd.Verb, arg: arg, time: l.Time}
 	vi := ftp.Verb(cmd.Verb)
 	shown := "" // commands outside the transcript are not shown in the ladder
 	if vi.Transcript {
@@ -383,10 +443,12 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	}
 	switch cmd.Verb {
 	case "USER":
-		s.User = cmd.Arg
+		a.charge(s, strCost(arg)-strCost(s.User))
+		s.User, s.UserLen = arg, argLen
 	case "PASS":
 		if a.cfg.ShowPasswords {
-			s.Password = cmd.Arg
+			a.charge(s, strCost(arg)-strCost(s.Password))
+			s.Password, s.PasswordLen = arg, argLen
 		} else {
 			shown = "PASS <redacted>"
 		}
@@ -395,7 +457,7 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	case ftp.ActiveSetup:
 		p.ch = a.announceActive(st, cmd, l)
 	case ftp.TransferVerb:
-		p.ch = a.useChannel(st, cmd, l.Time)
+		p.ch = a.useChannel(st, cmd.Verb, arg, argLen, l.Time)
 	}
 	if shown != "" {
 		a.exchange(st, l.Time, true, shown)
@@ -425,7 +487,8 @@ func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembl
 	}
 	if err != nil {
 		a.stats.Malformed++
-		a.note(st, Note{Time: l.Time, Kind: NoteProtocol, What: NoteMalformedArgument, Verb: cmd.Verb, Wire: cmd.Arg, Detail: unwrapSyntax(err).Error()})
+		wire, _ := stored(cmd.Arg)
+		a.note(st, Note{Time: l.Time, Kind: NoteProtocol, What: NoteMalformedArgument, Verb: cmd.Verb, Wire: wire, Cut: len(wire) < len(cmd.Arg), Detail: unwrapSyntax(err).Error()})
 		return nil
 	}
 	s := st.s
@@ -488,12 +551,13 @@ func (a *Analyzer) addChannel(st *sessionState, m SetupMethod, ep, alt netip.Add
 			a.finalize(s.Channels[0], t, false)
 		}
 		if victim >= 0 {
-			s.Channels = append(s.Channels[:victim:victim], s.Channels[victim+1:]...)
+			a.unlist(s.Channels[victim])
 			s.ChannelsDropped++
 			a.stats.EvictedChannels++
 		}
 	}
 	s.Channels = append(s.Channels, ch)
+	a.recost(ch)
 	a.data.expect(ch)
 	return ch
 }
@@ -501,17 +565,18 @@ func (a *Analyzer) addChannel(st *sessionState, m SetupMethod, ep, alt netip.Add
 func countLive(s *Session) int { return len(s.Channels) }
 
 // useChannel ties a transfer command to the newest announcement not yet used.
-func (a *Analyzer) useChannel(st *sessionState, cmd ftp.Command, t time.Time) *Channel {
+func (a *Analyzer) useChannel(st *sessionState, verb, arg string, argLen int, t time.Time) *Channel {
 	s := st.s
 	for i := len(s.Channels) - 1; i >= 0; i-- {
 		ch := s.Channels[i]
 		if ch.Command != "" || ch.final {
 			break
 		}
-		ch.Command, ch.Argument, ch.CommandTime = cmd.Verb, cmd.Arg, t
+		ch.Command, ch.Argument, ch.ArgumentLen, ch.CommandTime = verb, arg, argLen, t
+		a.recost(ch)
 		return ch
 	}
-	a.note(st, Note{Time: t, Kind: NoteNoSetup, What: NoteUnannounced, Verb: cmd.Verb})
+	a.note(st, Note{Time: t, Kind: NoteNoSetup, What: NoteUnannounced, Verb: verb})
 	return nil
 }
 
@@ -523,6 +588,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	text := rep.Text()
 	if code == 220 && s.Greeting == "" && len(st.pending) == 0 {
 		s.Greeting = firstLine(text)
+		a.charge(s, strCost(s.Greeting))
 		a.exchange(st, t, false, fmt.Sprintf("%d %s", code, s.Greeting))
 		return
 	}
@@ -548,6 +614,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		ch := p.ch
 		addReply(ch, code)
 		ch.Reply, ch.ReplyText, ch.ReplyTime = code, firstLine(text), t
+		a.recost(ch)
 	}
 	if code.Class() == ftp.Preliminary {
 		return // the final reply is still to come
@@ -701,7 +768,18 @@ func firstLine(s string) string {
 	if len(s) > 160 {
 		s = s[:160] + "…"
 	}
-	return strings.TrimSpace(s)
+	// A copy: the line of a multi-line reply must not keep the whole
+	// reply's text alive for as long as the session holds it.
+	return strings.Clone(strings.TrimSpace(s))
+}
+
+// stored is the package's stored for a wire string, counted when it was cut.
+func (a *Analyzer) stored(s string) (string, int) {
+	out, n := stored(s)
+	if len(out) < n {
+		a.stats.LongArguments++
+	}
+	return out, n
 }
 
 func unwrapSyntax(err error) error {

@@ -205,6 +205,7 @@ func (d *dataTracker) claim(c *conn, ch *Channel) {
 		c.att.Match = MatchControl
 	}
 	ch.Attempts = append(ch.Attempts, c.att)
+	d.a.recost(ch)
 	d.a.stats.Attempts++
 	d.reindex(ch)
 	d.refConn(c)

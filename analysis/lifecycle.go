@@ -12,6 +12,9 @@ import (
 func (a *Analyzer) Packet(p *capture.Packet) {
 	a.clock(p.Time)
 	a.data.packet(p)
+	if a.overBudget() {
+		a.shed()
+	}
 }
 
 // Advance tells the Analyzer that capture time has reached now. It settles the
@@ -33,6 +36,9 @@ func (a *Analyzer) Advance(now time.Time) {
 	sortStates(done)
 	for _, st := range done {
 		a.emitSession(st)
+	}
+	if a.overBudget() {
+		a.shed()
 	}
 }
 
@@ -113,6 +119,14 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 	delete(a.sessions, st.key)
 	a.lru.Remove(st)
 	a.ending.remove(st)
+	// The session leaves the Analyzer: what it held is given back, and its
+	// channels leave the queue of judged ones (which must not keep them).
+	for _, ch := range st.s.Channels {
+		a.judged.remove(ch)
+		ch.cost = 0
+	}
+	a.used -= st.s.cost
+	st.s.cost = 0
 	if a.sink.Session != nil {
 		a.sink.Session(st.s)
 	}
@@ -126,6 +140,10 @@ func (a *Analyzer) finalize(ch *Channel, now time.Time, captureEnd bool) {
 	ch.final = true
 	a.judge(ch, now, captureEnd)
 	a.data.unexpect(ch)
+	if !ch.unlisted && !ch.session.ended {
+		a.recost(ch)
+		a.judged.push(ch)
+	}
 	a.stats.Verdicts[ch.Verdict]++
 	if ch.Blocked {
 		a.stats.Blocked++

@@ -114,7 +114,7 @@ type dropSeen struct {
 	used       bool
 }
 
-func addLint(s *Session, f LintFinding) {
+func (a *Analyzer) addLint(s *Session, f LintFinding) {
 	for i := range s.Lint {
 		if s.Lint[i].Code == f.Code {
 			s.Lint[i].Count++
@@ -124,6 +124,7 @@ func addLint(s *Session, f LintFinding) {
 	// One entry per code: the list is bounded by the number of codes.
 	f.Count = 1
 	s.Lint = append(s.Lint, f)
+	a.charge(s, lintCost+strCost(f.Wire))
 }
 
 // LintOf returns the session's finding of one code, and whether there is one.
@@ -152,7 +153,7 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line, w wireText) {
 	if !st.lint.started {
 		st.lint.started = true
 		if p := s.Server.Port(); p != 21 {
-			addLint(s, LintFinding{Code: LintControlPort, Time: l.Time, Packet: l.Packet, Port: p})
+			a.addLint(s, LintFinding{Code: LintControlPort, Time: l.Time, Packet: l.Packet, Port: p})
 		}
 	}
 	text := w.b
@@ -160,12 +161,12 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line, w wireText) {
 	case reassembly.RoleClient:
 		switch {
 		case hasPrefixFold(text, "PORT "):
-			lintPosition(s, l, "PORT")
+			a.lintPosition(s, l, "PORT")
 		case hasPrefixFold(text, "EPRT "):
-			lintPosition(s, l, "EPRT")
+			a.lintPosition(s, l, "EPRT")
 			ep, err := ftp.ParseEPRT(string(text[5:]))
 			if err == nil && ep.Addr().Unmap().Is4() != s.Client.Addr().Unmap().Is4() {
-				addLint(s, LintFinding{Code: LintEPRTFamily, Time: l.Time, Packet: l.Packet, Endpoint: ep, IPv4: s.Client.Addr().Unmap().Is4()})
+				a.addLint(s, LintFinding{Code: LintEPRTFamily, Time: l.Time, Packet: l.Packet, Endpoint: ep, IPv4: s.Client.Addr().Unmap().Is4()})
 			}
 		}
 	case reassembly.RoleServer:
@@ -179,33 +180,33 @@ func (a *Analyzer) lintLine(st *sessionState, l reassembly.Line, w wireText) {
 				st.lint.multi227 = false
 				// Only a last line that starts its segment is seen by nf_conntrack_ftp.
 				atStart := l.Segments == 1 && l.AtSegmentStart
-				addLint(s, LintFinding{Code: LintMultiline227, Time: l.Time, Packet: l.Packet, AtStart: atStart})
+				a.addLint(s, LintFinding{Code: LintMultiline227, Time: l.Time, Packet: l.Packet, AtStart: atStart})
 				return
 			}
-			lintPosition(s, l, "227")
+			a.lintPosition(s, l, "227")
 			if l.Segments == 1 && l.AtSegmentStart && tryRFC1123(append(append([]byte(nil), text[4:]...), '\r')) == 0 {
-				addLint(s, quotedLint(LintFinding{Code: LintHelperDrop, Time: l.Time, Packet: l.Packet, What: "227"}, w))
+				a.addLint(s, quotedLint(LintFinding{Code: LintHelperDrop, Time: l.Time, Packet: l.Packet, What: "227"}, w))
 			}
 		case bytes.HasPrefix(text, []byte("229 ")):
-			lintPosition(s, l, "229")
+			a.lintPosition(s, l, "229")
 			if r, err := ftp.ParseEPSVReply(string(text)); err == nil && !r.Parens {
-				addLint(s, quotedLint(LintFinding{Code: LintEPSVNoParens, Time: l.Time, Packet: l.Packet, What: "229"}, w))
+				a.addLint(s, quotedLint(LintFinding{Code: LintEPSVNoParens, Time: l.Time, Packet: l.Packet, What: "229"}, w))
 			}
 		case bytes.HasPrefix(text, []byte("234")):
-			addLint(s, LintFinding{Code: LintEncrypted, Time: l.Time, Packet: l.Packet})
+			a.addLint(s, LintFinding{Code: LintEncrypted, Time: l.Time, Packet: l.Packet})
 		}
 	}
 }
 
 // lintPosition flags an announcement line that a per-segment reader cannot
 // see whole. Lines fed without segment information (Segments 0) are skipped.
-func lintPosition(s *Session, l reassembly.Line, what string) {
+func (a *Analyzer) lintPosition(s *Session, l reassembly.Line, what string) {
 	switch {
 	case l.Segments == 0:
 	case l.Segments > 1:
-		addLint(s, LintFinding{Code: LintSplit, Time: l.Time, Packet: l.Packet, What: what, Segments: l.Segments})
+		a.addLint(s, LintFinding{Code: LintSplit, Time: l.Time, Packet: l.Packet, What: what, Segments: l.Segments})
 	case !l.AtSegmentStart:
-		addLint(s, LintFinding{Code: LintNotAtStart, Time: l.Time, Packet: l.Packet, What: what})
+		a.addLint(s, LintFinding{Code: LintNotAtStart, Time: l.Time, Packet: l.Packet, What: what})
 	}
 }
 
@@ -213,15 +214,15 @@ func lintPosition(s *Session, l reassembly.Line, what string) {
 func (a *Analyzer) lintChannel(ch *Channel) {
 	s := ch.session
 	if ch.Superseded {
-		addLint(s, LintFinding{Code: LintSuperseded, Time: ch.Time, Packet: ch.Packet, Method: ch.Method, Endpoint: ch.Announced})
+		a.addLint(s, LintFinding{Code: LintSuperseded, Time: ch.Time, Packet: ch.Packet, Method: ch.Method, Endpoint: ch.Announced})
 	}
 	switch ch.Method {
 	case LPRT, LPSV:
-		addLint(s, LintFinding{Code: LintUnknownCommand, Time: ch.Time, Packet: ch.Packet, Method: ch.Method})
+		a.addLint(s, LintFinding{Code: LintUnknownCommand, Time: ch.Time, Packet: ch.Packet, Method: ch.Method})
 	default:
 		// A PORT the server refused opens nothing anyway.
 		if ch.NAT && !ch.SetupRefused {
-			addLint(s, LintFinding{Code: LintAddressMismatch, Time: ch.Time, Packet: ch.Packet, Method: ch.Method, Endpoint: ch.Announced, FromServer: ch.Mode() == Passive, Control: ch.Alternate.Addr()})
+			a.addLint(s, LintFinding{Code: LintAddressMismatch, Time: ch.Time, Packet: ch.Packet, Method: ch.Method, Endpoint: ch.Announced, FromServer: ch.Mode() == Passive, Control: ch.Alternate.Addr()})
 		}
 	}
 }
@@ -264,13 +265,13 @@ func (a *Analyzer) lintSegment(st *sessionState, p *capture.Packet, fromClient b
 	if len(b) < 5 {
 		return // a tiny segment (keep-alive, a lone byte) says nothing useful
 	}
-	addLint(s, quotedLint(LintFinding{Code: LintHelperDrop, Time: p.Time, Packet: p.Num, Segment: true, FromServer: !fromClient, What: pattern}, a.wireSegment(st, b, fromClient)))
+	a.addLint(s, quotedLint(LintFinding{Code: LintHelperDrop, Time: p.Time, Packet: p.Num, Segment: true, FromServer: !fromClient, What: pattern}, a.wireSegment(st, b, fromClient)))
 	ls := &st.lint
 	for i := range ls.drops {
 		d := &ls.drops[i]
 		if d.used && d.seq == p.Seq && d.fromClient == fromClient {
 			d.copies++
-			addLint(s, LintFinding{Code: LintRetransmitted, Time: p.Time, Packet: p.Num, FromServer: !fromClient, What: pattern})
+			a.addLint(s, LintFinding{Code: LintRetransmitted, Time: p.Time, Packet: p.Num, FromServer: !fromClient, What: pattern})
 			return
 		}
 	}

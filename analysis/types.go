@@ -210,7 +210,10 @@ type Channel struct {
 	// control-connection address.
 	NAT bool
 	// Command and Argument are the transfer command that used the channel.
+	// Argument keeps at most StoredMax bytes (cut on a UTF-8 boundary);
+	// ArgumentLen is its length on the wire, larger when it was cut.
 	Command, Argument string
+	ArgumentLen       int
 	// CommandTime is when that command was sent.
 	CommandTime time.Time
 	// Replies are the reply codes to the transfer command, in order
@@ -268,6 +271,12 @@ type Channel struct {
 	marks      []*member
 	indexed    uint8
 	unexpected bool
+	// cost is what the channel is counted for in the memory budget
+	// (budget.go); jpos is its place in Analyzer.judged, plus one (0: not
+	// queued); unlisted is set once it left its session's listing.
+	cost     int64
+	jpos     uint64
+	unlisted bool
 }
 
 // Mode is the channel's setup direction.
@@ -444,6 +453,9 @@ type Session struct {
 	User string
 	// Password is the PASS argument; empty unless Config.ShowPasswords.
 	Password string
+	// UserLen and PasswordLen are their lengths on the wire: User and
+	// Password keep at most StoredMax bytes (cut on a UTF-8 boundary).
+	UserLen, PasswordLen int
 	// TLS is true once AUTH TLS/SSL was accepted (the control channel is then opaque).
 	TLS     bool
 	TLSTime time.Time
@@ -456,7 +468,7 @@ type Session struct {
 	// Channels are the announced data connections, in order.
 	Channels []*Channel
 	// ChannelsDropped counts channels not kept because of Config.MaxChannels
-	// (their verdicts are still counted in the summary).
+	// or Config.MaxMemory (their verdicts are still counted in the summary).
 	ChannelsDropped int
 	// Notes are findings that are not channels.
 	Notes []Note
@@ -479,6 +491,9 @@ type Session struct {
 	Latency Latency
 
 	ended bool
+	// cost is what the session and everything it holds are counted for in
+	// the memory budget (budget.go).
+	cost int64
 	// dataLast is the capture time of the latest packet of one of the
 	// session's data connections (for LastActivity).
 	dataLast time.Time

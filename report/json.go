@@ -73,6 +73,9 @@ type jsonChannel struct {
 	Vantage      string       `json:"vantage"`
 	NATDiagnosis *jsonNATDiag `json:"nat_diagnosis,omitempty"`
 	Timings      jsonTimings  `json:"timings"`
+	// ArgumentLen is the argument's length on the wire, there only when
+	// "argument" holds less of it (analysis.StoredMax bytes are kept).
+	ArgumentLen *int `json:"argument_len,omitempty"`
 }
 
 type jsonNote struct {
@@ -105,6 +108,10 @@ type jsonSession struct {
 	CapturePoint    jsonCapturePoint `json:"capture_point"`
 	Lint            []jsonLint       `json:"lint"`
 	Latency         jsonLatency      `json:"latency"`
+	// UserLen and PasswordLen are the lengths on the wire of a user name
+	// or password cut to analysis.StoredMax bytes (there only then).
+	UserLen     *int `json:"user_len,omitempty"`
+	PasswordLen *int `json:"password_len,omitempty"`
 }
 
 type jsonStreamChannel struct {
@@ -159,6 +166,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 		}
 	}
 	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings())
+	j.ArgumentLen = cutLen(c.Argument, c.ArgumentLen)
 	return j
 }
 
@@ -181,6 +189,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
 	}
 	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
+	rec.UserLen, rec.PasswordLen = cutLen(s.User, s.UserLen), cutLen(s.Password, s.PasswordLen)
 	return j.enc.Encode(rec)
 }
 
@@ -205,6 +214,15 @@ func (j *jsonWriter) Close(sum Summary) error {
 func (j *jsonWriter) Flush() error { return j.w.Flush() }
 
 func ap(a netip.AddrPort) string { return a.String() }
+
+// cutLen returns the wire length of a stored string when the string holds
+// less than that (it was cut), else nil.
+func cutLen(s string, n int) *int {
+	if n <= len(s) {
+		return nil
+	}
+	return &n
+}
 
 // The diagnosis fields of issue 4: capture point, NAT, lint, timings.
 

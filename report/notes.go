@@ -35,7 +35,7 @@ func NoteText(n analysis.Note) string {
 	case analysis.NoteOpenAtEnd:
 		return "the capture ended while the control connection was open"
 	case analysis.NoteMalformedArgument:
-		return fmt.Sprintf("malformed %s argument %q: %s", n.Verb, n.Wire, n.Detail)
+		return fmt.Sprintf("malformed %s argument %s: %s", n.Verb, wire(n.Wire, n.Cut), n.Detail)
 	case analysis.NoteAfterEPSVAll:
 		return n.Verb + " after EPSV ALL (RFC 2428 forbids it)"
 	case analysis.NoteThirdParty:

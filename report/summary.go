@@ -66,10 +66,12 @@ func summaryJSON(s Summary) jsonSummary {
 			"fragments": c.FragmentEvictions,
 			"sessions":  a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
 			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts,
+			"memory_channels": a.BudgetChannels, "memory_sessions": a.BudgetSessions,
 		},
 		Anomalies: map[string]uint64{
 			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,
 			"bounce": a.Bounces, "conflicts": r.Conflicts, "long_lines": r.LongLines,
+			"long_arguments": a.LongArguments,
 		},
 		Fragments: map[string]uint64{
 			"fragments": c.Fragments, "reassembled": c.Reassembled, "evicted": c.FragmentEvictions,

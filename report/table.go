@@ -222,6 +222,8 @@ func evictions(sum Summary) string {
 		{"unmatched attempts", "--max-attempts", sum.Analysis.EvictedAttempts},
 		{"notes", "--max-notes", sum.Analysis.EvictedNotes},
 		{"connection attempts not followed", "--max-channel-attempts", sum.Analysis.UnfollowedAttempts},
+		{"judged channels unlisted", "--max-memory", sum.Analysis.BudgetChannels},
+		{"sessions", "--max-memory", sum.Analysis.BudgetSessions},
 	} {
 		if kv.n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d (%s)", kv.name, kv.n, kv.flag))

@@ -200,6 +200,17 @@ func (r *ReplyReader) maxLines() int {
 	return r.MaxLines
 }
 
+// Held returns how many bytes the reader keeps for the open multi-line
+// reply: its lines' text and their string headers. A caller that bounds its
+// memory counts them (they are given away with the reply when it closes).
+func (r *ReplyReader) Held() int {
+	n := 0
+	for _, l := range r.lines {
+		n += len(l) + 16
+	}
+	return n
+}
+
 // Pending reports whether a multi-line reply is open: its "ddd-" line was fed
 // and its closing line was not, including after a truncated reply was
 // returned.

@@ -318,3 +318,30 @@ func TestReplyReaderLongMultiline(t *testing.T) {
 		t.Errorf("got text %q, want %q", got, want)
 	}
 }
+
+// TestReplyReaderHeld: Held counts what an open multi-line reply keeps,
+// and nothing once the reply is handed over or reset.
+func TestReplyReaderHeld(t *testing.T) {
+	var r ReplyReader
+	for _, tc := range []struct {
+		line string
+		want int
+	}{
+		{"220 single", 0},
+		{"211-Features:", len("Features:") + 16},
+		{" MDTM", len("Features:") + 16 + len(" MDTM") + 16},
+		{"211 End", 0},
+		{"211-again", len("again") + 16},
+	} {
+		if _, _, err := r.Feed([]byte(tc.line)); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Held(); got != tc.want {
+			t.Errorf("after %q: Held %d, want %d", tc.line, got, tc.want)
+		}
+	}
+	r.Reset()
+	if r.Held() != 0 {
+		t.Errorf("after Reset: Held %d", r.Held())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -170,4 +171,46 @@ func TestHostileRSSMillionSessions(t *testing.T) {
 		t.Errorf("%d sessions, evictions %v; want %d and none", r.summary.Sessions, r.summary.Evictions, n)
 	}
 	checkRSS(t, fmt.Sprintf("%d open control connections", n), r, base, rssMillionBound, n)
+}
+
+// longNameSessions writes n control connections that stay open, each
+// asking for transfers RETRs in turn (PASV, 227, RETR of a name of
+// nameLen bytes, 150, 226), the sessions interleaved so all are open at
+// once: what is stored per channel times channels times sessions.
+func longNameSessions(t *testing.T, n, transfers, nameLen int) string {
+	return writeCapture(t, "longnames.pcap", func(w *craft.Writer) {
+		conns := make([]*craft.Conn, n)
+		for i := range n {
+			at := hostileT0.Add(time.Duration(i) * 10 * time.Millisecond) // a login takes 5 ms
+			conns[i] = login(w, at, source(i), hostileServer)
+		}
+		name := strings.Repeat("n", nameLen)
+		pasv := fmt.Sprintf("227 Entering Passive Mode (198,51,100,21,%d,%d).\r\n", 50000>>8, 50000&255)
+		at := hostileT0.Add(time.Duration(n)*10*time.Millisecond + time.Second)
+		for r := range transfers {
+			for i, c := range conns {
+				step := at.Add(time.Duration(r*n+i) * time.Millisecond)
+				c.Client(step, "PASV\r\n")
+				c.Server(step.Add(100*time.Microsecond), pasv)
+				c.Client(step.Add(200*time.Microsecond), fmt.Sprintf("RETR %d/%s\r\n", r, name))
+				c.Server(step.Add(300*time.Microsecond), "150 here it comes\r\n")
+				c.Server(step.Add(400*time.Microsecond), "226 done\r\n")
+			}
+		}
+	})
+}
+
+// TestHostileRSSLongArguments: 800 open sessions each with 1000 RETRs of
+// 4 KB names (issue 12 item 3) at the default limits: arguments are stored
+// cut, and the memory budget (--max-memory) bounds what the sessions'
+// channels hold, so peak RSS stays under the bound whatever the sizes.
+func TestHostileRSSLongArguments(t *testing.T) {
+	n := hostileSize(800, 100, 25)
+	const transfers, nameLen = 1000, 4000 // RETR lines stay under --max-line
+	r := runRSS(t, longNameSessions(t, n, transfers, nameLen))
+	if r.summary.Sessions != uint64(n) || r.summary.Channels != uint64(n*transfers) {
+		t.Errorf("%d sessions, %d channels; want %d and %d", r.summary.Sessions, r.summary.Channels, n, n*transfers)
+	}
+	t.Logf("evictions %v", r.summary.Evictions)
+	checkRSS(t, fmt.Sprintf("%d open sessions of %d RETRs of %d-byte names", n, transfers, nameLen), r, 0, rssBound, n*transfers)
 }

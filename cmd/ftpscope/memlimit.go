@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 )
 
 // Go's collector lets the heap grow to twice what is live before it runs
@@ -11,17 +14,57 @@ import (
 // limits can hold keeps the resident size near that bound: the collector
 // works harder only when the heap nears it, and never lets the program fail
 // for it (it is soft). GOMEMLIMIT, when set, is the user's choice and wins.
+//
+// --max-memory is that limit, made explicit, and it is shared out: memBase
+// for the runtime and the read buffers, streamReserve per --max-streams for
+// the reassembler's control streams (bounded by that flag), and the rest is
+// the analysis budget (analysis.Config.MaxMemory), which the sessions,
+// channels and what they store share, counted byte by byte. Left at auto,
+// it follows the table limits as before: memPerEntry per held connection.
 const (
 	// memPerEntry is what one held control connection and its session may
 	// take, live (measured with make hostile; the README's sizing rule).
 	memPerEntry = 2 << 10
 	// memBase covers the read buffers, the report's and the runtime's.
 	memBase = 32 << 20
+	// streamReserve is the reassembler's share of memPerEntry, per
+	// --max-streams; the rest of it, sessionShare, is the analysis
+	// budget's per --max-sessions.
+	streamReserve = 768
+	sessionShare  = memPerEntry - streamReserve
+	// minBudget is the least analysis budget auto gives, so that small
+	// table limits still leave room for many channels per session;
+	// minExplicitBudget the least an explicit --max-memory may leave.
+	minBudget         = 64 << 20
+	minExplicitBudget = 16 << 20
 )
 
-// memoryLimit returns the soft limit for the options' table limits.
+// memoryLimit returns the soft limit for the options: --max-memory, or
+// with auto, what the table limits can hold.
 func (o *options) memoryLimit() int64 {
-	return memBase + memPerEntry*int64(max(o.maxStreams, o.maxSessions))
+	if o.maxMemory > 0 {
+		return o.maxMemory
+	}
+	return max(memBase+memPerEntry*int64(max(o.maxStreams, o.maxSessions)),
+		memBase+streamReserve*int64(o.maxStreams)+o.analysisBudget())
+}
+
+// analysisBudget returns the analysis's share of the memory limit.
+func (o *options) analysisBudget() int64 {
+	if o.maxMemory > 0 {
+		return o.maxMemory - memBase - streamReserve*int64(o.maxStreams)
+	}
+	return max(sessionShare*int64(o.maxSessions), minBudget)
+}
+
+// validateMemory checks that an explicit --max-memory leaves the analysis
+// a budget after the reassembler's share.
+func (o *options) validateMemory() error {
+	if o.maxMemory > 0 && o.analysisBudget() < minExplicitBudget {
+		return fmt.Errorf("--max-memory %s leaves the analysis less than %d MiB after %d MiB for the runtime and %d MiB for --max-streams %d: raise it or lower --max-streams",
+			sizeText(o.maxMemory), minExplicitBudget>>20, memBase>>20, streamReserve*int64(o.maxStreams)>>20, o.maxStreams)
+	}
+	return nil
 }
 
 // applyMemoryLimit sets the soft memory limit for this run and returns the
@@ -32,4 +75,56 @@ func applyMemoryLimit(o *options) (restore func()) {
 	}
 	prev := debug.SetMemoryLimit(o.memoryLimit())
 	return func() { debug.SetMemoryLimit(prev) }
+}
+
+// byteSize is a pflag.Value for a size in bytes: a number with an optional
+// unit (K, M, G, T: KiB, MiB, GiB, TiB; a trailing "iB" or "B" is allowed),
+// or "auto" (0).
+type byteSize struct{ v *int64 }
+
+var sizeUnits = []struct {
+	suffix string
+	shift  uint
+}{{"T", 40}, {"G", 30}, {"M", 20}, {"K", 10}}
+
+func (b byteSize) String() string {
+	if b.v == nil || *b.v == 0 {
+		return "auto"
+	}
+	return sizeText(*b.v)
+}
+
+func (b byteSize) Set(s string) error {
+	t := strings.TrimSpace(s)
+	if strings.EqualFold(t, "auto") {
+		*b.v = 0
+		return nil
+	}
+	u := strings.ToUpper(t)
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "B"), "I")
+	shift := uint(0)
+	for _, su := range sizeUnits {
+		if strings.HasSuffix(u, su.suffix) {
+			u, shift = strings.TrimSpace(strings.TrimSuffix(u, su.suffix)), su.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(u, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)>>shift {
+		return fmt.Errorf("%q is not a size (for example 512MiB, 2GiB or auto)", s)
+	}
+	*b.v = n << shift
+	return nil
+}
+
+func (b byteSize) Type() string { return "size" }
+
+// sizeText writes a size in the largest unit that divides it.
+func sizeText(n int64) string {
+	for _, su := range sizeUnits {
+		if n%(1<<su.shift) == 0 {
+			return strconv.FormatInt(n>>su.shift, 10) + su.suffix + "iB"
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }

@@ -49,3 +49,52 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("limit after the run %d, want the previous %d", got, before)
 	}
 }
+
+// TestMaxMemory: --max-memory takes sizes with units, is the soft limit
+// when given, and leaves the analysis what the runtime and the
+// reassembler's streams do not take; auto keeps the limit the table limits
+// always gave, and a budget too small for --max-streams is a usage error.
+func TestMaxMemory(t *testing.T) {
+	for _, tc := range []struct {
+		args              []string
+		limit, budget     int64
+		wantErr, parseErr bool
+	}{
+		{args: nil, limit: memBase + 100000*memPerEntry, budget: 100000 * sessionShare},
+		{args: []string{"--max-memory", "auto"}, limit: memBase + 100000*memPerEntry, budget: 100000 * sessionShare},
+		{args: []string{"--max-memory", "1GiB"}, limit: 1 << 30, budget: 1<<30 - memBase - 100000*streamReserve},
+		{args: []string{"--max-memory", "512M"}, limit: 512 << 20, budget: 512<<20 - memBase - 100000*streamReserve},
+		{args: []string{"--max-memory", "300000000"}, limit: 300000000, budget: 300000000 - memBase - 100000*streamReserve},
+		{args: []string{"--max-memory", "2g", "--max-streams", "1000"}, limit: 2 << 30, budget: 2<<30 - memBase - 1000*streamReserve},
+		// Small table limits still leave the analysis minBudget.
+		{args: []string{"--max-streams", "1000", "--max-sessions", "1000"}, limit: memBase + 1000*streamReserve + minBudget, budget: minBudget},
+		{args: []string{"--max-memory", "64MiB"}, wantErr: true}, // 32 MiB + 73 MiB of streams
+		{args: []string{"--max-memory", "lots"}, parseErr: true},
+		{args: []string{"--max-memory", "-1G"}, parseErr: true},
+	} {
+		var o options
+		fs, _ := newFlagSet(&o)
+		err := fs.Parse(append([]string{"-r", "x.pcap"}, tc.args...))
+		if (err != nil) != tc.parseErr {
+			t.Errorf("%v: parse error %v", tc.args, err)
+			continue
+		}
+		if tc.parseErr {
+			continue
+		}
+		err = o.validate(fs.Args())
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%v: validate error %v", tc.args, err)
+			continue
+		}
+		if tc.wantErr {
+			continue
+		}
+		if got := o.memoryLimit(); got != tc.limit {
+			t.Errorf("%v: soft limit %d, want %d", tc.args, got, tc.limit)
+		}
+		if got := o.analysisConfig().MaxMemory; got != tc.budget {
+			t.Errorf("%v: analysis budget %d, want %d", tc.args, got, tc.budget)
+		}
+	}
+}

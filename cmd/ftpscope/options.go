@@ -50,6 +50,8 @@ type options struct {
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
 	maxCandidates, maxChannelAttempts, maxReplyLines, maxNotes, maxExchanges         int
+	// maxMemory is --max-memory in bytes (0: auto, from the table limits).
+	maxMemory int64
 
 	ports []uint16
 }
@@ -101,6 +103,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	lim.IntVar(&o.maxReplyLines, "max-reply-lines", 1000, "lines of one multi-line reply (more are dropped)")
 	lim.IntVar(&o.maxNotes, "max-notes", 50, "notes kept per session (more are counted)")
 	lim.IntVar(&o.maxExchanges, "max-exchanges", 200, "commands and replies kept per session for the ladder view")
+	lim.Var(byteSize{&o.maxMemory}, "max-memory", "memory for the run (`SIZE`: 512MiB, 2GiB): the Go soft memory limit; what is left after 32 MiB and 768 B per --max-streams is shared by the sessions and channels, whose oldest judged channels, then least recently active sessions, go when it runs short (auto: 32 MiB + 2 KiB per --max-streams or --max-sessions, 227 MiB at the defaults)")
 
 	out := pflag.NewFlagSet("output", pflag.ContinueOnError)
 	out.StringVarP(&o.format, "format", "f", "table", "report `FORMAT`: table, json (JSON Lines) or csv")
@@ -203,7 +206,7 @@ func (o *options) validate(rest []string) error {
 			return fmt.Errorf("%s must be at least 1", l.name)
 		}
 	}
-	return nil
+	return o.validateMemory()
 }
 
 // engineConfig is the engine's configuration from the flags.
@@ -226,6 +229,7 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxNotes:           o.maxNotes,
 		MaxExchanges:       o.maxExchanges,
 		NoTranscript:       !o.ladder,
+		MaxMemory:          o.analysisBudget(),
 	}
 }
 
