@@ -2,8 +2,8 @@ package analysis
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -409,6 +409,21 @@ func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text
 	a.charge(s, exchangeCost+strCost(text))
 }
 
+// exchangeReply records a server reply in the transcript as its code and
+// first line, built only when a transcript is kept: most runs keep none, and
+// formatting every reply was a few per cent of the control path's time.
+func (a *Analyzer) exchangeReply(st *sessionState, t time.Time, code ftp.ReplyCode, text string) {
+	if a.cfg.NoTranscript || len(st.s.Exchanges) >= a.cfg.MaxExchanges {
+		return
+	}
+	line := firstLine(text)
+	b := make([]byte, 0, 4+len(line))
+	b = strconv.AppendUint(b, uint64(code), 10)
+	b = append(b, ' ')
+	b = append(b, line...)
+	a.exchange(st, t, false, string(b))
+}
+
 func (a *Analyzer) note(st *sessionState, n Note) {
 	s := st.s
 	if len(s.Notes) >= a.cfg.MaxNotes {
@@ -589,7 +604,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	if code == 220 && s.Greeting == "" && len(st.pending) == 0 {
 		s.Greeting = firstLine(text)
 		a.charge(s, strCost(s.Greeting))
-		a.exchange(st, t, false, fmt.Sprintf("%d %s", code, s.Greeting))
+		a.exchangeReply(st, t, code, s.Greeting)
 		return
 	}
 	i := a.matchPending(st, code)
@@ -598,7 +613,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		// A capture that starts mid-session still shows passive announcements:
 		// 227/228/229 describe themselves.
 		if ftp.Announces(code) {
-			a.exchange(st, t, false, fmt.Sprintf("%d %s", code, firstLine(text)))
+			a.exchangeReply(st, t, code, text)
 			a.announcePassive(st, "", rep, t)
 		}
 		return
@@ -608,7 +623,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	vi := ftp.Verb(p.verb)
 	interesting := p.ch != nil || code == 234 || code == 425 || code == 426 || code >= 500 || ftp.Announces(code) || code == 221 || code == 230 || code == 530
 	if interesting || vi.TranscriptReply {
-		a.exchange(st, t, false, fmt.Sprintf("%d %s", code, firstLine(text)))
+		a.exchangeReply(st, t, code, text)
 	}
 	if p.ch != nil && p.ch.Command != "" && vi.Class == ftp.TransferVerb {
 		ch := p.ch
