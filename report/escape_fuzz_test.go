@@ -13,8 +13,9 @@ import (
 // that is not UTF-8, and escaping twice is escaping once; the terminal
 // stream escapes as Escape does; a CSV cell of wire text never starts like
 // a formula; the JSON encoder's output is valid JSON with no raw DEL, C1 or
-// bidi control, decodes to what encoding/json decodes, and is
-// encoding/json's own output whenever that had none of them.
+// bidi control, decodes to what encoding/json decodes, is encoding/json's
+// own output whenever that had none of them, and is what the hand-written
+// records write (appendJSONString).
 func FuzzEscape(f *testing.F) {
 	for _, s := range hostileWire {
 		f.Add(s)
@@ -83,6 +84,9 @@ func FuzzEscape(f *testing.F) {
 		}
 		if _, ok := rawHidden(plain.String()); !ok && !bytes.Equal(out, plain.Bytes()) {
 			t.Fatalf("%q: JSON %q, encoding/json writes %q", s, out, plain.Bytes())
+		}
+		if hand := append(appendJSONString(nil, s), '\n'); !bytes.Equal(hand, out) {
+			t.Fatalf("%q: appendJSONString writes %q, the encoder %q", s, hand, out)
 		}
 		if again, _ := jsonSafe(nil, out); !bytes.Equal(again, out) {
 			t.Fatalf("jsonSafe is not idempotent on %q: %q then %q", s, out, again)

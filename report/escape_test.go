@@ -208,7 +208,7 @@ func TestJSONEscapesHidden(t *testing.T) {
 // TestJSONOrdinaryTextUnchanged: a record without hidden runes is written
 // byte for byte as encoding/json writes it.
 func TestJSONOrdinaryTextUnchanged(t *testing.T) {
-	for _, in := range []string{"plain", "tables |-+ and … é 日本", `quote " backslash \ <html> &`, "tab\tnewline\n", "\u2028\u2029"} {
+	for _, in := range []string{"plain", "tables |-+ and … é 日本", `quote " backslash \ <html> &`, "tab\tnewline\n", "\u2028\u2029", "\b\f\r\x00\x1f"} {
 		want, err := json.Marshal(in)
 		if err != nil {
 			t.Fatal(err)
@@ -226,6 +226,9 @@ func TestJSONOrdinaryTextUnchanged(t *testing.T) {
 		}
 		if b.String() != plain {
 			t.Errorf("%q: %s, encoding/json writes %s (Marshal %s)", in, b.String(), plain, want)
+		}
+		if got := string(appendJSONString(nil, in)) + "\n"; got != plain {
+			t.Errorf("%q: appendJSONString writes %s, encoding/json %s", in, got, plain)
 		}
 	}
 }
@@ -263,5 +266,32 @@ func TestTableWidthAfterEscape(t *testing.T) {
 	}
 	if !strings.Contains(out, `RETR \x1b[31mred`) || !strings.Contains(out, `RETR file\u202egnp.exe`) {
 		t.Errorf("the table does not show the escaped file names:\n%s", out)
+	}
+}
+
+// TestJSONFastHostile: the hand-written records match encoding/json on the
+// hostile strings and on sessions with every optional field set.
+func TestJSONFastHostile(t *testing.T) {
+	sessions := append(recordSessions(), hostileSession())
+	full := hostileSession()
+	full.Password, full.EPSVAll, full.ChannelsDropped, full.Midstream, full.TLS = "se\"cret\\", true, 3, true, true
+	sessions = append(sessions, full, &analysis.Session{})
+	for _, s := range sessions {
+		fast, reflected := JSONBothWays(s, true)
+		if fast != reflected {
+			t.Errorf("session %s differs:\n--- by hand\n%s--- encoding/json\n%s", s.Client, fast, reflected)
+		}
+	}
+}
+
+func TestJSONFloat(t *testing.T) {
+	for _, f := range []float64{0, 1, -1, 0.001, 1.5, 123456.789, 1e-7, 1.234e-9, 1e21, 1e20, 5e-324, 1.7976931348623157e308, -2.5e-8} {
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONFloat(nil, f); string(got) != string(want) {
+			t.Errorf("%v: %s, encoding/json %s", f, got, want)
+		}
 	}
 }

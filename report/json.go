@@ -174,6 +174,12 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	if j.o.Stream {
 		// Channels went out one by one; the session closes the story.
 	}
+	rec := sessionJSON(s)
+	return j.w.appendRecord(func(b []byte) []byte { return appendSessionJSON(b, &rec) })
+}
+
+// sessionJSON returns a session's record.
+func sessionJSON(s *analysis.Session) jsonSession {
 	rec := jsonSession{
 		Type: "session", Client: ap(s.Client), Server: ap(s.Server),
 		Start: stamp(s.Start), End: stamp(s.End), User: s.User, TLS: s.TLS,
@@ -190,14 +196,15 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	}
 	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
 	rec.UserLen, rec.PasswordLen = cutLen(s.User, s.UserLen), cutLen(s.Password, s.PasswordLen)
-	return j.enc.Encode(rec)
+	return rec
 }
 
 func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 	if !j.o.Stream {
 		return nil
 	}
-	if err := j.enc.Encode(jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c)}); err != nil {
+	rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c)}
+	if err := j.w.appendRecord(func(b []byte) []byte { return appendStreamChannelJSON(b, &rec) }); err != nil {
 		return err
 	}
 	return j.w.Flush()

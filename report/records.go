@@ -42,6 +42,21 @@ func (r *recordWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// appendRecord appends one whole record, which add writes at the end of
+// the buffer it is given, as Write does with each set: the JSON writer
+// builds its records in place instead of in a buffer of its own.
+func (r *recordWriter) appendRecord(add func([]byte) []byte) error {
+	if r.err != nil {
+		return r.err
+	}
+	r.buf = add(r.buf)
+	r.whole = len(r.buf)
+	if r.whole >= r.max {
+		return r.out()
+	}
+	return nil
+}
+
 // Flush ends the record under way and writes every whole record out.
 func (r *recordWriter) Flush() error {
 	r.whole = len(r.buf)

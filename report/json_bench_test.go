@@ -1,0 +1,53 @@
+package report_test
+
+import (
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/report"
+)
+
+// BenchmarkJSONSessions writes the JSON records of the sessions of the
+// lab and hand-made captures (every verdict, NAT, ICMP, lint, notes),
+// the JSON writer's share of a run; sessions/s is the figure.
+func BenchmarkJSONSessions(b *testing.B) {
+	var sessions []*analysis.Session
+	for _, f := range []string{"../pcaps/handmade/*.pcap", "../pcaps/*/client.pcap", "../pcaps/*/server.pcap"} {
+		sessions = append(sessions, sessionsGlob(b, f)...)
+	}
+	if len(sessions) == 0 {
+		b.Fatal("no sessions")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w, err := report.New(report.JSON, io.Discard, report.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range sessions {
+			if err := w.Session(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(sessions))*float64(b.N)/b.Elapsed().Seconds(), "sessions/s")
+}
+
+// sessionsGlob returns the sessions of the captures pattern names.
+func sessionsGlob(t testing.TB, pattern string) []*analysis.Session {
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*analysis.Session
+	for _, f := range files {
+		out = append(out, sessionsTolerant(t, f)...)
+	}
+	return out
+}

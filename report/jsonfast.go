@@ -1,0 +1,395 @@
+package report
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The session and channel records are the JSON output's bulk: on a
+// control-heavy capture encoding/json's reflection and the jsonSafe pass
+// after it took a sixth of the run. The functions below append the same
+// records by hand, byte for byte what newJSONEncoder writes for the
+// structs in json.go (TestJSONFastMatchesEncoder and FuzzEscape hold them
+// to it): the structs stay the contract's definition, these follow their
+// field order, omitempty and null rules. The summary and the firewall view
+// (one record each) still go through encoding/json.
+
+// appendJSONString appends s as a JSON string the way encoding/json writes
+// it with HTML escaping off (\" \\ \b \f \n \r \t, other C0 controls as
+// \u00NN, bytes that are not UTF-8 as \ufffd, U+2028 and U+2029 escaped),
+// with what jsonSafe adds: DEL, C1 and bidi controls as \uNNNN.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = appendRuneEscape(dst, rune(c))
+			}
+			i++
+			start = i
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			dst = append(append(dst, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029' || hidden(r):
+			dst = appendRuneEscape(append(dst, s[start:i]...), r)
+		default:
+			i += n
+			continue
+		}
+		i += n
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64 (ES6 number
+// formatting).
+func appendJSONFloat(dst []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9, as encoding/json writes it.
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+func appendJSONBool(dst []byte, v bool) []byte { return strconv.AppendBool(dst, v) }
+
+func appendJSONIntPtr(dst []byte, p *int) []byte {
+	if p == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendInt(dst, int64(*p), 10)
+}
+
+// appendJSONStrings appends a []string (null when nil, as encoding/json).
+func appendJSONStrings(dst []byte, v []string) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, s := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, s)
+	}
+	return append(dst, ']')
+}
+
+func appendJSONInts(dst []byte, v []int) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, n := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendInt(dst, int64(n), 10)
+	}
+	return append(dst, ']')
+}
+
+// appendSessionJSON appends a session record and its newline.
+func appendSessionJSON(b []byte, r *jsonSession) []byte {
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, r.Type)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, r.Client)
+	b = append(b, `,"server":`...)
+	b = appendJSONString(b, r.Server)
+	b = append(b, `,"start":`...)
+	b = appendJSONString(b, r.Start)
+	b = append(b, `,"end":`...)
+	b = appendJSONString(b, r.End)
+	b = append(b, `,"user":`...)
+	b = appendJSONString(b, r.User)
+	b = append(b, `,"tls":`...)
+	b = appendJSONBool(b, r.TLS)
+	b = append(b, `,"modes":`...)
+	b = appendJSONStrings(b, r.Modes)
+	b = append(b, `,"channels":`...)
+	if r.Channels == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range r.Channels {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			b = appendChannelFields(b, &r.Channels[i])
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if r.Password != "" {
+		b = append(b, `,"password":`...)
+		b = appendJSONString(b, r.Password)
+	}
+	b = append(b, `,"midstream":`...)
+	b = appendJSONBool(b, r.Midstream)
+	if r.EPSVAll {
+		b = append(b, `,"epsv_all":true`...)
+	}
+	if r.Greeting != "" {
+		b = append(b, `,"greeting":`...)
+		b = appendJSONString(b, r.Greeting)
+	}
+	b = append(b, `,"commands":`...)
+	b = strconv.AppendInt(b, int64(r.Commands), 10)
+	b = append(b, `,"replies":`...)
+	b = strconv.AppendInt(b, int64(r.Replies), 10)
+	b = append(b, `,"gap_bytes":`...)
+	b = strconv.AppendInt(b, int64(r.GapBytes), 10)
+	b = append(b, `,"closed":`...)
+	b = appendJSONString(b, r.Closed)
+	if r.ChannelsDropped != 0 {
+		b = append(b, `,"channels_dropped":`...)
+		b = strconv.AppendInt(b, int64(r.ChannelsDropped), 10)
+	}
+	b = append(b, `,"notes":`...)
+	if r.Notes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, n := range r.Notes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"time":`...)
+			b = appendJSONString(b, n.Time)
+			b = append(b, `,"kind":`...)
+			b = appendJSONString(b, n.Kind)
+			b = append(b, `,"text":`...)
+			b = appendJSONString(b, n.Text)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"capture_point":`...)
+	b = appendCapturePointJSON(b, &r.CapturePoint)
+	b = append(b, `,"lint":`...)
+	if r.Lint == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, l := range r.Lint {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"code":`...)
+			b = appendJSONString(b, l.Code)
+			b = append(b, `,"time":`...)
+			b = appendJSONString(b, l.Time)
+			if l.Packet != 0 {
+				b = append(b, `,"packet":`...)
+				b = strconv.AppendUint(b, l.Packet, 10)
+			}
+			b = append(b, `,"count":`...)
+			b = strconv.AppendInt(b, int64(l.Count), 10)
+			b = append(b, `,"text":`...)
+			b = appendJSONString(b, l.Text)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"latency":{"commands":`...)
+	b = strconv.AppendInt(b, int64(r.Latency.Commands), 10)
+	b = appendOptMS(b, `,"mean_ms":`, r.Latency.Mean)
+	b = appendOptMS(b, `,"min_ms":`, r.Latency.Min)
+	b = appendOptMS(b, `,"max_ms":`, r.Latency.Max)
+	b = append(b, '}')
+	b = appendOptInt(b, `,"user_len":`, r.UserLen)
+	b = appendOptInt(b, `,"password_len":`, r.PasswordLen)
+	return append(b, "}\n"...)
+}
+
+// appendStreamChannelJSON appends a streamed channel record and its newline.
+func appendStreamChannelJSON(b []byte, r *jsonStreamChannel) []byte {
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, r.Type)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, r.Client)
+	b = append(b, `,"server":`...)
+	b = appendJSONString(b, r.Server)
+	b = append(b, ',')
+	b = appendChannelFields(b, &r.jsonChannel)
+	return append(b, "}\n"...)
+}
+
+// appendOptMS appends an omitempty *float64 field with its key.
+func appendOptMS(b []byte, key string, v *float64) []byte {
+	if v == nil {
+		return b
+	}
+	return appendJSONFloat(append(b, key...), *v)
+}
+
+// appendOptInt appends an omitempty *int field with its key.
+func appendOptInt(b []byte, key string, v *int) []byte {
+	if v == nil {
+		return b
+	}
+	return strconv.AppendInt(append(b, key...), int64(*v), 10)
+}
+
+func appendCapturePointJSON(b []byte, c *jsonCapturePoint) []byte {
+	b = append(b, `{"position":`...)
+	b = appendJSONString(b, c.Position)
+	b = appendOptInt(b, `,"client_ttl":`, c.ClientTTL)
+	b = appendOptInt(b, `,"client_hops":`, c.ClientHops)
+	b = appendOptInt(b, `,"server_ttl":`, c.ServerTTL)
+	b = appendOptInt(b, `,"server_hops":`, c.ServerHops)
+	return append(b, '}')
+}
+
+// appendChannelFields appends a channel's fields, without the braces (a
+// streamed channel record puts its own before them).
+func appendChannelFields(b []byte, c *jsonChannel) []byte {
+	b = append(b, `"method":`...)
+	b = appendJSONString(b, c.Method)
+	b = append(b, `,"mode":`...)
+	b = appendJSONString(b, c.Mode)
+	b = append(b, `,"announced":`...)
+	b = appendJSONString(b, c.Announced)
+	b = append(b, `,"time":`...)
+	b = appendJSONString(b, c.Time)
+	b = append(b, `,"command":`...)
+	b = appendJSONString(b, c.Command)
+	b = append(b, `,"argument":`...)
+	b = appendJSONString(b, c.Argument)
+	b = append(b, `,"reply":`...)
+	b = appendJSONIntPtr(b, c.Reply)
+	b = append(b, `,"connection":`...)
+	if c.Connection == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"from":`...)
+		b = appendJSONString(b, c.Connection.From)
+		b = append(b, `,"to":`...)
+		b = appendJSONString(b, c.Connection.To)
+		b = append(b, '}')
+	}
+	b = append(b, `,"syn":`...)
+	b = strconv.AppendInt(b, int64(c.SYN), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendUint(b, c.Bytes, 10)
+	b = append(b, `,"verdict":`...)
+	b = appendJSONString(b, c.Verdict)
+	b = append(b, `,"blocked":`...)
+	b = appendJSONBool(b, c.Blocked)
+	b = append(b, `,"nat":`...)
+	b = appendJSONBool(b, c.NAT)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, c.Reason)
+	b = append(b, `,"control_endpoint":`...)
+	b = appendJSONString(b, c.Alternate)
+	if c.Matched != "" {
+		b = append(b, `,"matched":`...)
+		b = appendJSONString(b, c.Matched)
+	}
+	b = append(b, `,"replies":`...)
+	b = appendJSONInts(b, c.Replies)
+	if c.ReplyText != "" {
+		b = append(b, `,"reply_text":`...)
+		b = appendJSONString(b, c.ReplyText)
+	}
+	b = append(b, `,"attempts":`...)
+	b = strconv.AppendInt(b, int64(c.Attempts), 10)
+	b = append(b, `,"synack":`...)
+	b = appendJSONBool(b, c.SYNACK)
+	b = append(b, `,"rst":`...)
+	b = appendJSONBool(b, c.RST)
+	if i := c.ICMP; i != nil {
+		b = append(b, `,"icmp":{"from":`...)
+		b = appendJSONString(b, i.From)
+		b = append(b, `,"type":`...)
+		b = strconv.AppendUint(b, uint64(i.Type), 10)
+		b = append(b, `,"code":`...)
+		b = strconv.AppendUint(b, uint64(i.Code), 10)
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, i.Text)
+		b = append(b, `,"v6":`...)
+		b = appendJSONBool(b, i.V6)
+		b = append(b, '}')
+	}
+	if c.Superseded {
+		b = append(b, `,"superseded":true`...)
+	}
+	b = appendOptInt(b, `,"setup_reply":`, c.SetupReply)
+	if c.SetupRefused {
+		b = append(b, `,"setup_refused":true`...)
+	}
+	if c.Packet != 0 {
+		b = append(b, `,"packet":`...)
+		b = strconv.AppendUint(b, c.Packet, 10)
+	}
+	b = append(b, `,"vantage":`...)
+	b = appendJSONString(b, c.Vantage)
+	if d := c.NATDiagnosis; d != nil {
+		b = append(b, `,"nat_diagnosis":{"kind":`...)
+		b = appendJSONString(b, d.Kind)
+		b = append(b, `,"announced":`...)
+		b = appendJSONString(b, d.Announced)
+		b = append(b, `,"control":`...)
+		b = appendJSONString(b, d.Control)
+		b = append(b, `,"connected_to":`...)
+		b = appendJSONString(b, d.ConnectedTo)
+		b = append(b, `,"established":`...)
+		b = appendJSONBool(b, d.Established)
+		b = append(b, `,"supported":`...)
+		b = appendJSONString(b, d.Supported)
+		b = append(b, `,"hypothesis":`...)
+		b = appendJSONString(b, d.Hypothesis)
+		b = append(b, `,"fix":`...)
+		b = appendJSONString(b, d.Fix)
+		b = append(b, '}')
+	}
+	b = append(b, `,"timings":{`...)
+	n := len(b)
+	b = appendOptMS(b, `,"setup_reply_ms":`, c.Timings.SetupReply)
+	b = appendOptMS(b, `,"announce_to_syn_ms":`, c.Timings.AnnounceToSYN)
+	b = appendOptMS(b, `,"syn_to_synack_ms":`, c.Timings.SYNToSYNACK)
+	b = appendOptMS(b, `,"command_to_reply_ms":`, c.Timings.CommandToReply)
+	b = appendOptMS(b, `,"prelim_to_data_ms":`, c.Timings.PrelimToData)
+	if len(b) > n {
+		// The first timing written needs no comma before it.
+		b = append(b[:n], b[n+1:]...)
+	}
+	b = append(b, '}')
+	return appendOptInt(b, `,"argument_len":`, c.ArgumentLen)
+}
