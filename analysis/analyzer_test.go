@@ -18,6 +18,10 @@ type harness struct {
 	t0       time.Time
 	sessions []*Session
 	streamed int
+	// next is each direction's next sequence number, so that the segments
+	// tcp writes number their bytes as a TCP stack does (SYN at ISN 0, the
+	// first byte at 1): byte counts are measured in sequence space.
+	next map[[2]netip.AddrPort]uint32
 }
 
 func newHarness(t *testing.T, client, server string, cfg Config) *harness {
@@ -47,6 +51,18 @@ func (h *harness) rep(sec float64, text string) {
 
 func (h *harness) tcp(sec float64, src, dst string, f capture.TCPFlags, payload int) {
 	p := &capture.Packet{Kind: capture.KindTCP, Time: h.at(sec), Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst), Flags: f, PayloadLen: payload}
+	if h.next == nil {
+		h.next = make(map[[2]netip.AddrPort]uint32)
+	}
+	k := [2]netip.AddrPort{p.Src, p.Dst}
+	if f.Has(capture.SYN) {
+		h.next[k] = 0
+	}
+	p.Seq = h.next[k]
+	if f.Has(capture.SYN) || f.Has(capture.FIN) {
+		h.next[k]++
+	}
+	h.next[k] += uint32(payload)
 	h.a.Packet(p)
 	h.a.Advance(p.Time)
 }

@@ -29,6 +29,9 @@ type conn struct {
 	// SYN-ACK, RST and ICMP packets, which bypass the port filter anyway, so
 	// the bulk of background traffic never leaves the fast path.
 	refd bool
+	// span measures each direction in sequence space (seqspan.go): [0]
+	// from the initiator, [1] from the acceptor.
+	span [2]seqSpan
 }
 
 // dataTracker follows data connections by counters, never buffers. Most
@@ -290,6 +293,10 @@ func (d *dataTracker) packet(p *capture.Packet) {
 			c.att.NoSYN = false
 			d.settled(c, was)
 		}
+		if c.key.from == p.Src {
+			c.span[0].syn(p.Seq)
+			c.att.Bytes = c.bytes()
+		}
 		return
 	}
 	if c == nil {
@@ -314,6 +321,10 @@ func (d *dataTracker) packet(p *capture.Packet) {
 		if !fwd && at.SYNACK.IsZero() {
 			at.SYNACK = p.Time
 		}
+		if !fwd {
+			c.span[1].syn(p.Seq)
+			at.Bytes = c.bytes()
+		}
 	case f.Has(capture.RST):
 		if at.Established() {
 			at.ResetLater = true
@@ -324,14 +335,28 @@ func (d *dataTracker) packet(p *capture.Packet) {
 	if f.Has(capture.FIN) {
 		at.FIN = true
 	}
-	if p.PayloadLen > 0 {
-		if at.FirstData.IsZero() {
+	// A reset's payload, if any, is a diagnostic text, not stream data.
+	if (p.PayloadLen > 0 || f.Has(capture.FIN)) && !f.Has(capture.RST) {
+		if at.FirstData.IsZero() && p.PayloadLen > 0 {
 			at.FirstData = p.Time
 		}
-		at.Bytes += uint64(p.PayloadLen)
+		sp := &c.span[0]
+		if !fwd {
+			sp = &c.span[1]
+		}
+		if f.Has(capture.FIN) {
+			sp.fin(p.Seq, p.PayloadLen)
+		} else {
+			sp.add(p.Seq, p.PayloadLen)
+		}
+		at.Bytes = c.bytes()
 	}
 	at.Packets++
 }
+
+// bytes counts the connection's payload bytes in both directions, each
+// sequence number once.
+func (c *conn) bytes() uint64 { return c.span[0].bytes() + c.span[1].bytes() }
 
 // settled re-indexes the channel of c when c's establishment changed (from
 // was): an established connection makes its channel busy for others.

@@ -172,7 +172,9 @@ type Attempt struct {
 	ResetLater bool
 	// ICMP is the unreachable that quoted this attempt's SYN, if any.
 	ICMP *ICMPInfo
-	// Bytes counts TCP payload bytes in both directions; Packets counts segments.
+	// Bytes counts TCP payload bytes in both directions, each sequence
+	// number once (retransmissions and copies add nothing; see seqspan.go);
+	// Packets counts segments.
 	Bytes, Packets uint64
 	// FirstData is the time of the first payload byte (zero if none).
 	FirstData time.Time
