@@ -186,12 +186,16 @@ type Analyzer struct {
 	// the listed judged channels, the first to go when it runs short.
 	used   int64
 	judged judgedQueue
+	// hosts counts the sessions held per pair of addresses: a connection
+	// between two hosts that hold an FTP session may be one of its data
+	// connections, announced later (dataTracker.newAttempt).
+	hosts map[hostPair]int
 }
 
 // New returns an Analyzer that reports to sink.
 func New(cfg Config, sink Sink) *Analyzer {
 	cfg = cfg.withDefaults()
-	a := &Analyzer{cfg: cfg, sink: sink, sessions: make(map[reassembly.ConnKey]*sessionState)}
+	a := &Analyzer{cfg: cfg, sink: sink, sessions: make(map[reassembly.ConnKey]*sessionState), hosts: make(map[hostPair]int)}
 	a.data.init(a)
 	return a
 }
@@ -230,6 +234,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 	st.replies.MaxLines = a.cfg.MaxReplyLines
 	a.charge(st.s, sessionCost)
 	a.sessions[conn] = st
+	a.hosts[hostPairOf(conn.Client.Addr(), conn.Server.Addr())]++
 	a.lru.PushFront(st)
 	a.stats.Sessions++
 	// The connection itself may have been taken for a data-connection attempt

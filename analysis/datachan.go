@@ -27,11 +27,35 @@ type conn struct {
 	// refd says the connection's ports are counted in portRefs. Only
 	// claimed connections are: an unmatched attempt needs just its SYN,
 	// SYN-ACK, RST and ICMP packets, which bypass the port filter anyway, so
-	// the bulk of background traffic never leaves the fast path.
+	// the bulk of background traffic never leaves the fast path. An
+	// unmatched attempt between two hosts that hold an FTP session is the
+	// exception: it may be a data connection whose announcement is released
+	// later, and its payload and FIN must be counted meanwhile.
 	refd bool
 	// span measures each direction in sequence space (seqspan.go): [0]
 	// from the initiator, [1] from the acceptor.
 	span [2]seqSpan
+}
+
+// hostPair is an unordered pair of host addresses, the lower first.
+type hostPair struct{ lo, hi netip.Addr }
+
+func hostPairOf(x, y netip.Addr) hostPair {
+	x, y = unmapped(x), unmapped(y)
+	if y.Less(x) {
+		x, y = y, x
+	}
+	return hostPair{x, y}
+}
+
+// unhost forgets a session in Analyzer.hosts.
+func (a *Analyzer) unhost(k reassembly.ConnKey) {
+	hp := hostPairOf(k.Client.Addr(), k.Server.Addr())
+	if n := a.hosts[hp] - 1; n > 0 {
+		a.hosts[hp] = n
+	} else {
+		delete(a.hosts, hp)
+	}
 }
 
 // dataTracker follows data connections by counters, never buffers. Most
@@ -371,9 +395,15 @@ func (d *dataTracker) settled(c *conn, was bool) {
 func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 	k := flowKey{p.Src, p.Dst}
 	c := &conn{key: k, created: p.Time, att: &Attempt{From: p.Src, To: p.Dst, SYNs: 1, First: p.Time, Last: p.Time, Packets: 1}}
+	pending := false
 	if ch, _ := d.pick(p.Dst, p.Src); ch != nil {
 		d.claim(c, ch)
 	} else {
+		// Its announcement may be still to come (reassembly releases it
+		// later, or the capture put the SYN first): between the hosts of
+		// a session, follow its payload meanwhile. The attempt table's
+		// limit bounds these too.
+		pending = d.a.hosts[hostPairOf(p.Src.Addr(), p.Dst.Addr())] > 0
 		d.unfollowed(p.Dst, p.Src, p.Time)
 		if len(d.unmatched)-d.unmatchedHead >= d.a.cfg.MaxAttempts {
 			d.expireOne()
@@ -388,6 +418,9 @@ func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 		d.unrefConn(old)
 	}
 	d.setConn(k, c)
+	if pending {
+		d.refConn(c)
+	}
 	return c
 }
 

@@ -117,6 +117,7 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 		}
 	}
 	delete(a.sessions, st.key)
+	a.unhost(st.key)
 	a.lru.Remove(st)
 	a.ending.remove(st)
 	// The session leaves the Analyzer: what it held is given back, and its

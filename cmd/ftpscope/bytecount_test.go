@@ -9,7 +9,8 @@ import (
 )
 
 // Byte counts of data connections (issue 12 item 13): every payload byte
-// counts once, however often the capture holds it.
+// counts once, however often the capture holds it, and bytes sent before the
+// announcement was seen still count.
 
 const countSize = 1000
 
@@ -111,6 +112,68 @@ func TestRetransmissionsCountOnce(t *testing.T) {
 			ch := sessions[0].Channels[0]
 			if ch.Verdict != "ok" || ch.Bytes != countSize {
 				t.Errorf("channel: verdict %s, %d bytes; want ok, %d bytes", ch.Verdict, ch.Bytes, countSize)
+			}
+		})
+	}
+}
+
+// TestBytesBeforeAnnouncement: the data connection's SYN and its bytes are in
+// the capture before the announcement that predicts it is released (the
+// segment carrying the 227 or the PORT was captured late, on another
+// interface's clock or out of order). The channel claims the connection when
+// the announcement arrives, with every byte it carried.
+func TestBytesBeforeAnnouncement(t *testing.T) {
+	cases := []struct {
+		name string
+		// announce is the line sent late; fromServer says who sends it.
+		announce   string
+		fromServer bool
+		from, to   netip.AddrPort
+	}{
+		{"passive", "227 Entering Passive Mode (198,51,100,21,195,80).\r\n", true,
+			netip.AddrPortFrom(promiseClient.Addr(), 40001), promiseData},
+		{"active", "PORT 192,0,2,50,156,164\r\n", false,
+			netip.AddrPortFrom(promiseServer.Addr(), 20), netip.AddrPortFrom(promiseClient.Addr(), 40100)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			payload := countPayload()
+			path := writeCapture(t, "early.pcap", func(w *craft.Writer) {
+				c := login(w, promiseT0, promiseClient, promiseServer)
+				at := promiseT0.Add(time.Second)
+				side := craft.FromClient
+				if tc.fromServer {
+					c.Client(at, "PASV\r\n")
+					side = craft.FromServer
+				}
+				// The announcement's segment is captured only later: the
+				// control bytes after it wait in reassembly until then.
+				seq := c.NextSeq(side)
+				c.Skip(side, len(tc.announce))
+				if !tc.fromServer {
+					c.Server(at.Add(time.Millisecond), "200 PORT command successful.\r\n")
+				}
+				c.Client(at.Add(2*time.Millisecond), "RETR big.iso\r\n")
+				d := w.Dial(at.Add(3*time.Millisecond), tc.from, tc.to)
+				c.Server(at.Add(4*time.Millisecond), "150 Opening BINARY mode data connection.\r\n")
+				d.Send(at.Add(5*time.Millisecond), craft.FromServer, payload[:500])
+				d.Send(at.Add(6*time.Millisecond), craft.FromServer, payload[500:])
+				d.Ack(at.Add(7*time.Millisecond), craft.FromClient)
+				d.CloseFrom(at.Add(8*time.Millisecond), craft.FromServer)
+				c.Server(at.Add(20*time.Millisecond), "226 Transfer complete.\r\n")
+				c.SendAt(at.Add(50*time.Millisecond), side, seq, []byte(tc.announce))
+				at = at.Add(time.Second)
+				c.Client(at, "QUIT\r\n")
+				c.Server(at.Add(time.Millisecond), "221 Goodbye.\r\n")
+				c.Close(at.Add(2 * time.Millisecond))
+			})
+			sessions, _, _ := jsonSessions(t, "-r", path)
+			if len(sessions) != 1 || len(sessions[0].Channels) != 1 {
+				t.Fatalf("want one session with one channel: %+v", sessions)
+			}
+			ch := sessions[0].Channels[0]
+			if ch.Verdict != "ok" || ch.SYN != 1 || ch.Bytes != countSize {
+				t.Errorf("channel: verdict %s, %d SYN, %d bytes; want ok, 1 SYN, %d bytes", ch.Verdict, ch.SYN, ch.Bytes, countSize)
 			}
 		})
 	}
