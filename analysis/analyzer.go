@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/analysis/ftp"
+	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/lru"
 	"github.com/ftpscope/ftpscope/reassembly"
 )
@@ -139,6 +140,12 @@ type Stats struct {
 	// open when the input ended (or the run was interrupted): they were
 	// judged with what had been seen.
 	OpenAtEnd uint64
+	// DuplicatePackets counts packets of FTP control and data connections
+	// that were copies of a packet already read (the same file given twice,
+	// a capture taken on two interfaces; see dupFilter): each counted once.
+	// FirstDuplicate names the first copy.
+	DuplicatePackets uint64
+	FirstDuplicate   capture.Position
 }
 
 // pending is a command waiting for its reply.
@@ -190,6 +197,7 @@ type Analyzer struct {
 	// between two hosts that hold an FTP session may be one of its data
 	// connections, announced later (dataTracker.newAttempt).
 	hosts map[hostPair]int
+	dups  dupFilter
 }
 
 // New returns an Analyzer that reports to sink.

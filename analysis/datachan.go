@@ -297,6 +297,9 @@ func (d *dataTracker) packet(p *capture.Packet) {
 	if f&(capture.SYN|capture.RST) == 0 && d.portRefs[p.Src.Port()] == 0 && d.portRefs[p.Dst.Port()] == 0 {
 		return
 	}
+	if d.a.duplicate(p) {
+		return
+	}
 	c, fwd := d.lookupConn(p.Src, p.Dst)
 	if f.Has(capture.SYN) && !f.Has(capture.ACK) {
 		if c != nil && fwd && (c.att.FIN || !c.att.RST.IsZero()) && p.Time.Sub(c.att.Last) > time.Second {

@@ -174,7 +174,7 @@ type Attempt struct {
 	ICMP *ICMPInfo
 	// Bytes counts TCP payload bytes in both directions, each sequence
 	// number once (retransmissions and copies add nothing; see seqspan.go);
-	// Packets counts segments.
+	// Packets counts segments, copies of a packet read twice excepted.
 	Bytes, Packets uint64
 	// FirstData is the time of the first payload byte (zero if none).
 	FirstData time.Time

@@ -122,7 +122,13 @@ func (a *Analyzer) Trace(p *capture.Packet, control bool) {
 		return
 	}
 	if control {
-		a.traceControl(p)
+		// A copy of a control segment has nothing new for reassembly, but
+		// a second interface's copy could widen the TTL range the
+		// vantage reads, and the helper lint would take it for a
+		// retransmission.
+		if !a.duplicate(p) {
+			a.traceControl(p)
+		}
 		return
 	}
 	if p.Flags&capture.RST == 0 {

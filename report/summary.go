@@ -71,7 +71,8 @@ func summaryJSON(s Summary) jsonSummary {
 		Anomalies: map[string]uint64{
 			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,
 			"bounce": a.Bounces, "conflicts": r.Conflicts, "long_lines": r.LongLines,
-			"long_arguments": a.LongArguments,
+			"long_arguments":    a.LongArguments,
+			"duplicate_packets": a.DuplicatePackets,
 		},
 		Fragments: map[string]uint64{
 			"fragments": c.Fragments, "reassembled": c.Reassembled, "evicted": c.FragmentEvictions,

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ftpscope/ftpscope/craft"
 )
 
-// Byte counts of data connections (issue 12 item 13): every payload byte
-// counts once, however often the capture holds it, and bytes sent before the
-// announcement was seen still count.
+// Byte and SYN counts of data connections (issue 12 item 13): every payload
+// byte counts once, however often the capture holds it (retransmissions,
+// the same packets read twice), and bytes sent before the announcement was
+// seen still count.
 
 const countSize = 1000
 
@@ -112,6 +115,138 @@ func TestRetransmissionsCountOnce(t *testing.T) {
 			ch := sessions[0].Channels[0]
 			if ch.Verdict != "ok" || ch.Bytes != countSize {
 				t.Errorf("channel: verdict %s, %d bytes; want ok, %d bytes", ch.Verdict, ch.Bytes, countSize)
+			}
+		})
+	}
+}
+
+// readTwiceCapture writes a session with a passive RETR of countSize bytes
+// (one segment retransmitted) and an active LIST whose SYNs, three of them,
+// go unanswered. shift moves every timestamp: the same traffic seen a little
+// later on a second interface.
+func readTwiceCapture(w *craft.Writer, shift time.Duration) {
+	t0 := promiseT0.Add(shift)
+	payload := countPayload()
+	c := passiveRETR(w, t0)
+	at := t0.Add(2 * time.Second)
+	d := w.Dial(at, netip.AddrPortFrom(promiseClient.Addr(), 40001), promiseData)
+	c.Server(at.Add(10*time.Millisecond), "150 Opening BINARY mode data connection.\r\n")
+	base := d.NextSeq(craft.FromServer)
+	d.SendAt(at.Add(20*time.Millisecond), craft.FromServer, base, payload[:500])
+	d.SendAt(at.Add(21*time.Millisecond), craft.FromServer, base+500, payload[500:])
+	d.SendAt(at.Add(300*time.Millisecond), craft.FromServer, base+500, payload[500:])
+	d.Skip(craft.FromServer, countSize)
+	d.Ack(at.Add(301*time.Millisecond), craft.FromClient)
+	d.CloseFrom(at.Add(time.Second), craft.FromServer)
+	c.Server(at.Add(1100*time.Millisecond), "226 Transfer complete.\r\n")
+	at = at.Add(2 * time.Second)
+	active := netip.AddrPortFrom(promiseClient.Addr(), 40100)
+	c.Client(at, "PORT 192,0,2,50,156,164\r\n")
+	c.Server(at.Add(time.Millisecond), "200 PORT command successful.\r\n")
+	c.Client(at.Add(2*time.Millisecond), "LIST\r\n")
+	w.SYNUnanswered(at.Add(3*time.Millisecond), netip.AddrPortFrom(promiseServer.Addr(), 20), active, 3)
+	at = at.Add(10 * time.Second)
+	c.Server(at, "425 Can't open data connection.\r\n")
+	c.Client(at.Add(time.Second), "QUIT\r\n")
+	c.Server(at.Add(time.Second+time.Millisecond), "221 Goodbye.\r\n")
+	c.Close(at.Add(2 * time.Second))
+}
+
+// jsonRecords runs ftpscope --format json with args and returns the session
+// records (as generic objects, without the merged input's packet numbers,
+// which differ when frames are read twice), the summary and standard error.
+func jsonRecords(t *testing.T, args ...string) ([]map[string]any, map[string]any, string) {
+	t.Helper()
+	out, stderr, code := runTool(t, append([]string{"--format", "json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var sessions []map[string]any
+	var summary map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not JSON: %.80s", line)
+		}
+		switch rec["type"] {
+		case "session":
+			for _, c := range rec["channels"].([]any) {
+				delete(c.(map[string]any), "packet")
+			}
+			sessions = append(sessions, rec)
+		case "summary":
+			summary = rec
+		}
+	}
+	return sessions, summary, stderr
+}
+
+// TestReadTwice: the same packets read twice, from the same file given twice
+// with -r or from a second interface that saw them 20 µs later, give the
+// sessions, SYN counts and byte counts of one reading, count the copies as
+// anomalies.duplicate_packets and say so on standard error.
+func TestReadTwice(t *testing.T) {
+	once := writeCapture(t, "once.pcap", func(w *craft.Writer) { readTwiceCapture(w, 0) })
+	later := writeCapture(t, "later.pcap", func(w *craft.Writer) { readTwiceCapture(w, 20*time.Microsecond) })
+	want, wantSum, wantErr := jsonRecords(t, "-r", once)
+	if strings.Contains(wantErr, "twice") {
+		t.Errorf("one reading warns of packets read twice: %s", wantErr)
+	}
+	anomalies := func(sum map[string]any) map[string]any {
+		a, _ := sum["anomalies"].(map[string]any)
+		return a
+	}
+	if n, ok := anomalies(wantSum)["duplicate_packets"]; !ok || n.(float64) != 0 {
+		t.Errorf("one reading: anomalies.duplicate_packets = %v, want 0", n)
+	}
+	if len(want) != 1 {
+		t.Fatalf("%d sessions, want 1", len(want))
+	}
+	chs := want[0]["channels"].([]any)
+	if len(chs) != 2 || chs[0].(map[string]any)["bytes"].(float64) != countSize || chs[1].(map[string]any)["syn"].(float64) != 3 {
+		t.Fatalf("one reading: want a RETR of %d bytes and a LIST with 3 SYNs: %v", countSize, chs)
+	}
+	tcp := wantSum["capture"].(map[string]any)["tcp"].(float64)
+	cases := []struct {
+		name   string
+		second string
+		// all: every copy is recognised (the same time stamps); otherwise
+		// at least the SYN copies, which a retransmission cannot be.
+		all bool
+	}{
+		{"same file twice", once, true},
+		{"second interface 20us later", later, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, sum, stderr := jsonRecords(t, "-r", once, "-r", tc.second)
+			if len(got) != len(want) {
+				t.Fatalf("%d sessions, want %d", len(got), len(want))
+			}
+			if tc.all {
+				a, _ := json.Marshal(got)
+				b, _ := json.Marshal(want)
+				if string(a) != string(b) {
+					t.Errorf("read twice:\n%s\nwant as read once:\n%s", a, b)
+				}
+			}
+			for i, c := range got[0]["channels"].([]any) {
+				g, w := c.(map[string]any), chs[i].(map[string]any)
+				for _, k := range []string{"syn", "bytes", "verdict", "reason"} {
+					if g[k] != w[k] {
+						t.Errorf("channel %d: %s = %v, want %v as read once", i+1, k, g[k], w[k])
+					}
+				}
+			}
+			n, _ := anomalies(sum)["duplicate_packets"].(float64)
+			switch {
+			case tc.all && n != tcp:
+				t.Errorf("anomalies.duplicate_packets = %v, want %v (every TCP packet of the second copy)", n, tcp)
+			case !tc.all && n < 3+2+1:
+				t.Errorf("anomalies.duplicate_packets = %v, want at least the 6 copied SYNs and SYN-ACKs", n)
+			}
+			if !strings.Contains(stderr, "read twice") {
+				t.Errorf("no warning that the same packets were read twice: %q", stderr)
 			}
 		})
 	}

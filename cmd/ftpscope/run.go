@@ -116,7 +116,7 @@ func exitStatus(o options, sum report.Summary, err error, stderr io.Writer) int 
 	for _, d := range sum.Capture.Damage {
 		fmt.Fprintf(stderr, "ftpscope: %v (everything before it is reported)\n", d)
 	}
-	for _, w := range captureWarnings(sum.Capture) {
+	for _, w := range append(captureWarnings(sum.Capture), analysisWarnings(sum.Analysis)...) {
 		fmt.Fprintf(stderr, "ftpscope: warning: %s\n", w)
 	}
 	if c := sum.Capture; c.KernelDropped+c.InterfaceDropped > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
 )
 
@@ -43,6 +44,21 @@ func captureWarnings(st capture.Stats) []string {
 		w = append(w, fmt.Sprintf("timestamps go backwards %d time%s, the first at %s: the input is not in time order "+
 			"(a clock step, or files joined without merging), so timeouts measured in capture time may be off",
 			st.BackwardsTime, plural(st.BackwardsTime), st.FirstBackwards))
+	}
+	return w
+}
+
+// analysisWarnings says, one line each, what the analysis found odd in the
+// input as a whole: packets read twice.
+func analysisWarnings(st analysis.Stats) []string {
+	var w []string
+	if n := st.DuplicatePackets; n > 0 {
+		what := "packets of FTP connections were copies of packets"
+		if n == 1 {
+			what = "packet of an FTP connection was a copy of a packet"
+		}
+		w = append(w, fmt.Sprintf("the same packets appear to have been read twice (the same file given twice with -r, or a capture taken on two interfaces that both saw them): "+
+			"%d %s already read, the first at %s; each is counted once", n, what, st.FirstDuplicate))
 	}
 	return w
 }
