@@ -1,18 +1,11 @@
 package pipeline_test
 
 import (
-	"bufio"
-	"context"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/craft"
-	"github.com/ftpscope/ftpscope/pipeline"
-	"github.com/ftpscope/ftpscope/report"
 )
 
 // TestLostReplyBeforeFINClosedByFIN (issue 12 item 14): the capture loses
@@ -25,46 +18,19 @@ func TestLostReplyBeforeFINClosedByFIN(t *testing.T) {
 	sv := netip.MustParseAddrPort("198.51.100.21:21")
 	for _, tail := range []time.Duration{2 * time.Second, 4 * time.Second, 20 * time.Second} {
 		for _, closer := range []craft.Side{craft.FromClient, craft.FromServer} {
-			path := filepath.Join(t.TempDir(), "lost221.pcap")
-			f, err := os.Create(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bw := bufio.NewWriter(f)
-			w, err := craft.NewWriter(bw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := w.Dial(t0, cl, sv)
-			c.Server(t0.Add(time.Millisecond), "220 ready\r\n")
-			c.Client(t0.Add(2*time.Millisecond), "USER anonymous\r\n")
-			c.Server(t0.Add(3*time.Millisecond), "331 password please\r\n")
-			c.Client(t0.Add(4*time.Millisecond), "QUIT\r\n")
-			c.Skip(craft.FromServer, len("221 Goodbye.\r\n")) // lost by the capture
-			c.CloseFrom(t0.Add(5*time.Millisecond), closer)
-			o := w.Dial(t0.Add(10*time.Millisecond), netip.MustParseAddrPort("192.0.2.99:5000"), netip.MustParseAddrPort("203.0.113.5:443"))
-			for d := time.Second; d <= tail; d += time.Second {
-				o.Client(t0.Add(d), "x")
-			}
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if err := bw.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Close(); err != nil {
-				t.Fatal(err)
-			}
-			src, err := capture.OpenFiles([]string{path}, capture.FileOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out report.Memory
-			sum, err := pipeline.Run(context.Background(), src, pipeline.Config{}, &out)
-			src.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			sum, out := runCrafted(t, func(w *craft.Writer) {
+				c := w.Dial(t0, cl, sv)
+				c.Server(t0.Add(time.Millisecond), "220 ready\r\n")
+				c.Client(t0.Add(2*time.Millisecond), "USER anonymous\r\n")
+				c.Server(t0.Add(3*time.Millisecond), "331 password please\r\n")
+				c.Client(t0.Add(4*time.Millisecond), "QUIT\r\n")
+				c.Skip(craft.FromServer, len("221 Goodbye.\r\n")) // lost by the capture
+				c.CloseFrom(t0.Add(5*time.Millisecond), closer)
+				o := w.Dial(t0.Add(10*time.Millisecond), netip.MustParseAddrPort("192.0.2.99:5000"), netip.MustParseAddrPort("203.0.113.5:443"))
+				for d := time.Second; d <= tail; d += time.Second {
+					o.Client(t0.Add(d), "x")
+				}
+			})
 			found := false
 			for _, s := range out.Sessions {
 				if s.Server != sv {

@@ -29,29 +29,7 @@ func TestInterruptedTableCountsOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-r", "-")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	if _, err := in.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	ws := waitExit(t, cmd)
-	if ws.Signaled() || ws.ExitStatus() != exitOK {
-		t.Fatalf("ended with %v; stderr: %s", ws, stderr.String())
-	}
-	out := stdout.String()
+	out, _ := interruptOnPipe(t, bin, data, "-r", "-")
 	if want := "Interrupted: 10 sessions still open were judged with what was seen so far."; !strings.Contains(out, want) {
 		t.Errorf("table after SIGINT lacks %q:\n%s", want, out)
 	}
@@ -66,15 +44,30 @@ func TestInterruptedTableCountsOpen(t *testing.T) {
 // status 0.
 func TestInterruptedBeforeHeader(t *testing.T) {
 	bin := ftpscopeBinary(t)
-	cmd := exec.Command(bin, "-r", "-", "--format", "json")
+	stdout, stderr := interruptOnPipe(t, bin, nil, "-r", "-", "--format", "json")
+	sessions, summary := checkRecords(t, []byte(stdout))
+	if sessions != 0 || summary == nil || !summary.Interrupted {
+		t.Errorf("%d sessions, summary %+v; want none and an interrupted summary; stderr: %s", sessions, summary, stderr)
+	}
+}
+
+// interruptOnPipe starts ftpscope with args and a standard input pipe that
+// stays open, writes data into it, sends SIGINT 300 ms later, and returns
+// what it wrote once it ended with status 0 (the test fails otherwise).
+func interruptOnPipe(t *testing.T, bin string, data []byte, args ...string) (stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Write(data); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -83,10 +76,7 @@ func TestInterruptedBeforeHeader(t *testing.T) {
 	}
 	ws := waitExit(t, cmd)
 	if ws.Signaled() || ws.ExitStatus() != exitOK {
-		t.Fatalf("ended with %v, want status 0; stderr: %s", ws, stderr.String())
+		t.Fatalf("ended with %v, want status 0; stderr: %s", ws, errb.String())
 	}
-	sessions, summary := checkRecords(t, stdout.Bytes())
-	if sessions != 0 || summary == nil || !summary.Interrupted {
-		t.Errorf("%d sessions, summary %+v; want none and an interrupted summary; stderr: %s", sessions, summary, stderr.String())
-	}
+	return out.String(), errb.String()
 }
