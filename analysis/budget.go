@@ -93,6 +93,10 @@ func cutUTF8(s string, max int) string {
 	return s[:max]
 }
 
+// wireLen is a wire length as a session keeps it (a control line is far
+// shorter than 2 GiB; a longer one is kept as the most int32 holds).
+func wireLen(n int) int32 { return int32(min(n, 1<<31-1)) }
+
 // strCost is what a stored string takes.
 func strCost(s string) int64 { return int64(len(s)) }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/ftpscope/ftpscope/reassembly"
 )
@@ -61,7 +62,7 @@ func TestStoredArguments(t *testing.T) {
 		what string
 		got  string
 		n    int
-	}{{"user", s.User, s.UserLen}, {"password", s.Password, s.PasswordLen}, {"argument", s.Channels[0].Argument, s.Channels[0].ArgumentLen}} {
+	}{{"user", s.User, int(s.UserLen)}, {"password", s.Password, int(s.PasswordLen)}, {"argument", s.Channels[0].Argument, s.Channels[0].ArgumentLen}} {
 		if len(f.got) > StoredMax || !utf8.ValidString(f.got) || !strings.HasPrefix(long, f.got) || len(f.got) < StoredMax-1 {
 			t.Errorf("%s: kept %d bytes (valid UTF-8 %v), want a UTF-8 prefix of at most %d", f.what, len(f.got), utf8.ValidString(f.got), StoredMax)
 		}
@@ -190,5 +191,25 @@ func TestMemoryBudgetSessions(t *testing.T) {
 	a.Finish(t0.Add(time.Second))
 	if a.used != 0 {
 		t.Errorf("%d bytes still counted after every session was written", a.used)
+	}
+}
+
+// TestHeldSizes: what is held per open control connection stays in the
+// allocator's size classes it was packed for (issue 11 item 5: at most 1 KiB
+// per open control connection, everything included). A field added to
+// Session or sessionState must find room, or this budget is revised on
+// purpose.
+func TestHeldSizes(t *testing.T) {
+	for _, tc := range []struct {
+		what      string
+		size, max uintptr
+	}{
+		{"Session", unsafe.Sizeof(Session{}), 480},
+		{"sessionState", unsafe.Sizeof(sessionState{}), 256},
+		{"lintState", unsafe.Sizeof(lintState{}), 56},
+	} {
+		if tc.size > tc.max {
+			t.Errorf("%s is %d bytes, more than its %d", tc.what, tc.size, tc.max)
+		}
 	}
 }

@@ -116,8 +116,8 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 			a.finalize(ch, now, captureEnd)
 		}
 	}
-	delete(a.sessions, st.key)
-	a.unhost(st.key)
+	delete(a.sessions, st.key())
+	a.unhost(st.key())
 	a.lru.Remove(st)
 	a.ending.remove(st)
 	// The session leaves the Analyzer: what it held is given back, and its

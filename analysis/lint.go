@@ -104,13 +104,15 @@ type lintState struct {
 	// drops remembers the last segments a helper would drop, to spot their
 	// retransmissions (a small ring: the same segment comes back within seconds).
 	drops [4]dropSeen
-	next  int
+	next  uint8
 }
 
+// dropSeen is one segment a helper would drop; 12 bytes, as four of them
+// are in every session's state.
 type dropSeen struct {
 	seq        uint32
+	copies     int32
 	fromClient bool
-	copies     int
 	used       bool
 }
 
@@ -276,7 +278,7 @@ func (a *Analyzer) lintSegment(st *sessionState, p *capture.Packet, fromClient b
 		}
 	}
 	ls.drops[ls.next] = dropSeen{seq: p.Seq, fromClient: fromClient, copies: 1, used: true}
-	ls.next = (ls.next + 1) % len(ls.drops)
+	ls.next = (ls.next + 1) % uint8(len(ls.drops))
 }
 
 // The functions below re-implement, from its documented behaviour, the

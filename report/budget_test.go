@@ -27,7 +27,7 @@ func TestCutStringsShowTheirLength(t *testing.T) {
 		{name: "cut", arg: cut, argLen: 4004, user: cut, userLen: 300, pass: cut, passLen: 500, wantArg: ptr(4004), wantUser: ptr(300), wantP: ptr(500)},
 	} {
 		s := &analysis.Session{Client: netip.MustParseAddrPort("192.0.2.1:4000"), Server: netip.MustParseAddrPort("198.51.100.1:21"),
-			User: tc.user, UserLen: tc.userLen, Password: tc.pass, PasswordLen: tc.passLen}
+			User: tc.user, UserLen: int32(tc.userLen), Password: tc.pass, PasswordLen: int32(tc.passLen)}
 		s.Channels = []*analysis.Channel{{Method: analysis.PASV, Command: "RETR", Argument: tc.arg, ArgumentLen: tc.argLen}}
 		var buf bytes.Buffer
 		w, err := New(JSON, &buf, Options{})

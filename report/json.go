@@ -195,7 +195,7 @@ func sessionJSON(s *analysis.Session) jsonSession {
 		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
 	}
 	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
-	rec.UserLen, rec.PasswordLen = cutLen(s.User, s.UserLen), cutLen(s.Password, s.PasswordLen)
+	rec.UserLen, rec.PasswordLen = cutLen(s.User, int(s.UserLen)), cutLen(s.Password, int(s.PasswordLen))
 	return rec
 }
 

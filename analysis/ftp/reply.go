@@ -103,11 +103,13 @@ type ReplyReader struct {
 	// DefaultMaxLines.
 	MaxLines int
 
+	// The fields are ordered to leave no padding: one reader is held per
+	// open control connection.
 	open      bool      // a "ddd-" line was seen and its closing line was not
 	swallow   bool      // the open reply was already returned truncated
 	code      ReplyCode // code of the open reply
-	lines     []string  // lines of the open reply so far
 	closeMark [4]byte   // "ddd " of the open reply, to recognise its end
+	lines     []string  // lines of the open reply so far
 }
 
 // Feed pushes one server line, without its CRLF (trailing CR and LF bytes are
