@@ -325,9 +325,12 @@ func TestInterruptedQuietPipe(t *testing.T) {
 	}
 }
 
-// TestKilledLeavesWholeRecords: even SIGKILL, which nothing can catch,
-// leaves standard output ending with a whole record: records are written
-// whole or not at all.
+// TestKilledLeavesWholeRecords: SIGKILL, which nothing can catch, in the
+// middle of the output to a file. Linux may stop a write of several pages
+// part way when its writer is killed (the README says so), so the file may
+// end in a piece of a line; what holds is the reader's rule the README
+// gives: every line but an unterminated last one is a whole record, never
+// a record cut short and followed by another.
 func TestKilledLeavesWholeRecords(t *testing.T) {
 	bin := ftpscopeBinary(t)
 	path := synFlood(t, 600000)
@@ -361,7 +364,13 @@ func TestKilledLeavesWholeRecords(t *testing.T) {
 	if len(b) == 0 {
 		t.Skip("killed before writing anything")
 	}
-	checkRecords(t, b)
+	if i := bytes.LastIndexByte(b, '\n'); i+1 < len(b) {
+		t.Logf("the kill cut a write: %d bytes after the last whole line dropped", len(b)-i-1)
+		b = b[:i+1]
+	}
+	if sessions, _ := checkRecords(t, b); sessions == 0 {
+		t.Skip("killed before a whole record was written")
+	}
 }
 
 // synFlood writes n SYNs to port 21 from n sources: each becomes a session
