@@ -183,10 +183,10 @@ func sessionJSON(s *analysis.Session) jsonSession {
 	rec := jsonSession{
 		Type: "session", Client: ap(s.Client), Server: ap(s.Server),
 		Start: stamp(s.Start), End: stamp(s.End), User: s.User, TLS: s.TLS,
-		Modes: modes(s), Channels: []jsonChannel{}, Password: s.Password,
+		Modes: modes(s), Channels: make([]jsonChannel, 0, len(s.Channels)), Password: s.Password,
 		Midstream: s.Midstream, EPSVAll: s.EPSVAll, Greeting: s.Greeting,
 		Commands: s.Commands, Replies: s.Replies, GapBytes: s.GapBytes,
-		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: []jsonNote{},
+		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: make([]jsonNote, 0, len(s.Notes)),
 	}
 	for _, c := range s.Channels {
 		rec.Channels = append(rec.Channels, channelJSON(c))

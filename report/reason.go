@@ -19,6 +19,7 @@ func Reason(c *analysis.Channel) string {
 		return ""
 	}
 	var b strings.Builder
+	b.Grow(256) // one allocation for a usual sentence, not one per doubling
 	if w.Early {
 		fmt.Fprintf(&b, "judged before its outcome was known, to keep memory bounded: more than %d channels of this session were waiting (--max-channels); so far: ", w.Limit)
 	}
