@@ -54,8 +54,10 @@ const (
 	exchangeCost = int64(unsafe.Sizeof(Exchange{}))
 	lintCost     = int64(unsafe.Sizeof(LintFinding{}))
 	pendingCost  = int64(unsafe.Sizeof(pending{}))
-	// natDiagCost is a channel's NAT diagnosis, made when it is judged.
-	natDiagCost = int64(unsafe.Sizeof(NATDiagnosis{}))
+	// natDiagCost is a channel's NAT diagnosis, made when it is judged;
+	// dropRingCost the lint's record of segments a helper would drop.
+	natDiagCost  = int64(unsafe.Sizeof(NATDiagnosis{}))
+	dropRingCost = int64(unsafe.Sizeof(dropRing{}))
 )
 
 // stored cuts a wire string to StoredMax bytes on a UTF-8 boundary and

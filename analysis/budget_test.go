@@ -205,8 +205,8 @@ func TestHeldSizes(t *testing.T) {
 		size, max uintptr
 	}{
 		{"Session", unsafe.Sizeof(Session{}), 480},
-		{"sessionState", unsafe.Sizeof(sessionState{}), 256},
-		{"lintState", unsafe.Sizeof(lintState{}), 56},
+		{"sessionState", unsafe.Sizeof(sessionState{}), 192},
+		{"lintState", unsafe.Sizeof(lintState{}), 16},
 	} {
 		if tc.size > tc.max {
 			t.Errorf("%s is %d bytes, more than its %d", tc.what, tc.size, tc.max)

@@ -102,13 +102,19 @@ type lintState struct {
 	// multi227 is set inside a "227-" multi-line reply.
 	multi227 bool
 	// drops remembers the last segments a helper would drop, to spot their
-	// retransmissions (a small ring: the same segment comes back within seconds).
-	drops [4]dropSeen
-	next  uint8
+	// retransmissions. Few sessions have any, so it is allocated at the
+	// first one rather than held by every open session.
+	drops *dropRing
 }
 
-// dropSeen is one segment a helper would drop; 12 bytes, as four of them
-// are in every session's state.
+// dropRing is a small ring of segments a helper would drop: the same
+// segment comes back within seconds.
+type dropRing struct {
+	seen [4]dropSeen
+	next uint8
+}
+
+// dropSeen is one segment a helper would drop.
 type dropSeen struct {
 	seq        uint32
 	copies     int32
@@ -268,17 +274,21 @@ func (a *Analyzer) lintSegment(st *sessionState, p *capture.Packet, fromClient b
 		return // a tiny segment (keep-alive, a lone byte) says nothing useful
 	}
 	a.addLint(s, quotedLint(LintFinding{Code: LintHelperDrop, Time: p.Time, Packet: p.Num, Segment: true, FromServer: !fromClient, What: pattern}, a.wireSegment(st, b, fromClient)))
-	ls := &st.lint
-	for i := range ls.drops {
-		d := &ls.drops[i]
+	if st.lint.drops == nil {
+		st.lint.drops = new(dropRing)
+		a.charge(st.s, dropRingCost)
+	}
+	ls := st.lint.drops
+	for i := range ls.seen {
+		d := &ls.seen[i]
 		if d.used && d.seq == p.Seq && d.fromClient == fromClient {
 			d.copies++
 			a.addLint(s, LintFinding{Code: LintRetransmitted, Time: p.Time, Packet: p.Num, FromServer: !fromClient, What: pattern})
 			return
 		}
 	}
-	ls.drops[ls.next] = dropSeen{seq: p.Seq, fromClient: fromClient, copies: 1, used: true}
-	ls.next = (ls.next + 1) % uint8(len(ls.drops))
+	ls.seen[ls.next] = dropSeen{seq: p.Seq, fromClient: fromClient, copies: 1, used: true}
+	ls.next = (ls.next + 1) % uint8(len(ls.seen))
 }
 
 // The functions below re-implement, from its documented behaviour, the
