@@ -239,7 +239,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 		a.emitSession(old)
 	}
 	if len(a.sessions) >= a.cfg.MaxSessions {
-		a.evictSession()
+		a.evictSession(&a.stats.EvictedSessions)
 	}
 	st := &sessionState{
 		s:    &Session{Client: conn.Client, Server: conn.Server, Start: t, End: t, Midstream: mid},
@@ -268,16 +268,19 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 // for stray packets before it is judged.
 const replyGrace = 2 * time.Second
 
-// evictSession drops the least recently active session to stay under MaxSessions.
-func (a *Analyzer) evictSession() {
+// evictSession drops the least recently active session, to stay under
+// MaxSessions or the memory budget, and counts it in *counter. It reports
+// false when there was none to drop.
+func (a *Analyzer) evictSession(counter *uint64) bool {
 	victim := a.lru.Back()
 	if victim == nil {
-		return
+		return false
 	}
-	a.stats.EvictedSessions++
+	*counter++
 	a.note(victim, Note{Time: a.now, Kind: NoteEviction, What: NoteSessionEvicted})
 	a.endSession(victim, a.now, "evicted")
 	a.emitSession(victim)
+	return true
 }
 
 // Line implements reassembly.Handler.

@@ -143,14 +143,9 @@ func (a *Analyzer) shed() {
 			a.stats.BudgetChannels++
 			continue
 		}
-		victim := a.lru.Back()
-		if victim == nil {
+		if !a.evictSession(&a.stats.BudgetSessions) {
 			return
 		}
-		a.stats.BudgetSessions++
-		a.note(victim, Note{Time: a.now, Kind: NoteEviction, What: NoteSessionEvicted})
-		a.endSession(victim, a.now, "evicted")
-		a.emitSession(victim)
 	}
 }
 
