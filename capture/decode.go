@@ -47,6 +47,10 @@ type frameDecoder struct {
 	ethernet, linuxSLL, linuxSLL2, loopback, rawIPv4, rawIPv6 *gopacket.DecodingLayerParser
 
 	decoded []gopacket.LayerType
+
+	// gopacketOnly turns the fast path (fastdecode.go) off: the tests
+	// compare both paths.
+	gopacketOnly bool
 }
 
 // newFrameDecoder builds the parsers. Each parser gets its own container
@@ -132,6 +136,9 @@ func (d *frameDecoder) decode(p *Packet, frame []byte, lt layers.LinkType) (malf
 // decodeKind is decode without the clean-up of the previous packet's fields.
 func (d *frameDecoder) decodeKind(p *Packet, frame []byte, lt layers.LinkType) (malformed bool) {
 	p.Kind = KindOther
+	if !d.gopacketOnly && d.decodeFast(p, frame, lt) {
+		return false
+	}
 	parser := d.parserFor(lt, frame)
 	if parser == nil {
 		return true

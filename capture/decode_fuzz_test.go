@@ -69,7 +69,8 @@ var fuzzLinkTypes = []layers.LinkType{
 // ICMP packet has valid quoted endpoints; a packet of any other kind carries
 // no leftover TCP or ICMP fields; the decoder and the Packet are reused
 // between frames, and the result must not depend on what was decoded
-// before (stale layer or packet state); and cutting a TCP frame anywhere
+// before (stale layer or packet state); the fast path decodes it exactly
+// as gopacket's layers do; and cutting a TCP frame anywhere
 // after its TCP header (a small snap length) keeps the segment, its
 // PayloadLen and a prefix of its payload.
 func FuzzDecode(f *testing.F) {
@@ -138,6 +139,9 @@ func FuzzDecode(f *testing.F) {
 		if got := snapshot(&p, frame, m); got != want {
 			t.Fatalf("link type %d: reused decoder gives\n%+v\nfresh decoder gives\n%+v", lt, got, want)
 		}
+
+		// The fast path and gopacket alone agree on every field.
+		decodeBoth(t, "fuzzed frame", frame, lt, len(frame))
 
 		// A snap length that cuts the payload keeps the segment.
 		if want.kind != KindTCP || want.payloadLen != len(want.payload) || len(want.payload) == 0 {
