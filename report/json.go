@@ -9,7 +9,13 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/flowid"
 )
+
+// SessionUID is the session's Zeek-style uid: derived from its control
+// connection and the time of its first packet, so every run over the same
+// capture, and every output format, names the session the same.
+func SessionUID(s *analysis.Session) string { return flowid.UID(s.Client, s.Server, s.Start) }
 
 // jsonWriter writes JSON Lines: one "session" object per session (its
 // channels inside), or one "channel" object per channel when streaming, and a
@@ -76,6 +82,9 @@ type jsonChannel struct {
 	// ArgumentLen is the argument's length on the wire, there only when
 	// "argument" holds less of it (analysis.StoredMax bytes are kept).
 	ArgumentLen *int `json:"argument_len,omitempty"`
+	// CommunityID is the Community ID (v1) of the data connection in
+	// "connection" (there only when one was seen).
+	CommunityID string `json:"community_id,omitempty"`
 }
 
 type jsonNote struct {
@@ -112,6 +121,10 @@ type jsonSession struct {
 	// or password cut to analysis.StoredMax bytes (there only then).
 	UserLen     *int `json:"user_len,omitempty"`
 	PasswordLen *int `json:"password_len,omitempty"`
+	// UID is the control connection's Zeek-style uid (the uid of its rows
+	// in --zeek-logs), CommunityID its Community ID (v1).
+	UID         string `json:"uid"`
+	CommunityID string `json:"community_id"`
 }
 
 type jsonStreamChannel struct {
@@ -156,6 +169,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 	}
 	if at := c.Connection(); at != nil {
 		j.Connection = &jsonConn{From: at.From.String(), To: at.To.String()}
+		j.CommunityID = flowid.CommunityID(at.From, at.To, flowid.ProtoTCP)
 		j.Matched = at.Match.String()
 	}
 	for _, at := range c.Attempts {
@@ -196,6 +210,7 @@ func sessionJSON(s *analysis.Session) jsonSession {
 	}
 	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
 	rec.UserLen, rec.PasswordLen = cutLen(s.User, int(s.UserLen)), cutLen(s.Password, int(s.PasswordLen))
+	rec.UID, rec.CommunityID = SessionUID(s), flowid.CommunityID(s.Client, s.Server, flowid.ProtoTCP)
 	return rec
 }
 

@@ -244,6 +244,10 @@ func appendSessionJSON(b []byte, r *jsonSession) []byte {
 	b = append(b, '}')
 	b = appendOptInt(b, `,"user_len":`, r.UserLen)
 	b = appendOptInt(b, `,"password_len":`, r.PasswordLen)
+	b = append(b, `,"uid":`...)
+	b = appendJSONString(b, r.UID)
+	b = append(b, `,"community_id":`...)
+	b = appendJSONString(b, r.CommunityID)
 	return append(b, "}\n"...)
 }
 
@@ -400,5 +404,10 @@ func appendChannelFields(b []byte, c *jsonChannel) []byte {
 		b = append(b[:n], b[n+1:]...)
 	}
 	b = append(b, '}')
-	return appendOptInt(b, `,"argument_len":`, c.ArgumentLen)
+	b = appendOptInt(b, `,"argument_len":`, c.ArgumentLen)
+	if c.CommunityID != "" {
+		b = append(b, `,"community_id":`...)
+		b = appendJSONString(b, c.CommunityID)
+	}
+	return b
 }

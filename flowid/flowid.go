@@ -1,0 +1,110 @@
+// Package flowid names flows the way other tools name them, so that
+// ftpscope's records join with theirs: the Community ID (v1, Corelight's
+// community-id-spec, which Zeek's package, Suricata and Arkime write) and a
+// Zeek-style connection uid. Both are pure functions of what the capture
+// holds, so the same capture gives the same names on every run.
+package flowid
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"net/netip"
+	"time"
+)
+
+// IP protocol numbers the Community ID hashes.
+const (
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoSCTP   = 132
+	ProtoICMPv6 = 58
+)
+
+// CommunityID returns the v1 Community ID ("1:" and the base64 of a SHA-1)
+// of the flow between a and b over proto, with seed 0, as the spec computes
+// it for TCP, UDP and SCTP: the endpoints are ordered (the smaller address,
+// then the smaller port, first), so both directions give the same ID.
+func CommunityID(a, b netip.AddrPort, proto uint8) string {
+	return communityID(0, a, b, proto, true, false)
+}
+
+// CommunityIDPorts is CommunityID with the options the spec knows: a seed,
+// no ports (a protocol without them), or one-way (an ICMP type without a
+// counterpart, whose endpoints keep their order).
+func CommunityIDPorts(seed uint16, a, b netip.AddrPort, proto uint8, ports, oneWay bool) string {
+	return communityID(seed, a, b, proto, ports, oneWay)
+}
+
+func communityID(seed uint16, a, b netip.AddrPort, proto uint8, ports, oneWay bool) string {
+	if !oneWay && !less(a, b) {
+		a, b = b, a
+	}
+	buf := make([]byte, 0, 2+16+16+2+4)
+	buf = binary.BigEndian.AppendUint16(buf, seed)
+	buf = append(buf, addrBytes(a.Addr())...)
+	buf = append(buf, addrBytes(b.Addr())...)
+	buf = append(buf, proto, 0)
+	if ports {
+		buf = binary.BigEndian.AppendUint16(buf, a.Port())
+		buf = binary.BigEndian.AppendUint16(buf, b.Port())
+	}
+	sum := sha1.Sum(buf)
+	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// less orders endpoints as the spec does: by address bytes, then by port.
+func less(a, b netip.AddrPort) bool {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c < 0
+	}
+	return a.Port() < b.Port()
+}
+
+// addrBytes is the address as its packets carry it: 4 bytes for IPv4, 16
+// for IPv6 (an IPv4-mapped address came in an IPv6 packet).
+func addrBytes(a netip.Addr) []byte {
+	if a.Is4() {
+		b := a.As4()
+		return b[:]
+	}
+	b := a.As16()
+	return b[:]
+}
+
+// base62 digits in Zeek's order (util.cc's uitoa_n).
+const base62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// UID returns a Zeek-style connection uid ("C" and base62 digits, the form
+// of Zeek's 96-bit uids, 12 to 18 characters) for the connection from client
+// to server whose first packet was seen at start. Zeek draws its uids at
+// random; this one is a hash of the connection and its start, so a run
+// over the same capture always gives the same uid, and two connections on
+// the same four-tuple (port reuse) get two.
+func UID(client, server netip.AddrPort, start time.Time) string {
+	buf := make([]byte, 0, 16+2+16+2+8)
+	ca, sa := client.Addr().As16(), server.Addr().As16()
+	buf = append(buf, ca[:]...)
+	buf = binary.BigEndian.AppendUint16(buf, client.Port())
+	buf = append(buf, sa[:]...)
+	buf = binary.BigEndian.AppendUint16(buf, server.Port())
+	buf = binary.BigEndian.AppendUint64(buf, uint64(start.UnixNano()))
+	sum := sha1.Sum(buf)
+	out := make([]byte, 0, 18)
+	out = append(out, 'C')
+	out = appendBase62(out, binary.BigEndian.Uint64(sum[0:8]))
+	out = appendBase62(out, uint64(binary.BigEndian.Uint32(sum[8:12])))
+	return string(out)
+}
+
+// appendBase62 writes v least significant digit first, as Zeek's uitoa_n.
+func appendBase62(dst []byte, v uint64) []byte {
+	for {
+		dst = append(dst, base62[v%62])
+		v /= 62
+		if v == 0 {
+			return dst
+		}
+	}
+}
