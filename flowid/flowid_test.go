@@ -14,11 +14,11 @@ import (
 // rows whose ICMP type has no counterpart are one-way.
 func TestCommunityIDSpecVectors(t *testing.T) {
 	for _, tc := range []struct {
-		proto        uint8
-		saddr, daddr string
-		sport, dport uint16
+		proto         uint8
+		saddr, daddr  string
+		sport, dport  uint16
 		ports, oneWay bool
-		want         string
+		want          string
 	}{
 		{6, "128.232.110.120", "66.35.250.204", 34855, 80, true, false, "1:LQU9qZlK+B5F3KDmev6m5PMibrg="},
 		{6, "66.35.250.204", "128.232.110.120", 80, 34855, true, false, "1:LQU9qZlK+B5F3KDmev6m5PMibrg="},

@@ -26,7 +26,7 @@ func TestSessionIDs(t *testing.T) {
 					UID         string `json:"uid"`
 					CommunityID string `json:"community_id"`
 					Channels    []struct {
-						Connection *struct{ From, To string }
+						Connection  *struct{ From, To string }
 						CommunityID string `json:"community_id"`
 					}
 				}
