@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 
 	"github.com/spf13/pflag"
@@ -101,7 +102,15 @@ func newWriter(o options, stdout io.Writer) (report.Writer, error) {
 		out = report.WithLadder(out, stdout)
 	}
 	if o.wants("firewall") {
-		return report.WithFirewall(out, report.Format(o.format), stdout, o.wants("sessions"))
+		if out, err = report.WithFirewall(out, report.Format(o.format), stdout, o.wants("sessions")); err != nil {
+			return nil, err
+		}
+	}
+	if !o.singleCore && o.iface == "" && runtime.GOMAXPROCS(0) > 1 {
+		// Files: sessions are rendered on another core while the analysis
+		// goes on (live output streams channels, which must be written as
+		// they are judged, on the analysing goroutine).
+		out = report.Background(out)
 	}
 	return out, nil
 }

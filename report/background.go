@@ -1,0 +1,118 @@
+package report
+
+import (
+	"sync/atomic"
+
+	"github.com/ftpscope/ftpscope/analysis"
+)
+
+// BackgroundDepth is how many sessions Background holds between the
+// analysis and the rendering. A session's size is bounded by the analysis
+// limits (channels, notes, string lengths), so this bounds the queue's memory
+// too; a handful of sessions is enough to keep both goroutines busy.
+const BackgroundDepth = 64
+
+// Background returns a Writer that renders and writes sessions on a
+// goroutine of its own while the caller goes on analysing: on a capture with
+// many short sessions, rendering a record (its sentences, addresses and
+// times as text) is about a quarter of the work, and a second core can do it.
+// The output is the same, in the same order: sessions are rendered in the
+// order they were handed over, and Flush and Close first wait for every
+// session handed over before them.
+//
+// A session must not change once handed to Session (the analysis hands over
+// only sessions it has let go of). Background is for writers made without
+// Options.Stream, whose Channel writes nothing: its own Channel does nothing
+// either, since the session it names is still being analysed. A write error
+// is returned by the calls that follow it.
+func Background(w Writer) Writer {
+	b := &background{inner: w, queue: make(chan bgItem, BackgroundDepth), exited: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+type background struct {
+	inner  Writer
+	queue  chan bgItem
+	exited chan struct{}
+	// err is the first write error of the goroutine; failed says it is set
+	// (an atomic store after the write, so that the caller may read err
+	// once failed reads true).
+	err    error
+	failed atomic.Bool
+	closed bool
+}
+
+// bgItem is a session to write, or (ack non-nil) a request to say when
+// every session before it is written.
+type bgItem struct {
+	s   *analysis.Session
+	ack chan struct{}
+}
+
+func (b *background) run() {
+	defer close(b.exited)
+	for it := range b.queue {
+		if it.ack != nil {
+			close(it.ack)
+			continue
+		}
+		if b.err != nil {
+			continue
+		}
+		if err := b.inner.Session(it.s); err != nil {
+			b.err = err
+			b.failed.Store(true)
+		}
+	}
+}
+
+// wait returns once every session handed over so far is written; the
+// goroutine then waits for the next item, so the caller may use inner.
+func (b *background) wait() error {
+	ack := make(chan struct{})
+	b.queue <- bgItem{ack: ack}
+	<-ack
+	return b.err
+}
+
+// Session implements Writer: it queues s and returns at once, with the
+// error of a write before it if one failed.
+func (b *background) Session(s *analysis.Session) error {
+	if b.failed.Load() {
+		return b.err
+	}
+	b.queue <- bgItem{s: s}
+	return nil
+}
+
+// Channel implements Writer: without Options.Stream no writer writes
+// anything for a channel on its own.
+func (b *background) Channel(*analysis.Session, *analysis.Channel) error {
+	if b.failed.Load() {
+		return b.err
+	}
+	return nil
+}
+
+// Flush implements Writer.
+func (b *background) Flush() error {
+	if err := b.wait(); err != nil {
+		return err
+	}
+	return b.inner.Flush()
+}
+
+// Close implements Writer: it writes what is queued, stops the goroutine
+// and closes the inner writer.
+func (b *background) Close(sum Summary) error {
+	if !b.closed {
+		b.closed = true
+		close(b.queue)
+		<-b.exited
+	}
+	if b.err != nil {
+		return b.err
+	}
+	return b.inner.Close(sum)
+}
