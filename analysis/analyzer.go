@@ -47,6 +47,11 @@ type Config struct {
 	// lines per session held while the session is open, the largest
 	// per-session allocation on a control-heavy capture.
 	NoTranscript bool
+	// Audit keeps each session's logins and command log (Session.Audit):
+	// every command with its argument (PASS redacted unless ShowPasswords),
+	// reply and time, up to MaxExchanges commands per session (more are
+	// counted in Audit.CommandsDropped). Off, sessions keep none of it.
+	Audit bool
 	// MaxReplyLines caps the lines of one multi-line reply (default 1000).
 	MaxReplyLines int
 	// MaxMemory is the memory budget, in bytes, that the sessions, their
@@ -154,6 +159,10 @@ type pending struct {
 	time      time.Time
 	ch        *Channel // the channel a PORT created or a transfer uses
 	answered  bool     // a reply to it was seen (for latency)
+	// rec and login are the command's place in Session.Audit's command
+	// log and login attempts, plus one (0: not recorded).
+	rec   int32
+	login int32
 }
 
 // sessionState is the Analyzer's private state behind a Session. One is
@@ -489,6 +498,9 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 			shown = "PASS <redacted>"
 		}
 	}
+	if a.cfg.Audit {
+		a.auditCommand(st, &p, cmd.Verb, arg, argLen, l.Time)
+	}
 	switch vi.Class {
 	case ftp.ActiveSetup:
 		p.ch = a.announceActive(st, cmd, l)
@@ -641,6 +653,9 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	}
 	p := &st.pending[i]
 	a.observeReply(st, p, int(code), t)
+	if p.rec != 0 || p.login != 0 {
+		a.auditReply(st, p, code, text)
+	}
 	vi := ftp.Verb(p.verb)
 	interesting := p.ch != nil || code == 234 || code == 425 || code == 426 || code >= 500 || ftp.Announces(code) || code == 221 || code == 230 || code == 530
 	if interesting || vi.TranscriptReply {

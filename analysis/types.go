@@ -477,8 +477,10 @@ type Session struct {
 	// missing from the control connection.
 	Commands, Replies int
 	GapBytes          int
-	// Conflicts counts overlapping control segments whose bytes differed.
-	Conflicts int
+	// Audit is what the client did: its logins and commands (audit.go).
+	// It is nil until the session's first command, and stays nil unless
+	// Config.Audit: a session that only connects costs nothing more.
+	Audit *Audit
 	// Closed says how the control connection ended.
 	Closed string
 	// ClientTrace and ServerTrace are the IP-level traits (TTL, IP ID) of each
@@ -503,6 +505,9 @@ type Session struct {
 	// Midstream is true when the capture began after the connection's SYN.
 	Midstream bool
 	ended     bool
+	// Conflicts counts overlapping control segments whose bytes differed
+	// (an int32 beside the flags, to leave room for Audit in 480 bytes).
+	Conflicts int32
 }
 
 // closedByPeers reports whether the control connection really ended, as

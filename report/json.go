@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/analysis/ftp"
 	"github.com/ftpscope/ftpscope/flowid"
 )
 
@@ -125,6 +126,71 @@ type jsonSession struct {
 	// in --zeek-logs), CommunityID its Community ID (v1).
 	UID         string `json:"uid"`
 	CommunityID string `json:"community_id"`
+	// Login and CommandLog are the session's audit ("commands" was
+	// taken: it counts them) (there when its client
+	// sent a command and the run keeps audits: JSON and --zeek-logs).
+	Login             *jsonLogin    `json:"login,omitempty"`
+	CommandLog        []jsonCommand `json:"command_log,omitempty"`
+	CommandLogDropped int           `json:"command_log_dropped,omitempty"`
+}
+
+type jsonLogin struct {
+	User            string             `json:"user"`
+	Outcome         string             `json:"outcome"`
+	Anonymous       bool               `json:"anonymous"`
+	Time            string             `json:"time,omitempty"`
+	Failures        int                `json:"failures"`
+	Attempts        []jsonLoginAttempt `json:"attempts"`
+	AttemptsDropped int                `json:"attempts_dropped,omitempty"`
+}
+
+type jsonLoginAttempt struct {
+	Time         string `json:"time"`
+	User         string `json:"user"`
+	Password     string `json:"password,omitempty"`
+	PasswordSent bool   `json:"password_sent"`
+	Reply        *int   `json:"reply"`
+	Outcome      string `json:"outcome"`
+}
+
+type jsonCommand struct {
+	Time        string `json:"time"`
+	Command     string `json:"command"`
+	Argument    string `json:"argument"`
+	ArgumentLen *int   `json:"argument_len,omitempty"`
+	Reply       *int   `json:"reply"`
+	ReplyText   string `json:"reply_text,omitempty"`
+	Risk        string `json:"risk,omitempty"`
+}
+
+// replyPtr is a reply code as JSON writes it: null when none came.
+func replyPtr(c ftp.ReplyCode) *int {
+	if c == 0 {
+		return nil
+	}
+	n := int(c)
+	return &n
+}
+
+// auditJSON fills the session record's login and commands.
+func auditJSON(rec *jsonSession, au *analysis.Audit) {
+	if au == nil {
+		return
+	}
+	l := &au.Login
+	j := &jsonLogin{User: l.User, Outcome: l.Outcome.String(), Anonymous: l.Anonymous, Time: stamp(l.Time),
+		Failures: l.Failures, Attempts: make([]jsonLoginAttempt, 0, len(l.Attempts)), AttemptsDropped: l.AttemptsDropped}
+	for _, at := range l.Attempts {
+		j.Attempts = append(j.Attempts, jsonLoginAttempt{Time: stamp(at.Time), User: at.User, Password: at.Password,
+			PasswordSent: at.PasswordSent, Reply: replyPtr(at.Code), Outcome: at.Outcome.String()})
+	}
+	rec.Login = j
+	rec.CommandLog = make([]jsonCommand, 0, len(au.Commands))
+	for _, c := range au.Commands {
+		rec.CommandLog = append(rec.CommandLog, jsonCommand{Time: stamp(c.Time), Command: c.Verb, Argument: c.Arg,
+			ArgumentLen: cutLen(c.Arg, int(c.ArgLen)), Reply: replyPtr(c.Code), ReplyText: c.ReplyText, Risk: c.Risk.String()})
+	}
+	rec.CommandLogDropped = au.CommandsDropped
 }
 
 type jsonStreamChannel struct {
@@ -211,6 +277,7 @@ func sessionJSON(s *analysis.Session) jsonSession {
 	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
 	rec.UserLen, rec.PasswordLen = cutLen(s.User, int(s.UserLen)), cutLen(s.Password, int(s.PasswordLen))
 	rec.UID, rec.CommunityID = SessionUID(s), flowid.CommunityID(s.Client, s.Server, flowid.ProtoTCP)
+	auditJSON(&rec, s.Audit)
 	return rec
 }
 

@@ -248,6 +248,23 @@ func appendSessionJSON(b []byte, r *jsonSession) []byte {
 	b = appendJSONString(b, r.UID)
 	b = append(b, `,"community_id":`...)
 	b = appendJSONString(b, r.CommunityID)
+	if l := r.Login; l != nil {
+		b = appendLoginJSON(append(b, `,"login":`...), l)
+	}
+	if len(r.CommandLog) > 0 {
+		b = append(b, `,"command_log":[`...)
+		for i := range r.CommandLog {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendCommandJSON(b, &r.CommandLog[i])
+		}
+		b = append(b, ']')
+	}
+	if r.CommandLogDropped != 0 {
+		b = append(b, `,"command_log_dropped":`...)
+		b = strconv.AppendInt(b, int64(r.CommandLogDropped), 10)
+	}
 	return append(b, "}\n"...)
 }
 
@@ -410,4 +427,73 @@ func appendChannelFields(b []byte, c *jsonChannel) []byte {
 		b = appendJSONString(b, c.CommunityID)
 	}
 	return b
+}
+
+func appendLoginJSON(b []byte, l *jsonLogin) []byte {
+	b = append(b, `{"user":`...)
+	b = appendJSONString(b, l.User)
+	b = append(b, `,"outcome":`...)
+	b = appendJSONString(b, l.Outcome)
+	b = append(b, `,"anonymous":`...)
+	b = appendJSONBool(b, l.Anonymous)
+	if l.Time != "" {
+		b = append(b, `,"time":`...)
+		b = appendJSONString(b, l.Time)
+	}
+	b = append(b, `,"failures":`...)
+	b = strconv.AppendInt(b, int64(l.Failures), 10)
+	b = append(b, `,"attempts":`...)
+	if l.Attempts == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range l.Attempts {
+			at := &l.Attempts[i]
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"time":`...)
+			b = appendJSONString(b, at.Time)
+			b = append(b, `,"user":`...)
+			b = appendJSONString(b, at.User)
+			if at.Password != "" {
+				b = append(b, `,"password":`...)
+				b = appendJSONString(b, at.Password)
+			}
+			b = append(b, `,"password_sent":`...)
+			b = appendJSONBool(b, at.PasswordSent)
+			b = append(b, `,"reply":`...)
+			b = appendJSONIntPtr(b, at.Reply)
+			b = append(b, `,"outcome":`...)
+			b = appendJSONString(b, at.Outcome)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if l.AttemptsDropped != 0 {
+		b = append(b, `,"attempts_dropped":`...)
+		b = strconv.AppendInt(b, int64(l.AttemptsDropped), 10)
+	}
+	return append(b, '}')
+}
+
+func appendCommandJSON(b []byte, c *jsonCommand) []byte {
+	b = append(b, `{"time":`...)
+	b = appendJSONString(b, c.Time)
+	b = append(b, `,"command":`...)
+	b = appendJSONString(b, c.Command)
+	b = append(b, `,"argument":`...)
+	b = appendJSONString(b, c.Argument)
+	b = appendOptInt(b, `,"argument_len":`, c.ArgumentLen)
+	b = append(b, `,"reply":`...)
+	b = appendJSONIntPtr(b, c.Reply)
+	if c.ReplyText != "" {
+		b = append(b, `,"reply_text":`...)
+		b = appendJSONString(b, c.ReplyText)
+	}
+	if c.Risk != "" {
+		b = append(b, `,"risk":`...)
+		b = appendJSONString(b, c.Risk)
+	}
+	return append(b, '}')
 }

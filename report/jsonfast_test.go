@@ -23,7 +23,7 @@ func sessionsTolerant(t testing.TB, file string) []*analysis.Session {
 	}
 	defer src.Close()
 	var out report.Memory
-	cfg := pipeline.Config{Reassembly: reassembly.Config{ControlPorts: []uint16{21, 2121}}}
+	cfg := pipeline.Config{Reassembly: reassembly.Config{ControlPorts: []uint16{21, 2121}}, Analysis: analysis.Config{Audit: true}}
 	if _, err := pipeline.Run(context.Background(), src, cfg, &out); err != nil {
 		t.Logf("%s: %v", file, err)
 	}

@@ -102,7 +102,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	lim.IntVar(&o.maxChannelAttempts, "max-channel-attempts", 64, "connection attempts followed per channel (more are counted, not followed: scans, SYN floods)")
 	lim.IntVar(&o.maxReplyLines, "max-reply-lines", 1000, "lines of one multi-line reply (more are dropped)")
 	lim.IntVar(&o.maxNotes, "max-notes", 50, "notes kept per session (more are counted)")
-	lim.IntVar(&o.maxExchanges, "max-exchanges", 200, "commands and replies kept per session for the ladder view")
+	lim.IntVar(&o.maxExchanges, "max-exchanges", 200, "commands and replies kept per session for the ladder view, and commands in each session's command log (JSON command_log; more are counted)")
 	lim.Var(byteSize{&o.maxMemory}, "max-memory", "memory for the run (`SIZE`: 512MiB, 2GiB): the Go soft memory limit; what is left after 32 MiB and 768 B per --max-streams is shared by the sessions and channels, whose oldest judged channels, then least recently active sessions, go when it runs short (auto: 32 MiB + 2 KiB per --max-streams or --max-sessions, 227 MiB at the defaults)")
 
 	out := pflag.NewFlagSet("output", pflag.ContinueOnError)
@@ -229,7 +229,10 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxNotes:           o.maxNotes,
 		MaxExchanges:       o.maxExchanges,
 		NoTranscript:       !o.ladder,
-		MaxMemory:          o.analysisBudget(),
+		// The audit (logins and the command log) is written by the JSON
+		// report only: other runs do not pay for it.
+		Audit:     o.format == string(report.JSON),
+		MaxMemory: o.analysisBudget(),
 	}
 }
 
