@@ -13,7 +13,7 @@ import (
 // silently.
 func (a *Analyzer) Conflict(conn reassembly.ConnKey, from reassembly.Role, t time.Time, packet uint64) {
 	a.clock(t)
-	st := a.sessions[conn]
+	st := a.session(conn)
 	if st == nil {
 		return
 	}

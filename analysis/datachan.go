@@ -265,7 +265,7 @@ func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
 		d.a.stats.UnfollowedAttempts++
 		if !ch.capped {
 			ch.capped = true
-			if st := d.a.sessions[reassembly.ConnKey{Client: ch.session.Client, Server: ch.session.Server}]; st != nil {
+			if st := d.a.session(reassembly.ConnKey{Client: ch.session.Client, Server: ch.session.Server}); st != nil {
 				d.a.note(st, Note{Time: t, Kind: NoteEviction, What: NoteAttemptsCapped, N: uint64(d.a.cfg.MaxChannelAttempts), Endpoint: ep})
 			}
 		}

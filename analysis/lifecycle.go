@@ -116,7 +116,7 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 			a.finalize(ch, now, captureEnd)
 		}
 	}
-	delete(a.sessions, st.key())
+	a.forgetSession(st)
 	a.unhost(st.key())
 	a.lru.Remove(st)
 	a.ending.remove(st)

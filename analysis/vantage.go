@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"github.com/ftpscope/ftpscope/capture"
-	"github.com/ftpscope/ftpscope/reassembly"
 )
 
 // HostTrace is what the capture shows of one control-connection end's IP
@@ -143,15 +142,11 @@ func (a *Analyzer) Trace(p *capture.Packet, control bool) {
 }
 
 func (a *Analyzer) traceControl(p *capture.Packet) {
-	fromClient := true
-	st := a.sessions[reassembly.ConnKey{Client: p.Src, Server: p.Dst}]
-	if st == nil {
-		fromClient = false
-		st = a.sessions[reassembly.ConnKey{Client: p.Dst, Server: p.Src}]
-	}
+	st := a.sessionOf(p.Src, p.Dst)
 	if st == nil {
 		return
 	}
+	fromClient := st.s.Client == p.Src && st.s.Server == p.Dst
 	h := &st.s.ServerTrace
 	if fromClient {
 		h = &st.s.ClientTrace
