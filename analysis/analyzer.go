@@ -159,6 +159,7 @@ type pending struct {
 	time      time.Time
 	ch        *Channel // the channel a PORT created or a transfer uses
 	answered  bool     // a reply to it was seen (for latency)
+	cut       bool     // arg holds less than the wire argument (StoredMax)
 	// rec and login are the command's place in Session.Audit's command
 	// log and login attempts, plus one (0: not recorded).
 	rec   int32
@@ -167,10 +168,11 @@ type pending struct {
 
 // sessionState is the Analyzer's private state behind a Session. One is
 // held per open control connection, so its fields are ordered to leave no
-// padding: 184 bytes, in the allocator's 192-byte class (issue 11 item 5).
+// padding: 192 bytes, the allocator's 192-byte class (issue 11 item 5).
 // Its key in Analyzer.sessions is the Session's Client and Server (key).
 type sessionState struct {
 	s                       *Session
+	xfer                    *xferState // working directory, TYPE, REST (transfer.go), on first use
 	replies                 ftp.ReplyReader
 	pending                 []pending
 	endAt                   time.Time // capture time after which the ended session is emitted
@@ -479,7 +481,7 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	// What a session keeps of an argument is cut (StoredMax); the parsers
 	// below still read it whole.
 	arg, argLen := a.stored(cmd.Arg)
-	p := pending{verb: cmd.Verb, arg: arg, time: l.Time}
+	p := pending{verb: cmd.Verb, arg: arg, time: l.Time, cut: argLen > len(arg)}
 	vi := ftp.Verb(cmd.Verb)
 	shown := "" // commands outside the transcript are not shown in the ladder
 	if vi.Transcript {
@@ -508,6 +510,9 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 		p.ch = a.announceActive(st, cmd, l)
 	case ftp.TransferVerb:
 		p.ch = a.useChannel(st, cmd.Verb, arg, argLen, l.Time)
+		a.transferCommand(st, cmd.Verb, arg, p.ch)
+	case ftp.AbortVerb:
+		a.abort(st)
 	}
 	if shown != "" {
 		a.exchange(st, l.Time, true, shown)
@@ -667,6 +672,9 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		ch := p.ch
 		addReply(ch, code)
 		ch.Reply, ch.ReplyText, ch.ReplyTime = code, firstLine(text), t
+		if code.Class() == ftp.Preliminary {
+			a.transferPrelim(ch, text)
+		}
 		a.recost(ch)
 	}
 	if code.Class() == ftp.Preliminary {
@@ -675,6 +683,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	// Everything before the matched command lost its reply (gap, mid-session).
 	pv := *p // before the shift below moves a later command into *p
 	st.pending = append(st.pending[:0], st.pending[i+1:]...)
+	a.stateReply(st, &pv, code, text)
 	switch vi.Class {
 	case ftp.ActiveSetup:
 		if pv.ch != nil && code.Class() == ftp.Completion {

@@ -115,6 +115,9 @@ func channelBytes(ch *Channel) int64 {
 	if ch.NATDiag != nil {
 		n += natDiagCost
 	}
+	if t := ch.Transfer; t != nil {
+		n += transferCost + strCost(t.Path)
+	}
 	return n
 }
 

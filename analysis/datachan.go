@@ -35,6 +35,10 @@ type conn struct {
 	// span measures each direction in sequence space (seqspan.go): [0]
 	// from the initiator, [1] from the acceptor.
 	span [2]seqSpan
+	// cov records what of each direction's span the capture holds
+	// (coverage.go), allocated at the first payload: only connections
+	// that carry data toward a channel get one.
+	cov *[2]coverage
 }
 
 // hostPair is an unordered pair of host addresses, the lower first.
@@ -322,7 +326,7 @@ func (d *dataTracker) packet(p *capture.Packet) {
 		}
 		if c.key.from == p.Src {
 			c.span[0].syn(p.Seq)
-			c.att.Bytes = c.bytes()
+			c.count()
 		}
 		return
 	}
@@ -350,7 +354,7 @@ func (d *dataTracker) packet(p *capture.Packet) {
 		}
 		if !fwd {
 			c.span[1].syn(p.Seq)
-			at.Bytes = c.bytes()
+			c.count()
 		}
 	case f.Has(capture.RST):
 		if at.Established() {
@@ -376,7 +380,18 @@ func (d *dataTracker) packet(p *capture.Packet) {
 		} else {
 			sp.add(p.Seq, p.PayloadLen)
 		}
-		at.Bytes = c.bytes()
+		if p.PayloadLen > 0 {
+			c.cover(fwd, p.Seq, min(len(p.Payload), p.PayloadLen))
+			i := 0
+			if !fwd {
+				i = 1
+			}
+			if at.FirstSent[i].IsZero() {
+				at.FirstSent[i] = p.Time
+			}
+			at.LastSent[i] = p.Time
+		}
+		c.count()
 	}
 	at.Packets++
 }
@@ -384,6 +399,32 @@ func (d *dataTracker) packet(p *capture.Packet) {
 // bytes counts the connection's payload bytes in both directions, each
 // sequence number once.
 func (c *conn) bytes() uint64 { return c.span[0].bytes() + c.span[1].bytes() }
+
+// count brings the attempt's byte counts in step with the spans.
+func (c *conn) count() {
+	at := c.att
+	at.Bytes = c.bytes()
+	for i := range c.span {
+		at.Sent[i] = c.span[i].bytes()
+		if c.cov != nil {
+			at.Missing[i] = c.cov[i].missing(at.Sent[i])
+		} else {
+			at.Missing[i] = at.Sent[i]
+		}
+	}
+}
+
+// cover records n captured payload bytes at seq, from the initiator when fwd.
+func (c *conn) cover(fwd bool, seq uint32, n int) {
+	if c.cov == nil {
+		c.cov = new([2]coverage)
+	}
+	i := 0
+	if !fwd {
+		i = 1
+	}
+	c.cov[i].add(seq, n)
+}
 
 // settled re-indexes the channel of c when c's establishment changed (from
 // was): an established connection makes its channel busy for others.

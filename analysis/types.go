@@ -178,6 +178,14 @@ type Attempt struct {
 	Bytes, Packets uint64
 	// FirstData is the time of the first payload byte (zero if none).
 	FirstData time.Time
+	// Sent counts each direction's payload bytes in sequence space, [0]
+	// from From and [1] from To (Bytes is their sum); Missing is the part
+	// of each that the capture lacks (segments lost at the capture point,
+	// payload cut by the snap length).
+	Sent, Missing [2]uint64
+	// FirstSent and LastSent are the times of each direction's first and
+	// last segment carrying payload (indexed as Sent).
+	FirstSent, LastSent [2]time.Time
 	// FIN is true once a FIN was seen in either direction.
 	FIN bool
 	// NoSYN is true when the connection's SYN was not in the capture (seen
@@ -252,6 +260,9 @@ type Channel struct {
 	// the announcer's control address. Both are set with the verdict.
 	Vantage Vantage
 	NATDiag *NATDiagnosis
+	// Transfer is the ledger entry of the transfer command that used the
+	// channel (nil when none did): path, parameters, bytes and result.
+	Transfer *Transfer
 
 	session *Session
 	final   bool

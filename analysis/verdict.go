@@ -30,6 +30,7 @@ func (a *Analyzer) judge(ch *Channel, now time.Time, captureEnd bool) {
 		ch.Blocked = ch.has425()
 	}
 	a.explain(ch)
+	a.judgeTransfer(ch)
 }
 
 func (ch *Channel) has425() bool {

@@ -18,7 +18,10 @@ type csvWriter struct {
 }
 
 var csvHeader = []string{"client", "server", "session_start", "user", "tls", "method", "mode", "announced",
-	"time", "command", "argument", "reply", "from", "to", "syn", "bytes", "verdict", "blocked", "nat", "reason"}
+	"time", "command", "argument", "reply", "from", "to", "syn", "bytes", "verdict", "blocked", "nat", "reason",
+	// The transfer ledger's columns (issue 13), empty for a channel no
+	// transfer used.
+	"direction", "path", "transfer_bytes", "missing_bytes", "expected_bytes", "result"}
 
 func newCSV(w io.Writer, _ Options) *csvWriter {
 	out := newRecordWriter(w, 64<<10, false)
@@ -60,7 +63,16 @@ func (c *csvWriter) Session(s *analysis.Session) error {
 		row := []string{s.Client.String(), s.Server.String(), stamp(s.Start), csvText(s.User), strconv.FormatBool(s.TLS),
 			ch.Method.String(), ch.Mode().String(), ch.Announced.String(), stamp(ch.Time), csvText(ch.Command), csvText(ch.Argument),
 			reply, from, to, strconv.Itoa(ch.SYNs()), strconv.FormatUint(ch.Bytes(), 10), ch.Verdict.String(),
-			strconv.FormatBool(ch.Blocked), strconv.FormatBool(ch.NAT), csvText(Reason(ch))}
+			strconv.FormatBool(ch.Blocked), strconv.FormatBool(ch.NAT), csvText(Reason(ch)), "", "", "", "", "", ""}
+		if t := ch.Transfer; t != nil {
+			tail := row[len(row)-6:]
+			tail[0], tail[1] = t.Direction.String(), csvText(t.Path)
+			tail[2], tail[3] = strconv.FormatUint(t.Bytes, 10), strconv.FormatUint(t.MissingBytes, 10)
+			if t.ExpectedFrom != analysis.SizeNone {
+				tail[4] = strconv.FormatUint(t.ExpectedBytes, 10)
+			}
+			tail[5] = t.Result.String()
+		}
 		if err := c.w.Write(row); err != nil {
 			return err
 		}

@@ -86,6 +86,9 @@ type jsonChannel struct {
 	// CommunityID is the Community ID (v1) of the data connection in
 	// "connection" (there only when one was seen).
 	CommunityID string `json:"community_id,omitempty"`
+	// Transfer is the ledger entry of the transfer command that used
+	// the channel (issue 13); absent when none did.
+	Transfer *jsonTransfer `json:"transfer,omitempty"`
 }
 
 type jsonNote struct {
@@ -247,6 +250,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 	}
 	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings())
 	j.ArgumentLen = cutLen(c.Argument, c.ArgumentLen)
+	j.Transfer = transferJSON(c)
 	return j
 }
 

@@ -426,6 +426,9 @@ func appendChannelFields(b []byte, c *jsonChannel) []byte {
 		b = append(b, `,"community_id":`...)
 		b = appendJSONString(b, c.CommunityID)
 	}
+	if c.Transfer != nil {
+		b = appendTransferJSON(append(b, `,"transfer":`...), c.Transfer)
+	}
 	return b
 }
 

@@ -123,6 +123,9 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 			}
 			fmt.Fprintf(w, "  %d. %s: %s\n", i+1, c.Verdict, Reason(c))
 		}
+		if err := t.transfers(s); err != nil {
+			return err
+		}
 		if s.ChannelsDropped > 0 {
 			fmt.Fprintf(w, "  (%d older channels not listed to keep memory bounded)\n", s.ChannelsDropped)
 		}
@@ -257,4 +260,60 @@ func span(d time.Duration) string {
 		return fmt.Sprintf("%.1f s", d.Seconds())
 	}
 	return d.Round(time.Second).String()
+}
+
+// transfers writes the session's Transfers part: one row per channel a
+// transfer command used, numbered like the channels, then the reason of
+// every transfer that is not complete (of every one with -v).
+func (t *tableWriter) transfers(s *analysis.Session) error {
+	any := false
+	for _, c := range s.Channels {
+		any = any || c.Transfer != nil
+	}
+	if !any {
+		return nil
+	}
+	fmt.Fprintf(t.w, "  Transfers:\n")
+	g := newGrid(t.w)
+	g.Header("#", "Direction", "Path", "Type", "Bytes", "Expected", "Missing", "Time", "Rate", "Result")
+	for i, c := range s.Channels {
+		x := c.Transfer
+		if x == nil {
+			continue
+		}
+		exp := "-"
+		if x.ExpectedFrom != analysis.SizeNone {
+			exp = strconv.FormatUint(x.ExpectedBytes, 10) + " (" + x.ExpectedFrom.String() + ")"
+		}
+		typ := x.Type
+		if typ == "" {
+			typ = "-"
+		}
+		if x.Rest {
+			typ += " REST " + strconv.FormatUint(x.RestOffset, 10)
+		}
+		if err := appendRow(g, strconv.Itoa(i+1), x.Direction.String(), shownPath(x), typ,
+			strconv.FormatUint(x.Bytes, 10), exp, strconv.FormatUint(x.MissingBytes, 10),
+			transferDuration(x), transferRate(x), x.Result.String()); err != nil {
+			return fmt.Errorf("transfer row: %w", err)
+		}
+	}
+	if err := g.Render(); err != nil {
+		return fmt.Errorf("render transfers: %w", err)
+	}
+	for i, c := range s.Channels {
+		if x := c.Transfer; x != nil && (x.Result != analysis.Complete || t.o.Verbose) {
+			fmt.Fprintf(t.w, "  %d. %s: %s\n", i+1, x.Result, TransferReason(x))
+		}
+	}
+	return nil
+}
+
+// shownPath is a transfer's path for the table: the working directory,
+// when it is not known, is said in words.
+func shownPath(x *analysis.Transfer) string {
+	if x.Path == "" {
+		return "(working directory)"
+	}
+	return clip(x.Path, 40)
 }

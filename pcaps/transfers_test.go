@@ -1,0 +1,151 @@
+package pcaps_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// labFiles are the files the lab serves and uploads (pcaps/lab/lib.sh,
+// lab_files), rebuilt here from the same recipe: the truth of every
+// transfer's size (and, with --hash, its digest) comes from them, never
+// from the captures.
+func labFiles() map[string][]byte {
+	var numbers strings.Builder
+	for i := 1; i <= 2000; i++ {
+		fmt.Fprintf(&numbers, "%d\n", i)
+	}
+	return map[string][]byte{
+		"/pub/small.txt":   bytes.Repeat([]byte("a"), 4096),
+		"/pub/numbers.txt": []byte(numbers.String()),
+		"/pub/big.bin":     bytes.Repeat([]byte("b"), 65536),
+		"upload":           bytes.Repeat([]byte("u"), 3000), // upload-me.txt, stored under several names
+	}
+}
+
+type ledgerLine struct {
+	Type     string `json:"type"`
+	Channels []struct {
+		Command  string `json:"command"`
+		Transfer *struct {
+			Direction    string `json:"direction"`
+			Path         string `json:"path"`
+			Bytes        uint64 `json:"bytes"`
+			MissingBytes uint64 `json:"missing_bytes"`
+			Expected     *int64 `json:"expected_bytes"`
+			ExpectedFrom string `json:"expected_from"`
+			Result       string `json:"result"`
+			Reason       string `json:"reason"`
+			Type         string `json:"type"`
+		} `json:"transfer"`
+	} `json:"channels"`
+}
+
+// wantTransfer is one transfer the lab's client scripts ran (the scripts
+// and the server logs under logs/ are the evidence): command, absolute path,
+// result. Sizes come from labFiles.
+type wantTransfer struct{ command, path, result string }
+
+// TestTransferLedger runs ftpscope on lab captures at both vantage points
+// and checks every transfer: the path the scripts asked for, resolved
+// absolutely; the direction; the bytes against the files' real sizes; the
+// result against what the client did and the server logged.
+func TestTransferLedger(t *testing.T) {
+	bin := ftpscope(t)
+	files := labFiles()
+	basic := []wantTransfer{
+		{"LIST", "/pub", "complete"}, {"RETR", "/pub/small.txt", "complete"}, {"NLST", "/pub", "complete"},
+		{"STOR", "/upload/upload-me.txt", "complete"}, {"RETR", "/pub/numbers.txt", "complete"},
+		{"RETR", "/pub/numbers.txt", "complete"}, {"STOR", "/upload/curl-up.txt", "complete"}, {"LIST", "/pub", "complete"},
+	}
+	failedList := []wantTransfer{{"LIST", "/pub", "failed"}, {"LIST", "/pub", "failed"}, {"LIST", "/pub", "failed"}, {"LIST", "/pub", "failed"}}
+	cases := map[string][]wantTransfer{
+		"01-basic-v4": basic,
+		"03-proftpd": {
+			{"MLSD", "/pub", "complete"}, {"RETR", "/pub/small.txt", "complete"}, {"NLST", "/pub", "complete"},
+			{"STOR", "/upload/upload-me.txt", "complete"}, {"MLSD", "/pub", "complete"}, {"RETR", "/pub/numbers.txt", "complete"},
+			// curl -r 0-999 takes 1000 bytes, closes the data connection and
+			// sends ABOR: the server had sent 8688 bytes of 8893.
+			{"RETR", "/pub/numbers.txt", "aborted"},
+		},
+		"04-active-drop":  failedList,
+		"05-active-reset": failedList,
+		"15-long-session-abort-kill": {
+			{"LIST", "/pub", "complete"}, {"RETR", "/pub/small.txt", "complete"}, {"NLST", "/pub", "complete"},
+			{"RETR", "/pub/numbers.txt", "complete"}, {"STOR", "/upload/upload-me.txt", "complete"}, {"RETR", "/pub/small.txt", "complete"},
+			{"NLST", "/upload", "complete"}, {"RETR", "/pub/small.txt", "complete"}, {"LIST", "/upload", "complete"},
+			{"RETR", "/pub/numbers.txt", "complete"},
+			// vsftpd logged "OK DOWNLOAD ... 65536 bytes" and 226 before
+			// the ABORs, answering one with 225 "No transfer to ABOR": the
+			// whole file crossed; the killed client's last download too.
+			{"RETR", "/pub/big.bin", "complete"}, {"RETR", "/pub/big.bin", "complete"}, {"RETR", "/pub/big.bin", "complete"},
+		},
+	}
+	for scenario, want := range cases {
+		for _, vantage := range []string{"client", "server"} {
+			capture := filepath.Join(scenario, vantage+".pcap")
+			t.Run(capture, func(t *testing.T) {
+				out, err := exec.Command(bin, "-r", capture, "--format", "json").Output()
+				if err != nil {
+					t.Fatalf("ftpscope -r %s: %v", capture, err)
+				}
+				var got []wantTransfer
+				sc := bufio.NewScanner(bytes.NewReader(out))
+				sc.Buffer(nil, 16<<20)
+				for sc.Scan() {
+					var l ledgerLine
+					if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+						t.Fatal(err)
+					}
+					for _, c := range l.Channels {
+						x := c.Transfer
+						if x == nil {
+							continue
+						}
+						got = append(got, wantTransfer{c.Command, x.Path, x.Result})
+						checkLedgerFacts(t, files, c.Command, x.Direction, x.Path, x.Bytes, x.MissingBytes, x.Expected, x.Result, x.Reason)
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("transfers\n got %v\nwant %v", got, want)
+				}
+			})
+		}
+	}
+}
+
+// checkLedgerFacts holds one transfer to the files' truth.
+func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path string, n, missing uint64, expected *int64, result, reason string) {
+	t.Helper()
+	wantDir := map[string]string{"RETR": "download", "STOR": "upload", "LIST": "listing", "NLST": "listing", "MLSD": "listing"}[cmd]
+	if dir != wantDir {
+		t.Errorf("%s %s: direction %q, want %q", cmd, path, dir, wantDir)
+	}
+	if missing != 0 {
+		t.Errorf("%s %s: %d bytes missing from a full capture", cmd, path, missing)
+	}
+	if reason == "" {
+		t.Errorf("%s %s: no reason", cmd, path)
+	}
+	content, known := files[path]
+	if cmd == "STOR" {
+		content, known = files["upload"], true
+	}
+	if !known || result == "failed" {
+		return
+	}
+	if result == "complete" && n != uint64(len(content)) {
+		t.Errorf("%s %s: complete with %d bytes, the file has %d", cmd, path, n, len(content))
+	}
+	if result != "complete" && n >= uint64(len(content)) {
+		t.Errorf("%s %s: %s with all %d bytes", cmd, path, result, n)
+	}
+	if cmd == "RETR" && (expected == nil || *expected != int64(len(content))) {
+		t.Errorf("%s %s: expected_bytes %v, the file has %d", cmd, path, expected, len(content))
+	}
+}

@@ -1,0 +1,229 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ftpscope/ftpscope/analysis"
+	"github.com/ftpscope/ftpscope/analysis/ftp"
+)
+
+// The transfer ledger's words and records (issue 13): analysis decides a
+// transfer's result and keeps the facts; the sentence is made here.
+
+// jsonTransfer is a channel's "transfer" object.
+type jsonTransfer struct {
+	Direction     string   `json:"direction"`
+	Command       string   `json:"command"`
+	Path          string   `json:"path"`
+	PathRelative  bool     `json:"path_relative,omitempty"`
+	Type          string   `json:"type,omitempty"`
+	Mode          string   `json:"mode,omitempty"`
+	Structure     string   `json:"structure,omitempty"`
+	RestOffset    *uint64  `json:"rest_offset,omitempty"`
+	Bytes         uint64   `json:"bytes"`
+	MissingBytes  uint64   `json:"missing_bytes"`
+	ExpectedBytes *uint64  `json:"expected_bytes,omitempty"`
+	ExpectedFrom  string   `json:"expected_from,omitempty"`
+	Result        string   `json:"result"`
+	Reason        string   `json:"reason"`
+	Reply         *int     `json:"reply,omitempty"`
+	Aborted       bool     `json:"aborted,omitempty"`
+	AbortIdle     bool     `json:"abort_idle,omitempty"`
+	DurationMS    *float64 `json:"duration_ms,omitempty"`
+	ThroughputBPS *uint64  `json:"throughput_bps,omitempty"`
+}
+
+func transferJSON(c *analysis.Channel) *jsonTransfer {
+	t := c.Transfer
+	if t == nil {
+		return nil
+	}
+	j := &jsonTransfer{
+		Direction: t.Direction.String(), Command: c.Command, Path: t.Path, PathRelative: t.PathRelative,
+		Type: t.Type, Mode: t.Mode, Structure: t.Structure, Bytes: t.Bytes, MissingBytes: t.MissingBytes,
+		ExpectedFrom: t.ExpectedFrom.String(), Result: t.Result.String(), Reason: TransferReason(t), Aborted: t.Aborted, AbortIdle: t.AbortIdle,
+	}
+	if t.Rest {
+		v := t.RestOffset
+		j.RestOffset = &v
+	}
+	if t.ExpectedFrom != analysis.SizeNone {
+		v := t.ExpectedBytes
+		j.ExpectedBytes = &v
+	}
+	if t.Reply != 0 {
+		r := int(t.Reply)
+		j.Reply = &r
+	}
+	if !t.Start.IsZero() {
+		j.DurationMS = ms(t.Duration())
+	}
+	if bps, ok := t.Throughput(); ok {
+		v := uint64(math.Round(bps))
+		j.ThroughputBPS = &v
+	}
+	return j
+}
+
+// appendTransferJSON appends the "transfer" object.
+func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
+	b = append(b, `{"direction":`...)
+	b = appendJSONString(b, t.Direction)
+	b = append(b, `,"command":`...)
+	b = appendJSONString(b, t.Command)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, t.Path)
+	if t.PathRelative {
+		b = append(b, `,"path_relative":true`...)
+	}
+	for _, f := range [...]struct{ k, v string }{{`,"type":`, t.Type}, {`,"mode":`, t.Mode}, {`,"structure":`, t.Structure}} {
+		if f.v != "" {
+			b = appendJSONString(append(b, f.k...), f.v)
+		}
+	}
+	b = appendOptUint(b, `,"rest_offset":`, t.RestOffset)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendUint(b, t.Bytes, 10)
+	b = append(b, `,"missing_bytes":`...)
+	b = strconv.AppendUint(b, t.MissingBytes, 10)
+	b = appendOptUint(b, `,"expected_bytes":`, t.ExpectedBytes)
+	if t.ExpectedFrom != "" {
+		b = appendJSONString(append(b, `,"expected_from":`...), t.ExpectedFrom)
+	}
+	b = append(b, `,"result":`...)
+	b = appendJSONString(b, t.Result)
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, t.Reason)
+	b = appendOptInt(b, `,"reply":`, t.Reply)
+	if t.Aborted {
+		b = append(b, `,"aborted":true`...)
+	}
+	if t.AbortIdle {
+		b = append(b, `,"abort_idle":true`...)
+	}
+	b = appendOptMS(b, `,"duration_ms":`, t.DurationMS)
+	b = appendOptUint(b, `,"throughput_bps":`, t.ThroughputBPS)
+	return append(b, '}')
+}
+
+// appendOptUint appends an omitempty *uint64 field with its key.
+func appendOptUint(b []byte, key string, v *uint64) []byte {
+	if v == nil {
+		return b
+	}
+	return strconv.AppendUint(append(b, key...), *v, 10)
+}
+
+// TransferReason is the one sentence behind a transfer's result.
+func TransferReason(t *analysis.Transfer) string {
+	var b strings.Builder
+	of := func() string {
+		if t.ExpectedFrom == analysis.SizeNone {
+			return fmt.Sprintf("%d bytes", t.Bytes)
+		}
+		return fmt.Sprintf("%d of %d bytes (%s)", t.Bytes, t.Needed(), sizeWhere(t))
+	}
+	switch t.Cause {
+	case analysis.CauseCompleteSized:
+		fmt.Fprintf(&b, "the server replied %s after %d bytes, the size %s", t.Reply, t.Bytes, sizeWhere(t))
+		if t.Rest {
+			fmt.Fprintf(&b, " less the REST offset %d", t.RestOffset)
+		}
+	case analysis.CauseCompleteUnsized:
+		fmt.Fprintf(&b, "the server replied %s after %d bytes", t.Reply, t.Bytes)
+		if t.ExpectedFrom != analysis.SizeNone {
+			fmt.Fprintf(&b, "; in TYPE %s the wire bytes are not held to the size %d %s (line endings are converted)", t.Type, t.ExpectedBytes, sizeWhere(t))
+		}
+	case analysis.CauseCompleteLonger:
+		fmt.Fprintf(&b, "the server replied %s after %d bytes, more than the %d %s (the file grew, or the size was stale)", t.Reply, t.Bytes, t.Needed(), sizeWhere(t))
+	case analysis.CauseErrorReply:
+		if t.Bytes == 0 {
+			fmt.Fprintf(&b, "the server replied %s before any data", t.Reply)
+		} else {
+			fmt.Fprintf(&b, "the server replied %s after %s", t.Reply, of())
+		}
+	case analysis.CauseReset:
+		fmt.Fprintf(&b, "the data connection was reset after %s, with no final reply", of())
+	case analysis.CauseShort:
+		if t.Reply != 0 {
+			fmt.Fprintf(&b, "the server replied %s, but the connection carried only %s", t.Reply, of())
+		} else {
+			fmt.Fprintf(&b, "the data connection closed after %s, with no final reply", of())
+		}
+	case analysis.CauseAbort:
+		fmt.Fprintf(&b, "the client sent ABOR after %s", of())
+		if t.Reply != 0 {
+			fmt.Fprintf(&b, "; the server replied %s", t.Reply)
+		}
+	case analysis.CauseAbortTooLate:
+		fmt.Fprintf(&b, "the client sent ABOR, but the transfer had finished: the server replied %s after %s", t.Reply, of())
+		if t.AbortIdle {
+			b.WriteString(" and answered the ABOR with 225 (no transfer to abort)")
+		}
+	case analysis.CauseMissing:
+		fmt.Fprintf(&b, "the server replied %s, but the capture lacks %d of the %d bytes the connection carried (loss at the capture point or a short snap length)", t.Reply, t.MissingBytes, t.Bytes)
+	case analysis.CauseNoConnection:
+		fmt.Fprintf(&b, "the server replied %s, but the data connection is not in the capture", t.Reply)
+	default:
+		fmt.Fprintf(&b, "no final reply to %s is in the capture (%s so far)", directionVerb(t.Direction), of())
+	}
+	if t.MissingBytes > 0 && t.Cause != analysis.CauseMissing {
+		fmt.Fprintf(&b, "; the capture lacks %d of them", t.MissingBytes)
+	}
+	return b.String()
+}
+
+func sizeWhere(t *analysis.Transfer) string {
+	switch t.ExpectedFrom {
+	case analysis.SizeOpening:
+		return "the 150 reply announced"
+	case analysis.SizeReply:
+		return "the SIZE reply gave"
+	}
+	return ""
+}
+
+func directionVerb(d ftp.Direction) string {
+	switch d {
+	case ftp.Download:
+		return "the download"
+	case ftp.Upload:
+		return "the upload"
+	case ftp.Listing:
+		return "the listing"
+	}
+	return "the transfer"
+}
+
+// transferRate writes a rate in bits per second for people ("8.4 Mbit/s").
+func transferRate(t *analysis.Transfer) string {
+	bps, ok := t.Throughput()
+	if !ok {
+		return "-"
+	}
+	switch {
+	case bps >= 1e9:
+		return fmt.Sprintf("%.1f Gbit/s", bps/1e9)
+	case bps >= 1e6:
+		return fmt.Sprintf("%.1f Mbit/s", bps/1e6)
+	case bps >= 1e3:
+		return fmt.Sprintf("%.1f kbit/s", bps/1e3)
+	}
+	return fmt.Sprintf("%.0f bit/s", bps)
+}
+
+// transferDuration writes a transfer's duration for people.
+func transferDuration(t *analysis.Transfer) string {
+	if t.Start.IsZero() {
+		return "-"
+	}
+	d := t.Duration()
+	if d < time.Second {
+		return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond))
+	}
+	return span(d)
+}
