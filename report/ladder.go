@@ -60,44 +60,71 @@ func (l *ladderWriter) Flush() error {
 	return l.inner.Flush()
 }
 
-type ladderEvent struct {
+// ladderStep is one row of a session's ladder, in the terms both drawings
+// use: the ASCII one (Ladder) and the SVG one of the HTML report.
+type ladderStep struct {
 	t    time.Time
 	rank int // ties: exchanges first, then data attempts, in input order
 	seq  int
-	line string
+	kind ladderKind
+	// toRight: the arrow goes from the client to the server.
+	toRight bool
+	// label is the arrow's text as on the wire (the drawings make it
+	// printable), tag names the channel and its verdict ("#2 dropped").
+	label, tag string
+	// channel is the number (from 1) of the tagged channel: data attempts
+	// and the exchange that announced the channel; 0 for other rows.
+	channel int
+	// dies: the arrow ends in X (no answer, reset, ICMP); short: it stops
+	// before the far lifeline (nothing came back from there).
+	dies, short bool
 }
 
-// Ladder draws session number n as a sequence diagram.
-func Ladder(w io.Writer, n int, s *analysis.Session) error {
-	var evs []ladderEvent
-	seq := 0
-	add := func(t time.Time, rank int, line string) {
-		evs = append(evs, ladderEvent{t: t, rank: rank, seq: seq, line: line})
-		seq++
+// ladderKind says what a ladder step draws.
+type ladderKind uint8
+
+const (
+	stepControl ladderKind = iota // a command or a reply
+	stepTLS                       // the control channel turns opaque
+	stepData                      // a data-connection attempt
+)
+
+// ladderSteps returns a session's ladder rows in drawing order.
+func ladderSteps(s *analysis.Session) []ladderStep {
+	var evs []ladderStep
+	add := func(st ladderStep) {
+		st.seq = len(evs)
+		evs = append(evs, st)
 	}
 	// Tag the exchange that announced each channel with the channel's number.
-	tags := map[int]string{}
+	tags := map[int]int{}
 	for i, c := range s.Channels {
 		for j, e := range s.Exchanges {
 			if _, taken := tags[j]; taken || !e.Time.Equal(c.Time) {
 				continue
 			}
 			if e.FromClient == (c.Mode() == analysis.Active) && announces(e.Text) {
-				tags[j] = fmt.Sprintf("#%d %s", i+1, c.Verdict)
+				tags[j] = i
 				break
 			}
 		}
 	}
 	for j, e := range s.Exchanges {
-		add(e.Time, 0, controlArrow(e.FromClient, e.Text)+tagged(tags[j]))
+		st := ladderStep{t: e.Time, rank: 0, kind: stepControl, toRight: e.FromClient, label: e.Text}
+		if i, ok := tags[j]; ok {
+			st.tag, st.channel = fmt.Sprintf("#%d %s", i+1, s.Channels[i].Verdict), i+1
+		}
+		add(st)
 	}
 	if s.TLS {
-		add(s.TLSTime, 1, "|"+fill(" TLS: the control channel is encrypted from here on ", '~', ladderSpan)+"|")
+		add(ladderStep{t: s.TLSTime, rank: 1, kind: stepTLS, label: "TLS: the control channel is encrypted from here on"})
 	}
 	for i, c := range s.Channels {
 		for _, at := range c.Attempts {
-			t := at.First
-			add(t, 2, dataArrow(c, at)+tagged(fmt.Sprintf("#%d %s", i+1, c.Verdict)))
+			st := dataStep(c, at)
+			st.t, st.rank = at.First, 2
+			st.tag, st.channel = fmt.Sprintf("#%d %s", i+1, c.Verdict), i+1
+			add(st)
 		}
 	}
 	sort.SliceStable(evs, func(i, j int) bool {
@@ -110,6 +137,29 @@ func Ladder(w io.Writer, n int, s *analysis.Session) error {
 		}
 		return a.seq < b.seq
 	})
+	return evs
+}
+
+// ascii draws the step as one line between the lifelines.
+func (st *ladderStep) ascii() string {
+	switch st.kind {
+	case stepTLS:
+		return "|" + fill(" "+st.label+" ", '~', ladderSpan) + "|"
+	case stepData:
+		head := byte('>')
+		if st.dies {
+			head = 'X'
+		} else if !st.toRight {
+			head = '<'
+		}
+		return arrow(st.label, '=', st.toRight, head, st.short) + tagged(st.tag)
+	}
+	return controlArrow(st.toRight, st.label) + tagged(st.tag)
+}
+
+// Ladder draws session number n as a sequence diagram.
+func Ladder(w io.Writer, n int, s *analysis.Session) error {
+	evs := ladderSteps(s)
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Ladder %d: client %s -> server %s, t=0 at %s\n", n, s.Client, s.Server, stamp(s.Start))
 	left := "client " + s.Client.Addr().String()
@@ -119,8 +169,8 @@ func Ladder(w io.Writer, n int, s *analysis.Session) error {
 		gap = 1
 	}
 	fmt.Fprintf(bw, "%*s %s%s%s\n", ladderTimeWidth-1, "seconds", left, strings.Repeat(" ", gap), right)
-	for _, e := range evs {
-		fmt.Fprintf(bw, "%*.3f %s\n", ladderTimeWidth-1, e.t.Sub(s.Start).Seconds(), e.line)
+	for i := range evs {
+		fmt.Fprintf(bw, "%*.3f %s\n", ladderTimeWidth-1, evs[i].t.Sub(s.Start).Seconds(), evs[i].ascii())
 	}
 	if len(evs) == 0 {
 		fmt.Fprintf(bw, "%*s (no control exchange or data connection recorded)\n", ladderTimeWidth-1, "")
@@ -221,8 +271,8 @@ func controlArrow(fromClient bool, text string) string {
 	return arrow(text, '-', false, '<', false)
 }
 
-// dataArrow draws one data-connection attempt with its fate.
-func dataArrow(c *analysis.Channel, at *analysis.Attempt) string {
+// dataStep describes one data-connection attempt with its fate.
+func dataStep(c *analysis.Channel, at *analysis.Attempt) ladderStep {
 	toRight := c.Mode() == analysis.Passive // passive: the client connects to the server
 	var b strings.Builder
 	switch {
@@ -245,7 +295,7 @@ func dataArrow(c *analysis.Channel, at *analysis.Attempt) string {
 	if at.Match == analysis.MatchControl && c.NAT {
 		b.WriteString(" (control address)")
 	}
-	head, short := byte('>'), false
+	dies, short := false, false
 	switch {
 	case at.Established():
 		if at.Bytes > 0 {
@@ -258,18 +308,15 @@ func dataArrow(c *analysis.Channel, at *analysis.Attempt) string {
 		}
 	case !at.RST.IsZero():
 		b.WriteString(", RST")
-		head = 'X'
+		dies = true
 	case at.ICMP != nil:
 		fmt.Fprintf(&b, ", ICMP %s from %s", shortICMP(at.ICMP.Describe()), at.ICMP.From)
-		head, short = 'X', true
+		dies, short = true, true
 	default:
 		b.WriteString(", no answer")
-		head, short = 'X', true
+		dies, short = true, true
 	}
-	if !toRight && head == '>' {
-		head = '<'
-	}
-	return arrow(b.String(), '=', toRight, head, short)
+	return ladderStep{kind: stepData, toRight: toRight, label: b.String(), dies: dies, short: short}
 }
 
 // shortICMP abbreviates the long ICMP code names so the ladder line keeps

@@ -47,6 +47,8 @@ type options struct {
 	pipeStartAfter uint64
 	views          []string
 	ladder         bool
+	// html is --html: the file the HTML report goes to ("" for none).
+	html string
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
 	maxCandidates, maxChannelAttempts, maxReplyLines, maxNotes, maxExchanges         int
@@ -111,6 +113,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	out.BoolVar(&o.failOnBlocked, "fail-on-blocked", false, "exit with status 3 when any data connection was blocked")
 	out.StringSliceVar(&o.views, "report", []string{"sessions"}, "`VIEWS` to report, comma-separated: sessions (per session and channel), firewall (per server: ports, modes, TLS and suggested nftables/iptables rules and server settings; table or json)")
 	out.BoolVar(&o.ladder, "ladder", false, "draw each session as a sequence diagram (client and server lifelines, control exchanges, data connections and their fate; table format)")
+	out.StringVar(&o.html, "html", "", "also write the report as one self-contained HTML `FILE` (summary, timeline, filterable sessions with their ladders, firewall view; opens offline, fetches nothing), alongside any --format")
 
 	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Limits", lim}, {"Output", out}}
 	all := pflag.NewFlagSet("ftpscope", pflag.ContinueOnError)
@@ -228,10 +231,10 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxReplyLines:      o.maxReplyLines,
 		MaxNotes:           o.maxNotes,
 		MaxExchanges:       o.maxExchanges,
-		NoTranscript:       !o.ladder,
+		NoTranscript:       !o.ladder && o.html == "",
 		// The audit (logins and the command log) is written by the JSON
-		// report only: other runs do not pay for it.
-		Audit:     o.format == string(report.JSON),
+		// report and the HTML report only: other runs do not pay for it.
+		Audit:     o.format == string(report.JSON) || o.html != "",
 		MaxMemory: o.analysisBudget(),
 	}
 }

@@ -60,8 +60,30 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
 		return exitUsage
 	}
+	if o.html != "" {
+		f, err := os.Create(o.html)
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpscope: --html: %v\n", err)
+			return exitError
+		}
+		defer f.Close()
+		h, err := report.NewHTML(f, report.HTMLOptions{Inputs: o.inputs()})
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpscope: --html: %v\n", err)
+			return exitError
+		}
+		out = report.Tee(out, h)
+	}
 	sum, err := pipeline.Run(ctx, src, o.engineConfig(), out)
 	return exitStatus(o, sum, err, stderr)
+}
+
+// inputs names what the run reads, for the HTML report's heading.
+func (o *options) inputs() []string {
+	if o.iface != "" {
+		return []string{"interface " + o.iface}
+	}
+	return o.read
 }
 
 // openSource opens the live interface or the capture files the options name.
