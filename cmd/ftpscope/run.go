@@ -55,11 +55,7 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitError
 	}
 	defer src.Close()
-	out, err := newWriter(o, stdout)
-	if err != nil {
-		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
-		return exitUsage
-	}
+	var html report.Writer
 	if o.html != "" {
 		f, err := os.Create(o.html)
 		if err != nil {
@@ -67,12 +63,15 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return exitError
 		}
 		defer f.Close()
-		h, err := report.NewHTML(f, report.HTMLOptions{Inputs: o.inputs()})
-		if err != nil {
+		if html, err = report.NewHTML(f, report.HTMLOptions{Inputs: o.inputs()}); err != nil {
 			fmt.Fprintf(stderr, "ftpscope: --html: %v\n", err)
 			return exitError
 		}
-		out = report.Tee(out, h)
+	}
+	out, err := newWriter(o, stdout, html)
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+		return exitUsage
 	}
 	sum, err := pipeline.Run(ctx, src, o.engineConfig(), out)
 	return exitStatus(o, sum, err, stderr)
@@ -108,8 +107,9 @@ func openSource(ctx context.Context, o options, stdin io.Reader, stderr io.Write
 	return capture.ReadAhead(src, capture.ReadAheadConfig{StartAfter: o.pipeStartAfter}), nil
 }
 
-// newWriter returns the report the options ask for, on stdout.
-func newWriter(o options, stdout io.Writer) (report.Writer, error) {
+// newWriter returns the report the options ask for, on stdout, and html
+// (the --html report, or nil) beside it.
+func newWriter(o options, stdout io.Writer, html report.Writer) (report.Writer, error) {
 	// Redirected to a file, a failed write leaves no half record behind.
 	stdout = report.CutBackOnError(stdout)
 	if o.format == string(report.Table) {
@@ -127,6 +127,9 @@ func newWriter(o options, stdout io.Writer) (report.Writer, error) {
 		if out, err = report.WithFirewall(out, report.Format(o.format), stdout, o.wants("sessions")); err != nil {
 			return nil, err
 		}
+	}
+	if html != nil {
+		out = report.Tee(out, html)
 	}
 	if !o.singleCore && o.iface == "" && runtime.GOMAXPROCS(0) > 1 {
 		// Files: sessions are rendered on another core while the analysis
