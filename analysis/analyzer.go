@@ -9,6 +9,7 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis/ftp"
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/deadline"
 	"github.com/ftpscope/ftpscope/lru"
 	"github.com/ftpscope/ftpscope/reassembly"
 )
@@ -182,8 +183,8 @@ type sessionState struct {
 	// pendCost and replyCost are what pending and the multi-line reply
 	// being read are counted for in the memory budget.
 	pendCost, replyCost int64
-	qpos                int32 // position in Analyzer.ending, plus one (0: not queued)
-	opaque              bool  // control channel encrypted: stop parsing
+	deadline.Pos             // in Analyzer.ending
+	opaque              bool // control channel encrypted: stop parsing
 	// clientSuspect: the next client line may be the tail of a PASS line
 	// (the session was caught mid-stream, or client bytes went missing).
 	clientSuspect bool
@@ -207,7 +208,7 @@ type Analyzer struct {
 	now      time.Time
 	stats    Stats
 	nextTick time.Time
-	ending   endQueue // ended sessions, by emission time
+	ending   deadline.Queue[sessionState, *sessionState] // ended sessions, by emission time (endAt)
 	// used counts the bytes held against Config.MaxMemory; judged lists
 	// the listed judged channels, the first to go when it runs short.
 	used   int64
@@ -418,7 +419,7 @@ func (a *Analyzer) endSession(st *sessionState, t time.Time, why string) {
 	// Data connections can trail the control connection's end a little
 	// (a 226 is sent after the data is flushed, but packets still cross).
 	st.endAt = t.Add(2 * time.Second)
-	a.ending.push(st)
+	a.ending.Push(st, st.endAt)
 }
 
 // sessionEnded re-indexes the session's waiting channels: pick prefers

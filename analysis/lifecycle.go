@@ -30,7 +30,7 @@ func (a *Analyzer) Advance(now time.Time) {
 	a.data.expire(now)
 	a.settle(now)
 	var done []*sessionState
-	for st := a.ending.popDue(now); st != nil; st = a.ending.popDue(now) {
+	for st := a.ending.PopDue(now); st != nil; st = a.ending.PopDue(now) {
 		done = append(done, st)
 	}
 	sortStates(done)
@@ -81,7 +81,7 @@ func (a *Analyzer) Finish(now time.Time) {
 		all = append(all, st)
 	}
 	sortStates(all)
-	a.ending.reset()
+	a.ending.Reset()
 	for _, st := range all {
 		if !st.s.ended {
 			a.stats.OpenAtEnd++
@@ -119,7 +119,7 @@ func (a *Analyzer) emitSessionAt(st *sessionState, now time.Time, captureEnd boo
 	a.forgetSession(st)
 	a.unhost(st.key())
 	a.lru.Remove(st)
-	a.ending.remove(st)
+	a.ending.Remove(st)
 	// The session leaves the Analyzer: what it held is given back, and its
 	// channels leave the queue of judged ones (which must not keep them).
 	for _, ch := range st.s.Channels {

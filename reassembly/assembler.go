@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/deadline"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	tcpreasm "github.com/gopacket/gopacket/reassembly"
@@ -87,7 +88,7 @@ type Assembler struct {
 	got     bool // a synthetic packet made gopacket deliver something
 	pending []*conn
 	// ending holds connections one side has ended, for HalfCloseTimeout.
-	ending   connQueue
+	ending   deadline.Queue[conn, *conn]
 	lastTick time.Time
 	leaked   int // gopacket connections Close found still open (tests assert 0)
 	// slowOnly turns the fast path off, so that tests can compare it with
@@ -524,7 +525,7 @@ func (a *Assembler) finish(c *conn) {
 		}
 	}
 	a.h.Close(c.key, t, why)
-	a.ending.remove(c)
+	a.ending.Remove(c)
 	fk := c.flowKey()
 	delete(a.conns, fk)
 	a.lru.Remove(c)
@@ -574,14 +575,14 @@ func (a *Assembler) Advance(now time.Time) {
 	// Connections one side has ended, whose last packet is older than
 	// HalfCloseTimeout; one active since goes back with its new time.
 	halfBefore := now.Add(-a.cfg.HalfCloseTimeout)
-	for c := a.ending.popBefore(halfBefore); c != nil; c = a.ending.popBefore(halfBefore) {
+	for c := a.ending.PopBefore(halfBefore); c != nil; c = a.ending.PopBefore(halfBefore) {
 		switch {
 		case c.done:
 		case c.last.Before(halfBefore):
 			a.stats.IdleClosed++
 			a.closeConn(c, CloseIdle, now)
 		default:
-			a.ending.push(c, c.last)
+			a.ending.Push(c, c.last)
 		}
 	}
 	// The recency list is ordered by last activity, so idle connections
@@ -631,7 +632,7 @@ func (a *Assembler) Close(now time.Time) {
 	// one left behind, which would otherwise keep its pages forever.
 	a.leaked += a.asm.FlushAll()
 	a.pending = a.pending[:0]
-	a.ending.reset()
+	a.ending.Reset()
 }
 
 // Stats returns the counters so far.

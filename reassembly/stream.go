@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/ftpscope/ftpscope/deadline"
 	"github.com/ftpscope/ftpscope/lru"
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -30,14 +31,14 @@ type conn struct {
 	synSeq   uint32        // the client's ISN, to tell a repeated SYN from port reuse
 	synKnown bool
 
-	rstSeen   bool // a plausible RST: close at once
-	rstEnded  bool // gopacket ended a direction on a RST
-	hasWhy    bool
-	closeWhy  CloseReason
-	closeAt   time.Time
-	inPending bool
-	qpos      int32 // position in Assembler.ending, plus one (0: not queued)
-	done      bool
+	rstSeen      bool // a plausible RST: close at once
+	rstEnded     bool // gopacket ended a direction on a RST
+	hasWhy       bool
+	closeWhy     CloseReason
+	closeAt      time.Time
+	inPending    bool
+	deadline.Pos // in Assembler.ending
+	done         bool
 }
 
 // direction is the state of one direction of a control connection.
@@ -313,7 +314,7 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 		if nextSeq == invalid || inRange(nextSeq.Difference(end), lo, rstWindow) {
 			if sl := d.slow(); !sl.endKnown {
 				sl.endSeq, sl.endKnown, sl.endAt, sl.fin = end, true, a.curTime, !tcp.RST
-				a.ending.push(c, c.last)
+				a.ending.Push(c, c.last)
 			}
 			c.rstSeen = c.rstSeen || tcp.RST
 		}
