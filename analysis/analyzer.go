@@ -139,6 +139,10 @@ type Stats struct {
 	// listings, and BudgetSessions the sessions evicted, to stay within
 	// Config.MaxMemory (the verdicts stay counted).
 	BudgetChannels, BudgetSessions uint64
+	// EvictedCommands counts commands left out of a session's command log
+	// (past Config.MaxExchanges), EvictedLoginAttempts login attempts left
+	// out of its login (past 64): both are still counted in the session.
+	EvictedCommands, EvictedLoginAttempts uint64
 	// LongArguments counts wire strings (arguments, user names, passwords)
 	// stored cut to StoredMax bytes.
 	LongArguments uint64

@@ -123,6 +123,7 @@ func (a *Analyzer) auditCommand(st *sessionState, p *pending, verb, arg string, 
 		a.charge(s, commandCost+strCost(arg)+strCost(v))
 	} else {
 		au.CommandsDropped++
+		a.stats.EvictedCommands++
 	}
 	l := &au.Login
 	switch verb {
@@ -153,6 +154,7 @@ func (a *Analyzer) newLoginAttempt(st *sessionState, at LoginAttempt) int32 {
 	l := &st.s.Audit.Login
 	if len(l.Attempts) >= maxLoginAttempts {
 		l.AttemptsDropped++
+		a.stats.EvictedLoginAttempts++
 		return -1
 	}
 	l.Attempts = append(l.Attempts, at)

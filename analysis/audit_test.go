@@ -94,6 +94,9 @@ func TestAuditBounds(t *testing.T) {
 	if len(au.Commands) != 10 || au.CommandsDropped != maxLoginAttempts+5+1-10 {
 		t.Errorf("%d commands listed, %d dropped", len(au.Commands), au.CommandsDropped)
 	}
+	if st := h.a.Stats(); st.EvictedCommands != uint64(au.CommandsDropped) || st.EvictedLoginAttempts != 6 {
+		t.Errorf("stats count %d commands and %d attempts evicted", st.EvictedCommands, st.EvictedLoginAttempts)
+	}
 	l := au.Login
 	if len(l.Attempts) != maxLoginAttempts || l.AttemptsDropped != 6 || l.Failures != maxLoginAttempts+5 {
 		t.Errorf("%d attempts listed, %d dropped, %d failures", len(l.Attempts), l.AttemptsDropped, l.Failures)

@@ -67,6 +67,7 @@ func summaryJSON(s Summary) jsonSummary {
 			"sessions":  a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
 			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts,
 			"memory_channels": a.BudgetChannels, "memory_sessions": a.BudgetSessions,
+			"command_log": a.EvictedCommands, "login_attempts": a.EvictedLoginAttempts,
 		},
 		Anomalies: map[string]uint64{
 			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,

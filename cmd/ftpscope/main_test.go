@@ -183,6 +183,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-r", "x.pcap", "stray"}, exitUsage, "unexpected argument"},
 		{[]string{"-r", "testdata/does-not-exist.pcap"}, exitError, "does-not-exist.pcap"},
 		{[]string{"-r", "main_test.go"}, exitError, "main_test.go"},
+		{[]string{"-r", "x.pcap", "--zeek-json"}, exitUsage, "--zeek-json goes with --zeek-logs"},
 	}
 	for _, tc := range tests {
 		_, stderr, code := runTool(t, tc.args...)

@@ -49,6 +49,9 @@ type options struct {
 	ladder         bool
 	// html is --html: the file the HTML report goes to ("" for none).
 	html string
+	// zeekLogs is --zeek-logs (a directory, "" for none); zeekJSON --zeek-json.
+	zeekLogs string
+	zeekJSON bool
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
 	maxCandidates, maxChannelAttempts, maxReplyLines, maxNotes, maxExchanges         int
@@ -112,6 +115,8 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	out.BoolVarP(&o.verbose, "verbose", "v", false, "explain every channel, not only the failed ones")
 	out.BoolVar(&o.failOnBlocked, "fail-on-blocked", false, "exit with status 3 when any data connection was blocked")
 	out.StringSliceVar(&o.views, "report", []string{"sessions"}, "`VIEWS` to report, comma-separated: sessions (per session and channel), firewall (per server: ports, modes, TLS and suggested nftables/iptables rules and server settings; table or json)")
+	out.StringVar(&o.zeekLogs, "zeek-logs", "", "also write Zeek's logs (ftp.log, in Zeek's TSV layout) into `DIR`, made if missing")
+	out.BoolVar(&o.zeekJSON, "zeek-json", false, "write the --zeek-logs in Zeek's JSON form (one object per line) instead of TSV")
 	out.BoolVar(&o.ladder, "ladder", false, "draw each session as a sequence diagram (client and server lifelines, control exchanges, data connections and their fate; table format)")
 	out.StringVar(&o.html, "html", "", "also write the report as one self-contained HTML `FILE` (summary, timeline, filterable sessions with their ladders, firewall view; opens offline, fetches nothing), alongside any --format")
 
@@ -195,6 +200,9 @@ func (o *options) validate(rest []string) error {
 	if err := o.validateViews(); err != nil {
 		return err
 	}
+	if o.zeekJSON && o.zeekLogs == "" {
+		return fmt.Errorf("--zeek-json goes with --zeek-logs DIR")
+	}
 	if o.dataTimeout <= 0 {
 		return fmt.Errorf("--data-timeout must be positive")
 	}
@@ -233,8 +241,9 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxExchanges:       o.maxExchanges,
 		NoTranscript:       !o.ladder && o.html == "",
 		// The audit (logins and the command log) is written by the JSON
-		// report and the HTML report only: other runs do not pay for it.
-		Audit:     o.format == string(report.JSON) || o.html != "",
+		// report, the HTML report and the Zeek logs only: other runs do not
+		// pay for it.
+		Audit:     o.format == string(report.JSON) || o.html != "" || o.zeekLogs != "",
 		MaxMemory: o.analysisBudget(),
 	}
 }

@@ -123,6 +123,11 @@ func newWriter(o options, stdout io.Writer, html report.Writer) (report.Writer, 
 	if o.ladder {
 		out = report.WithLadder(out, stdout)
 	}
+	if o.zeekLogs != "" {
+		if out, err = report.WithZeekLogs(out, o.zeekLogs, report.ZeekOptions{JSON: o.zeekJSON, ShowPasswords: o.showPasswords}); err != nil {
+			return nil, err
+		}
+	}
 	if o.wants("firewall") {
 		if out, err = report.WithFirewall(out, report.Format(o.format), stdout, o.wants("sessions")); err != nil {
 			return nil, err
