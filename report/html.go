@@ -30,10 +30,10 @@ var (
 	htmlPage = template.Must(template.New("page.tmpl").ParseFS(htmlFiles, "html/page.tmpl"))
 	// htmlCSP forbids every fetch (default-src 'none': no script, style,
 	// font, image, frame or connection from anywhere, the file itself
-	// included) but the inline script and stylesheet whose hashes it names,
-	// and images drawn from data: URLs. No base URL, no form target.
+	// included) but the inline script and stylesheet whose hashes it names.
+	// No base URL, no form target.
 	htmlCSP = "default-src 'none'; script-src " + cspHash(htmlJS) + "; style-src " + cspHash(htmlCSS) +
-		"; img-src data:; base-uri 'none'; form-action 'none'"
+		"; base-uri 'none'; form-action 'none'"
 )
 
 func mustRead(name string) string {

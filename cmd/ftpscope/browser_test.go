@@ -166,6 +166,7 @@ type pageFacts struct {
 	Ladders      int            `json:"ladders"`
 	Firewall     int            `json:"firewall"`
 	Copy         int            `json:"copy"`
+	Transfers    map[string]int `json:"transfers"`
 }
 
 const readPage = `(() => {
@@ -174,7 +175,9 @@ const readPage = `(() => {
   const injected = [...d.querySelectorAll('img, iframe, object, embed, frame, link, base, form, a, audio, video, style:not(head > style)')].map(e => e.outerHTML.slice(0, 120));
   const handlers = [];
   d.querySelectorAll('*').forEach(e => { for (const a of e.attributes) { if (a.name.startsWith('on') || /^\s*javascript:/i.test(a.value)) { handlers.push(e.tagName + ' ' + a.name); } } });
-  return {ready: root.dataset.ready || '', title: d.title, verdicts, sessions: d.querySelectorAll('[data-session]').length,
+  const transfers = {};
+  d.querySelectorAll('[data-transfer-result]').forEach(e => { transfers[e.dataset.transferResult] = (transfers[e.dataset.transferResult] || 0) + 1; });
+  return {transfers, ready: root.dataset.ready || '', title: d.title, verdicts, sessions: d.querySelectorAll('[data-session]').length,
     pageSessions: +root.dataset.pageSessions, allSessions: +root.dataset.sessions, injected, handlers,
     scripts: d.scripts.length, violations: root.dataset.cspViolations || '', text: d.body.innerText,
     ladders: d.querySelectorAll('svg.ladder').length, firewall: d.querySelectorAll('#firewall .card').length,
@@ -231,6 +234,7 @@ func TestBrowserHTML(t *testing.T) {
 		{"10-dnat-pasv-private", "../../pcaps/10-dnat-pasv-private/client.pcap", false},
 		{"14-ftps-helper-firewall", "../../pcaps/14-ftps-helper-firewall/client.pcap", false},
 		{"blocked-v4", "../../pcaps/handmade/blocked-v4.pcap", false},
+		{"15-long-session-abort-kill", "../../pcaps/15-long-session-abort-kill/client.pcap", false},
 		{"hostile", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,7 +257,7 @@ func TestBrowserHTML(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ftpscope: %v", err)
 			}
-			want, sessions := jsonVerdicts(t, jsonOut)
+			want, sessions, transfers := jsonVerdicts(t, jsonOut)
 
 			tctx, tcancel := chromedp.NewContext(bctx)
 			defer tcancel()
@@ -331,6 +335,9 @@ func TestBrowserHTML(t *testing.T) {
 			if !reflect.DeepEqual(facts.Verdicts, want) {
 				t.Errorf("data-verdict elements by verdict %v, JSON report %v", facts.Verdicts, want)
 			}
+			if !reflect.DeepEqual(facts.Transfers, transfers) {
+				t.Errorf("transfer rows by result %v, JSON report %v", facts.Transfers, transfers)
+			}
 			if facts.Ladders != sessions {
 				t.Errorf("%d ladders for %d sessions opened", facts.Ladders, sessions)
 			}
@@ -368,10 +375,26 @@ func TestBrowserHTML(t *testing.T) {
 }
 
 // jsonVerdicts returns the JSON report's channel count per verdict (those
-// with channels) and its session count.
-func jsonVerdicts(t *testing.T, out []byte) (map[string]int, int) {
+// with channels), its session count and its transfers by result.
+func jsonVerdicts(t *testing.T, out []byte) (map[string]int, int, map[string]int) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	transfers := map[string]int{}
+	for _, l := range lines[:len(lines)-1] {
+		var s struct {
+			Channels []struct {
+				Transfer *struct{ Result string } `json:"transfer"`
+			} `json:"channels"`
+		}
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range s.Channels {
+			if c.Transfer != nil {
+				transfers[c.Transfer.Result]++
+			}
+		}
+	}
 	var sum struct {
 		Type     string         `json:"type"`
 		Sessions int            `json:"session_count"`
@@ -389,5 +412,5 @@ func jsonVerdicts(t *testing.T, out []byte) (map[string]int, int) {
 	if len(want) == 0 {
 		t.Fatal(errors.New("the capture has no channel"))
 	}
-	return want, sum.Sessions
+	return want, sum.Sessions, transfers
 }

@@ -79,10 +79,19 @@
     var s = readJSON(b);
     if (s && Array.isArray(s.records)) { sections.push(s); }
   });
-  var channelTotal = 0, servers = {};
+  // Transfers (the ledger entry of each channel a transfer command used)
+  // and logins, where the records have them.
+  var channelTotal = 0, servers = {}, transfers = [], results = {}, logins = {};
   sessions.forEach(function (r) {
     var s = r.session, vs = {};
-    (s.channels || []).forEach(function (c) { vs[c.verdict] = (vs[c.verdict] || 0) + 1; });
+    (s.channels || []).forEach(function (c, j) {
+      vs[c.verdict] = (vs[c.verdict] || 0) + 1;
+      if (c.transfer) {
+        transfers.push({r: r, j: j, t: c.transfer});
+        results[c.transfer.result] = (results[c.transfer.result] || 0) + 1;
+      }
+    });
+    if (s.login && s.login.outcome) { logins[s.login.outcome] = (logins[s.login.outcome] || 0) + 1; }
     r.vs = vs;
     channelTotal += (s.channels || []).length;
     servers[s.server] = (servers[s.server] || 0) + 1;
@@ -106,6 +115,12 @@
     add(band, [tile(summary.session_count, 'sessions'), tile(summary.channel_count, 'data channels')]);
     VERDICTS.forEach(function (v) { add(band, tile((summary.verdicts || {})[v] || 0, v, v)); });
     add(band, [tile(summary.blocked, 'blocked'), tile(summary.nat, 'NAT'), tile(summary.tls_sessions, 'TLS sessions')]);
+    if (transfers.length) {
+      add(band, tile(transfers.length, 'transfers'));
+      Object.keys(results).sort().forEach(function (k) { add(band, tile(results[k], 'transfers ' + k)); });
+    }
+    if (logins.success) { add(band, tile(logins.success, 'logins succeeded')); }
+    if (logins.failure) { add(band, tile(logins.failure, 'logins failed', 'dropped')); }
     // Counts other versions add to the summary show as tiles too.
     Object.keys(summary).forEach(function (k) {
       if (!SUMMARY_KNOWN[k] && typeof summary[k] === 'number') { add(band, tile(summary[k], k.replace(/_/g, ' '))); }
@@ -348,13 +363,13 @@
     for (var j = from; j < to; j++) { add(tb, channelRow(chans[j], j)); }
     return to;
   }
-  var SESSION_SHOWN = {type: 1, channels: 1, client: 1, server: 1};
+  var SESSION_SHOWN = {type: 1, channels: 1, client: 1, server: 1, login: 1};
   function sessionEl(r) {
     var s = r.session, chans = s.channels || [];
     var d = el('details', {'class': 'session', 'data-session': r.n, id: 'session-' + r.n});
     var chips = VERDICTS.filter(function (v) { return r.vs[v]; }).map(function (v) { return chip(v, v + ' ' + r.vs[v]); });
     var head = el('summary', null, [el('span', {'class': 'num'}, '#' + r.n), el('span', {'class': 'mono'}, s.client + ' → ' + s.server), ' ',
-      el('span', {'class': 'mute'}, shortTime(s.start)), s.user ? ' user ' + s.user : '', s.tls ? ' · TLS' : '', ' · ' + plural(chans.length, 'channel') + ' ', chips]);
+      el('span', {'class': 'mute'}, shortTime(s.start)), s.user ? ' user ' + s.user : '', s.login && s.login.outcome === 'failure' ? el('span', {'class': 'chip v-dropped'}, 'login failed') : '', s.tls ? ' · TLS' : '', ' · ' + plural(chans.length, 'channel') + ' ', chips]);
     add(d, head);
     var body = el('div', {'class': 'sbody'});
     if (chans.length) {
@@ -381,6 +396,13 @@
     d.addEventListener('toggle', function once() {
       d.removeEventListener('toggle', once);
       add(lazy, [el('h4', null, 'Ladder'), ladder(r), el('h4', null, 'Session'), facts(s, SESSION_SHOWN)]);
+      var tr = [];
+      chans.forEach(function (c, j) { if (c.transfer) { tr.push(Object.assign({channel: j + 1}, c.transfer)); } });
+      if (tr.length) { add(lazy, [el('h4', null, 'Transfers'), recordsTable(tr)]); }
+      if (s.login && typeof s.login === 'object') {
+        add(lazy, [el('h4', null, 'Login'), facts(s.login, {})]);
+        if (isRecords(s.login.attempts)) { add(lazy, recordsTable(s.login.attempts)); }
+      }
       // Lists in the record (notes, lint findings, and whatever a newer
       // ftpscope adds: transfers, logins) each get a table.
       Object.keys(s).forEach(function (k) {
@@ -513,6 +535,37 @@
     });
   }
 
+  // Every transfer of the capture, a page at a time.
+  var TRANSFER_ROWS = 200;
+  function renderTransfers() {
+    if (!transfers.length) { return; }
+    var sec = el('section', {id: 'transfers-sec'}, el('h2', null, 'Transfers and files'));
+    var pg = el('div', {'class': 'pager'}), box = el('div');
+    add(sec, [pg, box]);
+    $('extra').parentNode.insertBefore(sec, $('firewall-sec'));
+    var at = 0;
+    function draw() {
+      box.textContent = ''; pg.textContent = '';
+      var t = el('table', null, el('thead', null, el('tr', null, ['session', 'channel', 'direction', 'command', 'path', 'bytes', 'missing', 'expected', 'result', 'reason'].map(function (c) { return el('th', null, c); }))));
+      var tb = el('tbody');
+      transfers.slice(at, at + TRANSFER_ROWS).forEach(function (x) {
+        var link = el('button', null, '#' + x.r.n);
+        link.addEventListener('click', function () { reveal(x.r.n); });
+        add(tb, el('tr', {'data-transfer-result': x.t.result}, [el('td', null, link), el('td', null, String(x.j + 1)), el('td', null, x.t.direction),
+          el('td', null, x.t.command), el('td', {'class': 'mono'}, x.t.path), el('td', null, fmtNum(x.t.bytes)), el('td', null, fmtNum(x.t.missing_bytes)),
+          el('td', null, x.t.expected_bytes === undefined ? '' : fmtNum(x.t.expected_bytes)), el('td', null, x.t.result), el('td', {'class': 'reason'}, x.t.reason)]));
+      });
+      add(t, tb);
+      add(box, t);
+      var prev = el('button', null, '‹ previous'), next = el('button', null, 'next ›');
+      prev.disabled = at === 0; next.disabled = at + TRANSFER_ROWS >= transfers.length;
+      prev.addEventListener('click', function () { at -= TRANSFER_ROWS; draw(); });
+      next.addEventListener('click', function () { at += TRANSFER_ROWS; draw(); });
+      add(pg, [prev, el('span', null, 'transfers ' + (at + 1) + '–' + Math.min(at + TRANSFER_ROWS, transfers.length) + ' of ' + fmtNum(transfers.length)), next]);
+    }
+    draw();
+  }
+
   // Sections added outside the session records (AddSection).
   function renderSections() {
     var box = $('extra');
@@ -528,6 +581,7 @@
     renderTimeline();
     renderFilters();
     apply();
+    renderTransfers();
     renderFirewall();
     renderSections();
     // A link to #session-N opens that session; #all opens every session on
