@@ -35,9 +35,10 @@ const (
 	// mapSlot is what one entry of a map keyed by a connection costs
 	// beyond its value (key, pointer, control byte, load factor).
 	mapSlot = 112
-	// sessionCost is one held session: Session, sessionState and its slot
-	// in Analyzer.sessions.
-	sessionCost = int64(unsafe.Sizeof(Session{})) + int64(unsafe.Sizeof(sessionState{})) + mapSlot
+	// sessionCost is one held session: Session, sessionState, its slot in
+	// Analyzer.sessions and its share of Analyzer.hosts (at most one entry
+	// per session: the pair of hosts it joins, with a count).
+	sessionCost = int64(unsafe.Sizeof(Session{})) + int64(unsafe.Sizeof(sessionState{})) + 2*mapSlot
 	// channelCost is one channel: the Channel, its slot in
 	// Session.Channels, the Reason it gets when judged, its two places in
 	// the wait index while it waits, and its few reply codes.
