@@ -150,6 +150,87 @@ func browserExec(t *testing.T, path string) (string, bool) {
 	return wrapper, true
 }
 
+// startBrowser starts headless Chromium for the test, with no network, and
+// returns its context; the browser is stopped when the test ends.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	browser := chromium(t)
+	execPath, isolated := browserExec(t, browser)
+	if !isolated {
+		t.Log("no network namespace (not root, or unshare failed): the browser runs with a proxy that refuses every connection instead")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1800),
+		chromedp.DisableGPU,
+		// Nothing outside can be reached even without the namespace.
+		chromedp.ProxyServer("127.0.0.1:9"),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
+		chromedp.Flag("hide-scrollbars", true),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chromium refuses its sandbox as root
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Skipf("chromium does not start: %v", err)
+	}
+	return bctx
+}
+
+// TestBrowserHTMLLarge measures a large report in the browser, by hand:
+// FTPSCOPE_HTML_LARGE=report.html go test ./cmd/ftpscope -run
+// TestBrowserHTMLLarge -v logs how long the page took to be parsed, decoded
+// and drawn, and to show the next page of sessions and the sessions with a
+// dropped channel (the README's numbers come from it).
+func TestBrowserHTMLLarge(t *testing.T) {
+	file := os.Getenv("FTPSCOPE_HTML_LARGE")
+	if file == "" {
+		t.Skip("set FTPSCOPE_HTML_LARGE to an HTML report to measure it")
+	}
+	file, err := filepath.Abs(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx := startBrowser(t)
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+file)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.documentElement.dataset.ready === 'true'`, chromedp.WithPollingTimeout(2*time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ready after %v", time.Since(start).Round(time.Millisecond))
+	times, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`(() => { const d = document.documentElement.dataset;
+	  return {parsed: d.parsedMs, first: d.firstPageMs, decoded: d.decodedMs, drawn: d.drawnMs, sessions: d.sessions, channels: d.channels,
+	    rows: String(document.querySelectorAll('[data-verdict]').length), heap: String(performance.memory ? performance.memory.usedJSHeapSize : 0)}; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("page: %v", times)
+	for _, step := range []struct{ name, js string }{
+		{"next page", `document.querySelector('#pager button:last-child').click()`},
+		{"verdict dropped", `(() => { const s = document.getElementById('f-verdict'); s.value = 'dropped'; s.dispatchEvent(new Event('change')); })()`},
+		{"text search", `(() => { const s = document.getElementById('f-text'); s.value = 'data-9'; s.dispatchEvent(new Event('change')); })()`},
+	} {
+		t0 := time.Now()
+		js := `(() => { const t = performance.now(); ` + step.js + `; return String(Math.round(performance.now() - t)) + ' ms in the page, ' + document.documentElement.dataset.pageSessions + ' sessions shown'; })()`
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s (%v round trip)", step.name, got, time.Since(t0).Round(time.Millisecond))
+	}
+}
+
 // pageFacts is what the test reads from the rendered page.
 type pageFacts struct {
 	Ready        string         `json:"ready"`
@@ -197,34 +278,8 @@ func TestBrowserHTML(t *testing.T) {
 		t.Skip("starts a browser")
 	}
 	bin := ftpscopeBinary(t)
-	browser := chromium(t)
-	execPath, isolated := browserExec(t, browser)
-	if !isolated {
-		t.Log("no network namespace (not root, or unshare failed): the browser runs with a proxy that refuses every connection instead")
-	}
+	bctx := startBrowser(t)
 	out := artifacts(t, "browser")
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(execPath),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 1800),
-		chromedp.DisableGPU,
-		// Nothing outside can be reached even without the namespace.
-		chromedp.ProxyServer("127.0.0.1:9"),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
-		chromedp.Flag("hide-scrollbars", true),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium refuses its sandbox as root
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Skipf("chromium does not start: %v", err)
-	}
 
 	for _, tc := range []struct {
 		name, file string

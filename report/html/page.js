@@ -66,12 +66,11 @@
     try { return JSON.parse(node.textContent); } catch (e) { return null; }
   }
 
-  // The data.
+  // The data. Times since the navigation began are kept on the root
+  // element: the file parsed (this script starts), its data decoded, the
+  // page drawn.
+  root.setAttribute('data-parsed-ms', String(Math.round(performance.now())));
   var sessions = [];
-  Array.prototype.forEach.call(doc.querySelectorAll('script.fs-sessions'), function (b) {
-    var a = readJSON(b);
-    if (Array.isArray(a)) { for (var i = 0; i < a.length; i++) { sessions.push(a[i]); } }
-  });
   var summary = readJSON($('fs-summary'));
   var firewall = readJSON($('fs-firewall'));
   var sections = [];
@@ -82,7 +81,7 @@
   // Transfers (the ledger entry of each channel a transfer command used)
   // and logins, where the records have them.
   var channelTotal = 0, servers = {}, transfers = [], results = {}, logins = {};
-  sessions.forEach(function (r) {
+  function index(r) {
     var s = r.session, vs = {};
     (s.channels || []).forEach(function (c, j) {
       vs[c.verdict] = (vs[c.verdict] || 0) + 1;
@@ -95,7 +94,20 @@
     r.vs = vs;
     channelTotal += (s.channels || []).length;
     servers[s.server] = (servers[s.server] || 0) + 1;
-  });
+    sessions.push(r);
+  }
+  // The session blocks are decoded a slice of time at a time, so that a
+  // large report shows its first page while the rest is still read.
+  var blocks = doc.querySelectorAll('script.fs-sessions'), decoded = 0;
+  function decode(ms) {
+    var t = performance.now();
+    while (decoded < blocks.length && performance.now() - t < ms) {
+      var a = readJSON(blocks[decoded]);
+      decoded++;
+      if (Array.isArray(a)) { a.forEach(index); }
+    }
+    return decoded >= blocks.length;
+  }
 
   // The summary band.
   function tile(n, k, v) {
@@ -106,6 +118,7 @@
     reassembly: 1, evictions: 1, anomalies: 1, fragments: 1, not_decoded: 1, live: 1};
   function renderSummary() {
     var box = $('summary');
+    box.textContent = '';
     if (!summary) {
       add(box, el('p', {'class': 'bad'}, 'This report has no totals: the run that wrote it did not finish (the file ends early). ' +
         plural(sessions.length, 'session') + ' are in it.'));
@@ -486,6 +499,8 @@
     open.addEventListener('click', function () { Array.prototype.forEach.call(doc.querySelectorAll('details.session'), function (d) { d.open = true; }); });
     fv.addEventListener('change', apply); fs.addEventListener('change', apply);
     fc.addEventListener('input', later); ft.addEventListener('input', later);
+    fc.addEventListener('change', function () { clearTimeout(timer); apply(); });
+    ft.addEventListener('change', function () { clearTimeout(timer); apply(); });
     add(box, [el('label', null, ['verdict', fv]), el('label', null, ['server', fs]), el('label', null, ['client', fc]), el('label', null, ['text', ft]), reset, open]);
   }
 
@@ -576,13 +591,36 @@
     });
   }
 
+  function loading(text) {
+    var l = $('loading');
+    if (l) { l.textContent = text; }
+  }
   function start() {
+    renderSummary();
+    renderFirewall();
+    var done = decode(200);
+    apply();
+    root.setAttribute('data-first-page-ms', String(Math.round(performance.now())));
+    function more() {
+      if (!done) {
+        done = decode(150);
+        loading('Reading the report: ' + fmtNum(sessions.length) + ' sessions so far…');
+        setTimeout(more, 0);
+        return;
+      }
+      finish();
+    }
+    if (done) { finish(); } else { loading('Reading the report: ' + fmtNum(sessions.length) + ' sessions so far…'); setTimeout(more, 0); }
+  }
+  function finish() {
+    root.setAttribute('data-decoded-ms', String(Math.round(performance.now())));
     renderSummary();
     renderTimeline();
     renderFilters();
+    var keep = page;
     apply();
+    if (keep < pages.length && keep !== page) { page = keep; renderPage(); }
     renderTransfers();
-    renderFirewall();
     renderSections();
     // A link to #session-N opens that session; #all opens every session on
     // the first page (for a screenshot or a print).
@@ -593,6 +631,9 @@
     if (l) { l.remove(); }
     root.setAttribute('data-sessions', String(sessions.length));
     root.setAttribute('data-channels', String(channelTotal));
+    // Milliseconds from the start of the navigation to the whole page
+    // drawn: the file read and parsed, its data decoded, the page drawn.
+    root.setAttribute('data-drawn-ms', String(Math.round(performance.now())));
     root.setAttribute('data-ready', 'true');
   }
   start();
