@@ -62,6 +62,12 @@ type Config struct {
 	// since the bytes are counted from what is stored, and counted in
 	// Stats.BudgetChannels and Stats.BudgetSessions.
 	MaxMemory int64
+	// Payload, when set, is handed the ordered bytes of every data
+	// connection matched to a transfer (hashes, MIME type, extraction;
+	// payload.go); MaxHeldPayload bounds the out-of-order bytes held per
+	// connection for it (default DefaultMaxHeldPayload).
+	Payload        PayloadConsumer
+	MaxHeldPayload int
 	// Stream judges channels as early as their outcome is settled, for live
 	// capture: SYNs unanswered for DataTimeout are "dropped" while the
 	// session goes on. Without it (files), such channels wait for the
@@ -90,6 +96,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxExchanges, 200)
 	def(&c.MaxNotes, 50)
 	def(&c.MaxReplyLines, 1000)
+	def(&c.MaxHeldPayload, DefaultMaxHeldPayload)
 	if c.MaxMemory <= 0 {
 		c.MaxMemory = DefaultMaxMemory
 	}
@@ -156,6 +163,10 @@ type Stats struct {
 	// FirstDuplicate names the first copy.
 	DuplicatePackets uint64
 	FirstDuplicate   capture.Position
+	// PayloadEvictions counts transfers whose out-of-order payload
+	// outgrew Config.MaxHeldPayload: their bytes were not all handed to
+	// Config.Payload (no digest, a short extracted file).
+	PayloadEvictions uint64
 }
 
 // pending is a command waiting for its reply.

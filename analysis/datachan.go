@@ -39,6 +39,10 @@ type conn struct {
 	// (coverage.go), allocated at the first payload: only connections
 	// that carry data toward a channel get one.
 	cov *[2]coverage
+	// os puts the data in order for Config.Payload (payload.go);
+	// noStream says the consumer wanted none of this connection.
+	os       *orderedStream
+	noStream bool
 }
 
 // hostPair is an unordered pair of host addresses, the lower first.
@@ -390,6 +394,7 @@ func (d *dataTracker) packet(p *capture.Packet) {
 				at.FirstSent[i] = p.Time
 			}
 			at.LastSent[i] = p.Time
+			d.payload(c, fwd, p)
 		}
 		c.count()
 	}
@@ -458,6 +463,7 @@ func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 		d.unmatched = append(d.unmatched, c)
 	}
 	if old := d.conns[k]; old != nil {
+		d.closeStream(old)
 		old.dead = true
 		d.unrefConn(old)
 	}

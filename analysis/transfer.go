@@ -142,6 +142,12 @@ type Transfer struct {
 	// Start and End are the capture times of the first and the last
 	// segment carrying data (zero when none did).
 	Start, End time.Time
+	// Content is what Config.Payload found in the bytes (nil without
+	// one); Reordered says out-of-order data was held to put them in
+	// order, PayloadLost that more than Config.MaxHeldPayload bytes were
+	// waiting and the stream was given up.
+	Content                *Content
+	Reordered, PayloadLost bool
 }
 
 // Duration is the time from the first to the last data segment.
@@ -376,6 +382,7 @@ func (ch *Channel) dataIndex(fromServer bool) int {
 func (a *Analyzer) judgeTransfer(ch *Channel) {
 	t := ch.Transfer
 	if t == nil {
+		a.endPayload(ch, nil)
 		return
 	}
 	t.Reply = ch.finalReply()
@@ -388,6 +395,7 @@ func (a *Analyzer) judgeTransfer(ch *Channel) {
 		at = nil
 	}
 	t.Result, t.Cause = decideTransfer(t, at)
+	a.endPayload(ch, at)
 }
 
 // decideTransfer is the ledger's rule, first match wins.

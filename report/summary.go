@@ -65,7 +65,7 @@ func summaryJSON(s Summary) jsonSummary {
 			"streams": r.EvictedStreams, "candidates": r.CandidatesEvicted, "pages": r.PagesEvicted,
 			"fragments": c.FragmentEvictions,
 			"sessions":  a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
-			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts,
+			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts, "payload": a.PayloadEvictions,
 			"memory_channels": a.BudgetChannels, "memory_sessions": a.BudgetSessions,
 			"command_log": a.EvictedCommands, "login_attempts": a.EvictedLoginAttempts,
 		},

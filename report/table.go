@@ -227,6 +227,7 @@ func evictions(sum Summary) string {
 		{"connection attempts not followed", "--max-channel-attempts", sum.Analysis.UnfollowedAttempts},
 		{"judged channels unlisted", "--max-memory", sum.Analysis.BudgetChannels},
 		{"sessions", "--max-memory", sum.Analysis.BudgetSessions},
+		{"transfers' out-of-order payload given up", "--max-held-payload", sum.Analysis.PayloadEvictions},
 	} {
 		if kv.n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d (%s)", kv.name, kv.n, kv.flag))
@@ -304,6 +305,13 @@ func (t *tableWriter) transfers(s *analysis.Session) error {
 	for i, c := range s.Channels {
 		if x := c.Transfer; x != nil && (x.Result != analysis.Complete || t.o.Verbose) {
 			fmt.Fprintf(t.w, "  %d. %s: %s\n", i+1, x.Result, TransferReason(x))
+		}
+	}
+	for i, c := range s.Channels {
+		if x := c.Transfer; x != nil && x.Content != nil {
+			if line := contentLine(x); line != "" {
+				fmt.Fprintf(t.w, "  %d. %s\n", i+1, Escape(line))
+			}
 		}
 	}
 	return nil

@@ -35,6 +35,15 @@ type jsonTransfer struct {
 	AbortIdle     bool     `json:"abort_idle,omitempty"`
 	DurationMS    *float64 `json:"duration_ms,omitempty"`
 	ThroughputBPS *uint64  `json:"throughput_bps,omitempty"`
+	// What --hash, --mime and --extract found (absent without them).
+	MIME         string `json:"mime_type,omitempty"`
+	MD5          string `json:"md5,omitempty"`
+	SHA1         string `json:"sha1,omitempty"`
+	SHA256       string `json:"sha256,omitempty"`
+	Extracted    string `json:"extracted,omitempty"`
+	ExtractError string `json:"extract_error,omitempty"`
+	Reordered    bool   `json:"reordered,omitempty"`
+	PayloadLost  bool   `json:"payload_lost,omitempty"`
 }
 
 func transferJSON(c *analysis.Channel) *jsonTransfer {
@@ -66,7 +75,43 @@ func transferJSON(c *analysis.Channel) *jsonTransfer {
 		v := uint64(math.Round(bps))
 		j.ThroughputBPS = &v
 	}
+	j.Reordered, j.PayloadLost = t.Reordered, t.PayloadLost
+	if ct := t.Content; ct != nil {
+		j.MIME, j.Extracted, j.ExtractError = ct.MIME, ct.Extracted, ct.ExtractError
+		for _, d := range ct.Digests {
+			switch d.Algorithm {
+			case "md5":
+				j.MD5 = d.Hex
+			case "sha1":
+				j.SHA1 = d.Hex
+			case "sha256":
+				j.SHA256 = d.Hex
+			}
+		}
+	}
 	return j
+}
+
+// contentLine is the table's line for what --hash and --extract found.
+func contentLine(t *analysis.Transfer) string {
+	ct := t.Content
+	var parts []string
+	if ct.MIME != "" {
+		parts = append(parts, ct.MIME)
+	}
+	for _, d := range ct.Digests {
+		parts = append(parts, d.Algorithm+" "+d.Hex)
+	}
+	if ct.Extracted != "" {
+		parts = append(parts, "extracted to "+ct.Extracted)
+	}
+	if ct.ExtractError != "" {
+		parts = append(parts, "extraction: "+ct.ExtractError)
+	}
+	if t.PayloadLost {
+		parts = append(parts, "no digest: the out-of-order data outgrew --max-held-payload")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // appendTransferJSON appends the "transfer" object.
@@ -107,6 +152,18 @@ func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
 	}
 	b = appendOptMS(b, `,"duration_ms":`, t.DurationMS)
 	b = appendOptUint(b, `,"throughput_bps":`, t.ThroughputBPS)
+	for _, f := range [...]struct{ k, v string }{{`,"mime_type":`, t.MIME}, {`,"md5":`, t.MD5}, {`,"sha1":`, t.SHA1},
+		{`,"sha256":`, t.SHA256}, {`,"extracted":`, t.Extracted}, {`,"extract_error":`, t.ExtractError}} {
+		if f.v != "" {
+			b = appendJSONString(append(b, f.k...), f.v)
+		}
+	}
+	if t.Reordered {
+		b = append(b, `,"reordered":true`...)
+	}
+	if t.PayloadLost {
+		b = append(b, `,"payload_lost":true`...)
+	}
 	return append(b, '}')
 }
 

@@ -52,11 +52,19 @@ type options struct {
 	// zeekLogs is --zeek-logs (a directory, "" for none); zeekJSON --zeek-json.
 	zeekLogs string
 	zeekJSON bool
+	// hashes, mime, extractDir and extractMax are --hash, --mime,
+	// --extract and --extract-max-bytes (issue 13).
+	hashes     []string
+	mime       bool
+	extractDir string
+	extractMax int64
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
 	maxCandidates, maxChannelAttempts, maxReplyLines, maxNotes, maxExchanges         int
 	// maxMemory is --max-memory in bytes (0: auto, from the table limits).
 	maxMemory int64
+	// maxHeldPayload is --max-held-payload in bytes.
+	maxHeldPayload int64
 
 	ports []uint16
 }
@@ -108,6 +116,8 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	lim.IntVar(&o.maxReplyLines, "max-reply-lines", 1000, "lines of one multi-line reply (more are dropped)")
 	lim.IntVar(&o.maxNotes, "max-notes", 50, "notes kept per session (more are counted)")
 	lim.IntVar(&o.maxExchanges, "max-exchanges", 200, "commands and replies kept per session for the ladder view, and commands in each session's command log (JSON command_log; more are counted)")
+	o.maxHeldPayload = analysis.DefaultMaxHeldPayload
+	lim.Var(byteSize{&o.maxHeldPayload}, "max-held-payload", "out-of-order bytes held per data connection to put a transfer's bytes in order for --hash, --mime and --extract (`SIZE`; past it the transfer gets no digest)")
 	lim.Var(byteSize{&o.maxMemory}, "max-memory", "memory for the run (`SIZE`: 512MiB, 2GiB): the Go soft memory limit; what is left after 32 MiB and 768 B per --max-streams is shared by the sessions and channels, whose oldest judged channels, then least recently active sessions, go when it runs short (auto: 32 MiB + 2 KiB per --max-streams or --max-sessions, 227 MiB at the defaults)")
 
 	out := pflag.NewFlagSet("output", pflag.ContinueOnError)
@@ -120,7 +130,13 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	out.BoolVar(&o.ladder, "ladder", false, "draw each session as a sequence diagram (client and server lifelines, control exchanges, data connections and their fate; table format)")
 	out.StringVar(&o.html, "html", "", "also write the report as one self-contained HTML `FILE` (summary, timeline, filterable sessions with their ladders, firewall view; opens offline, fetches nothing), alongside any --format")
 
-	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Limits", lim}, {"Output", out}}
+	files := pflag.NewFlagSet("files", pflag.ContinueOnError)
+	files.StringSliceVar(&o.hashes, "hash", nil, "digest each transfer's bytes with `ALGS` (comma-separated: md5, sha1, sha256); given only for transfers whose every byte is in the capture")
+	files.BoolVar(&o.mime, "mime", false, "tell each transfer's MIME type from its first bytes (on with --hash or --extract)")
+	files.StringVar(&o.extractDir, "extract", "", "write each transfer's bytes to a file under `DIR` (created; names made safe, never outside DIR; DIR/manifest.jsonl lists them)")
+	files.Var(byteSize{&o.extractMax}, "extract-max-bytes", "stop writing files under --extract once `SIZE` bytes are written in all (auto: no cap)")
+
+	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Files", files}, {"Limits", lim}, {"Output", out}}
 	all := pflag.NewFlagSet("ftpscope", pflag.ContinueOnError)
 	all.SortFlags = false
 	for _, s := range secs {
@@ -151,6 +167,9 @@ with --fail-on-blocked.
 
 // validate checks what pflag cannot.
 func (o *options) validate(rest []string) error {
+	if err := o.validateFiles(); err != nil {
+		return err
+	}
 	switch {
 	case o.listIfaces:
 		return nil
@@ -243,8 +262,9 @@ func (o *options) analysisConfig() analysis.Config {
 		// The audit (logins and the command log) is written by the JSON
 		// report, the HTML report and the Zeek logs only: other runs do not
 		// pay for it.
-		Audit:     o.format == string(report.JSON) || o.html != "" || o.zeekLogs != "",
-		MaxMemory: o.analysisBudget(),
+		Audit:          o.format == string(report.JSON) || o.html != "" || o.zeekLogs != "",
+		MaxMemory:      o.analysisBudget(),
+		MaxHeldPayload: int(o.maxHeldPayload),
 	}
 }
 

@@ -73,8 +73,29 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
 		return exitUsage
 	}
-	sum, err := pipeline.Run(ctx, src, o.engineConfig(), out)
-	return exitStatus(o, sum, err, stderr)
+	cfg := o.engineConfig()
+	files, err := o.payloadConsumer()
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+		return exitError
+	}
+	if files != nil {
+		cfg.Analysis.Payload = files
+	}
+	sum, err := pipeline.Run(ctx, src, cfg, out)
+	status := exitStatus(o, sum, err, stderr)
+	if files != nil {
+		// The report is complete whatever went wrong with the files; the
+		// errors name them, and the run fails.
+		files.Close()
+		for _, e := range files.Errors() {
+			fmt.Fprintf(stderr, "ftpscope: %v\n", e)
+		}
+		if len(files.Errors()) > 0 && status == exitOK {
+			status = exitError
+		}
+	}
+	return status
 }
 
 // inputs names what the run reads, for the HTML report's heading.
