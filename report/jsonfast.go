@@ -24,6 +24,20 @@ var jsonPlain = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// plain8 reports whether none of the 8 bytes of s needs escaping in JSON or
+// decoding as UTF-8: each is printable ASCII (0x20 to 0x7e) other than '"'
+// and '\\' (jsonPlain, eight at once). The tests are the usual
+// word-at-a-time ones: a byte below n sets its high bit in (x - n·0x01…) &^ x,
+// a byte equal to v is a zero byte of x ^ v·0x01….
+func plain8(s string) bool {
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(y uint64) uint64 { return (y - ones) &^ y & highs }
+	bad := x&highs | (x-0x20*ones)&^x&highs | zero(x^'"'*ones) | zero(x^'\\'*ones) | zero(x^0x7f*ones)
+	return bad == 0
+}
+
 // appendJSONString appends s as a JSON string the way encoding/json writes
 // it with HTML escaping off (\" \\ \b \f \n \r \t, other C0 controls as
 // \u00NN, bytes that are not UTF-8 as \ufffd, U+2028 and U+2029 escaped),
@@ -32,6 +46,14 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look: nearly every
+		// string here (addresses, times, sentences) is plain ASCII.
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if jsonPlain[c] {
