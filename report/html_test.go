@@ -422,3 +422,63 @@ func TestHTMLSection(t *testing.T) {
 		t.Errorf("section %+v", got)
 	}
 }
+
+// TestHTMLLadderMatchesASCII: the page's ladder has the rows of --ladder,
+// in its order, with the same labels, directions and fates.
+func TestHTMLLadderMatchesASCII(t *testing.T) {
+	for _, file := range []string{"../pcaps/handmade/blocked-v4.pcap", "../pcaps/handmade/nat-227.pcap",
+		"../pcaps/handmade/auth-tls.pcap", "../pcaps/05-active-reset/server.pcap"} {
+		_, page := renderBoth(t, false, nil, file)
+		p := parsePage(t, page)
+		var rs []struct {
+			Ladder [][]any `json:"ladder"`
+		}
+		for _, b := range p.blocks["fs-sessions"] {
+			var part []struct {
+				Ladder [][]any `json:"ladder"`
+			}
+			if err := json.Unmarshal([]byte(b), &part); err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, part...)
+		}
+		sessions := sessionsOf(t, file)
+		if len(rs) != len(sessions) {
+			t.Fatalf("%s: %d sessions in the page, %d analysed", file, len(rs), len(sessions))
+		}
+		for i, s := range sessions {
+			var b bytes.Buffer
+			if err := report.Ladder(&b, i+1, s); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")[2:]
+			if len(rs[i].Ladder) == 0 {
+				lines = nil // the ASCII ladder says there is nothing to draw
+			}
+			if len(lines) != len(rs[i].Ladder) {
+				t.Fatalf("%s session %d: %d rows in the page, %d in --ladder", file, i+1, len(rs[i].Ladder), len(lines))
+			}
+			for j, row := range rs[i].Ladder {
+				line, label := lines[j], row[3].(string)
+				if len(label) > 40 {
+					label = label[:40] // the ASCII ladder cuts long labels
+				}
+				if !strings.Contains(line, label) {
+					t.Errorf("%s session %d row %d: %q not in %q", file, i+1, j+1, label, line)
+				}
+				toServer := row[2].(float64) == 1
+				switch row[1] {
+				case "c":
+					if toServer != strings.Contains(line, "->|") {
+						t.Errorf("%s session %d row %d: direction differs from %q", file, i+1, j+1, line)
+					}
+				case "d":
+					dies := len(row) > 5 && int(row[5].(float64))&1 != 0
+					if dies != (strings.Contains(line, "X=") || strings.Contains(line, "=X")) {
+						t.Errorf("%s session %d row %d: fate differs from %q", file, i+1, j+1, line)
+					}
+				}
+			}
+		}
+	}
+}

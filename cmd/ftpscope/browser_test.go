@@ -36,6 +36,13 @@ var htmlHostile = []string{
 	`"'><iframe src="javascript:document.title='pwned'"></iframe>`,
 	`</style><svg onload="document.title='pwned'">`,
 	`<a href="http://127.0.0.1:9/x">link</a><link rel=stylesheet href=http://127.0.0.1:9/s.css>`,
+	"evil\u202egnp.exe \x1b[31mred",
+}
+
+// htmlShown is how the page shows a hostile name: as it is, but with
+// control and bidi characters written out, as the table writes them.
+func htmlShown(h string) string {
+	return strings.NewReplacer("\u202e", `\u202e`, "\x1b", `\x1b`).Replace(h)
 }
 
 // htmlHostileCapture has one session per hostile name: the greeting, the
@@ -420,9 +427,12 @@ func TestBrowserHTML(t *testing.T) {
 			mu.Unlock()
 			if tc.hostile {
 				for _, h := range append(htmlHostile, filepath.Base(file)) {
-					if !strings.Contains(facts.Text, h) {
-						t.Errorf("the page does not show %q as text", h)
+					if !strings.Contains(facts.Text, htmlShown(h)) {
+						t.Errorf("the page does not show %q as text", htmlShown(h))
 					}
+				}
+				if strings.ContainsAny(facts.Text, "\u202e\x1b") {
+					t.Error("a bidi override or an escape character reached the page raw")
 				}
 			}
 		})
