@@ -53,6 +53,17 @@ type Config struct {
 	// reply and time, up to MaxExchanges commands per session (more are
 	// counted in Audit.CommandsDropped). Off, sessions keep none of it.
 	Audit bool
+	// BruteforceThreshold failed logins from one source within
+	// BruteforceWindow raise a bruteforce notice (defaults 20 and 15 min,
+	// Zeek's); SprayUsers distinct users failing from one source within the
+	// window raise password-spray (default 10). MaxLoginSources bounds the
+	// sources remembered for them (default 16384; the least recently
+	// active is forgotten, counted in Stats.EvictedLoginSources). Notices
+	// are kept with the audit (Config.Audit).
+	BruteforceThreshold int
+	BruteforceWindow    time.Duration
+	SprayUsers          int
+	MaxLoginSources     int
 	// MaxReplyLines caps the lines of one multi-line reply (default 1000).
 	MaxReplyLines int
 	// MaxMemory is the memory budget, in bytes, that the sessions, their
@@ -97,6 +108,10 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxNotes, 50)
 	def(&c.MaxReplyLines, 1000)
 	def(&c.MaxHeldPayload, DefaultMaxHeldPayload)
+	def(&c.BruteforceThreshold, DefaultBruteforceThreshold)
+	defDur(&c.BruteforceWindow, DefaultBruteforceWindow)
+	def(&c.SprayUsers, DefaultSprayUsers)
+	def(&c.MaxLoginSources, DefaultMaxLoginSources)
 	if c.MaxMemory <= 0 {
 		c.MaxMemory = DefaultMaxMemory
 	}
@@ -146,6 +161,12 @@ type Stats struct {
 	// listings, and BudgetSessions the sessions evicted, to stay within
 	// Config.MaxMemory (the verdicts stay counted).
 	BudgetChannels, BudgetSessions uint64
+	// Notices counts the notices raised, by kind (indexed by NoticeKind);
+	// EvictedNotices those past a session's 32, still counted in Notices;
+	// EvictedLoginSources the client hosts the brute-force notices forgot
+	// (past Config.MaxLoginSources).
+	Notices                             [len(noticeKindNames)]uint64
+	EvictedNotices, EvictedLoginSources uint64
 	// EvictedCommands counts commands left out of a session's command log
 	// (past Config.MaxExchanges), EvictedLoginAttempts login attempts left
 	// out of its login (past 64): both are still counted in the session.
@@ -233,6 +254,8 @@ type Analyzer struct {
 	// connections, announced later (dataTracker.newAttempt).
 	hosts map[hostPair]int
 	dups  dupFilter
+	// notes is the state of the notices across sessions (notice.go).
+	notes notices
 }
 
 // New returns an Analyzer that reports to sink.
@@ -581,6 +604,9 @@ func (a *Analyzer) announceActive(st *sessionState, cmd ftp.Command, l reassembl
 	if thirdParty || privileged {
 		a.stats.Bounces++
 	}
+	if a.cfg.Audit {
+		a.noticePort(st, cmd.Verb, ep, thirdParty, privileged, l.Time)
+	}
 	alt := netip.AddrPortFrom(client, ep.Port())
 	return a.addChannel(st, method, ep, alt, l.Time, l.Packet)
 }
@@ -677,7 +703,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	p := &st.pending[i]
 	a.observeReply(st, p, int(code), t)
 	if p.rec != 0 || p.login != 0 {
-		a.auditReply(st, p, code, text)
+		a.auditReply(st, p, code, text, t)
 	}
 	vi := ftp.Verb(p.verb)
 	interesting := p.ch != nil || code == 234 || code == 425 || code == 426 || code >= 500 || ftp.Announces(code) || code == 221 || code == 230 || code == 530

@@ -89,6 +89,8 @@ type Audit struct {
 	// order; CommandsDropped counts those after.
 	Commands        []CommandRecord
 	CommandsDropped int
+	// Notices are the session's notices, in order (notice.go).
+	Notices []Notice
 }
 
 // maxLoginAttempts bounds a session's listed login attempts: a brute force
@@ -125,6 +127,7 @@ func (a *Analyzer) auditCommand(st *sessionState, p *pending, verb, arg string, 
 		au.CommandsDropped++
 		a.stats.EvictedCommands++
 	}
+	a.noticeCommand(st, verb, arg, t)
 	l := &au.Login
 	switch verb {
 	case "USER":
@@ -164,13 +167,14 @@ func (a *Analyzer) newLoginAttempt(st *sessionState, at LoginAttempt) int32 {
 
 // auditReply records a reply to an awaited command in its command record
 // and, for USER, PASS and ACCT, in the login.
-func (a *Analyzer) auditReply(st *sessionState, p *pending, code ftp.ReplyCode, text string) {
+func (a *Analyzer) auditReply(st *sessionState, p *pending, code ftp.ReplyCode, text string, t time.Time) {
 	au := st.s.Audit
 	if au == nil {
 		return
 	}
 	if p.rec > 0 {
 		r := &au.Commands[p.rec-1]
+		a.noticeWrite(st, r, code, t)
 		line := firstLine(text)
 		a.charge(st.s, strCost(line)-strCost(r.ReplyText))
 		r.Code, r.ReplyText = code, line
@@ -192,6 +196,7 @@ func (a *Analyzer) auditReply(st *sessionState, p *pending, code ftp.ReplyCode, 
 		}
 		l.Outcome, l.Time = LoginSuccess, p.time
 		a.loginUser(st, user)
+		a.loginSucceeded(st, user, t)
 	case ftp.LoginRefused:
 		l.Failures++
 		user := st.s.User
@@ -203,6 +208,7 @@ func (a *Analyzer) auditReply(st *sessionState, p *pending, code ftp.ReplyCode, 
 			l.Outcome = LoginFailure
 			a.loginUser(st, user)
 		}
+		a.loginFailed(st, user, t)
 	default:
 		if at != nil {
 			at.Code = code

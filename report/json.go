@@ -259,7 +259,16 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 		// Channels went out one by one; the session closes the story.
 	}
 	rec := sessionJSON(s)
-	return j.w.appendRecord(func(b []byte) []byte { return appendSessionJSON(b, &rec) })
+	if err := j.w.appendRecord(func(b []byte) []byte { return appendSessionJSON(b, &rec) }); err != nil {
+		return err
+	}
+	ns := sessionNotices(s)
+	for i := range ns {
+		if err := j.enc.Encode(noticeJSON(s, &ns[i])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sessionJSON returns a session's record.

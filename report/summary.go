@@ -32,6 +32,8 @@ type jsonSummary struct {
 	Fragments   map[string]uint64 `json:"fragments"`
 	NotDecoded  map[string]uint64 `json:"not_decoded"`
 	Live        map[string]uint64 `json:"live,omitempty"`
+	// Notices counts the notice records by kind.
+	Notices map[string]uint64 `json:"notices"`
 }
 
 func summaryJSON(s Summary) jsonSummary {
@@ -68,6 +70,7 @@ func summaryJSON(s Summary) jsonSummary {
 			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts, "payload": a.PayloadEvictions,
 			"memory_channels": a.BudgetChannels, "memory_sessions": a.BudgetSessions,
 			"command_log": a.EvictedCommands, "login_attempts": a.EvictedLoginAttempts,
+			"notices": a.EvictedNotices, "login_sources": a.EvictedLoginSources,
 		},
 		Anomalies: map[string]uint64{
 			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,
@@ -80,6 +83,10 @@ func summaryJSON(s Summary) jsonSummary {
 			"timed_out": c.FragmentTimeouts, "incomplete": c.FragmentsIncomplete, "invalid": c.FragmentsInvalid,
 		},
 		NotDecoded: c.NotDecoded.Map(),
+	}
+	j.Notices = map[string]uint64{}
+	for _, k := range analysis.NoticeKinds() {
+		j.Notices[k.String()] = a.Notices[k]
 	}
 	for _, v := range analysis.Verdicts {
 		j.Verdicts[v.String()] = a.Verdicts[v]

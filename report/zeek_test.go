@@ -348,8 +348,17 @@ func TestZeekFTPLogHostileNames(t *testing.T) {
 			t.Error("the password is in the log")
 		}
 		entries, _ := os.ReadDir(dir)
-		if len(entries) != 1 {
-			t.Errorf("%d files in the log directory, want only ftp.log", len(entries))
+		if len(entries) != 2 {
+			t.Errorf("%d files in the log directory, want ftp.log and notice.log", len(entries))
+		}
+		// alice's password crossed public addresses in clear.
+		nd, err := os.ReadFile(filepath.Join(dir, "notice.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nl := readZeekTSV(t, nd)
+		if nl.path != "notice" || len(nl.rows) != 1 || *nl.rows[0][10] != "FTPScope::Cleartext_Credentials" {
+			t.Errorf("notice.log:\n%s", nd)
 		}
 	}
 	dir := zeekLogsOf(t, report.ZeekOptions{JSON: true}, analysis.Config{}, path)
@@ -389,4 +398,114 @@ func deref(p *string) string {
 		return "-"
 	}
 	return *p
+}
+
+// zeekNoticeFields is Zeek's notice.log header with the community-id
+// package's notice column.
+const zeekNoticeFields = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tfuid\tfile_mime_type\tfile_desc\tproto\tnote\tmsg\tsub\tsrc\tdst\tp\tn\tpeer_descr\tactions\temail_dest\tsuppress_for\tremote_location.country_code\tremote_location.region\tremote_location.city\tremote_location.latitude\tremote_location.longitude\tcommunity_id"
+
+const zeekNoticeTypes = "time\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring\tenum\tenum\tstring\tstring\taddr\taddr\tport\tcount\tstring\tset[enum]\tset[string]\tinterval\tstring\tstring\tstring\tdouble\tdouble\tstring"
+
+// TestZeekNoticeBruteforce: 25 failed logins over five control
+// connections, then a success: notice.log holds Zeek's FTP::Bruteforcing
+// row (Zeek's message, the source only, 20 failures) and the success,
+// under the strict reader; the JSON output has the two notice records and
+// the summary counts them.
+func TestZeekNoticeBruteforce(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	server := netip.MustParseAddrPort("10.9.0.2:21")
+	path := craftCapture(t, func(w *craft.Writer) {
+		at := t0
+		for conn := range 5 {
+			c := w.Dial(at, netip.AddrPortFrom(netip.MustParseAddr("10.9.0.1"), uint16(41000+conn)), server)
+			at = at.Add(10 * time.Millisecond)
+			c.Server(at, "220 ready\r\n")
+			for i := range 5 {
+				at = at.Add(time.Second)
+				c.Client(at, fmt.Sprintf("USER user%d\r\n", i))
+				c.Server(at.Add(time.Millisecond), "331 Please specify the password.\r\n")
+				c.Client(at.Add(2*time.Millisecond), "PASS guess\r\n")
+				c.Server(at.Add(3*time.Millisecond), "530 Login incorrect.\r\n")
+			}
+			if conn == 4 {
+				at = at.Add(time.Second)
+				c.Client(at, "USER admin\r\n")
+				c.Server(at.Add(time.Millisecond), "331 Please specify the password.\r\n")
+				c.Client(at.Add(2*time.Millisecond), "PASS letmein\r\n")
+				c.Server(at.Add(3*time.Millisecond), "230 Login successful.\r\n")
+			}
+			c.Client(at.Add(5*time.Millisecond), "QUIT\r\n")
+			c.Server(at.Add(6*time.Millisecond), "221 Goodbye.\r\n")
+			c.Close(at.Add(7 * time.Millisecond))
+		}
+	})
+	dir := zeekLogsOf(t, report.ZeekOptions{}, analysis.Config{}, path)
+	data, err := os.ReadFile(filepath.Join(dir, "notice.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := readZeekTSV(t, data)
+	if strings.Join(l.fields, "\t") != zeekNoticeFields || strings.Join(l.types, "\t") != zeekNoticeTypes {
+		t.Fatalf("notice.log header:\n%s", data)
+	}
+	if len(l.rows) != 2 {
+		t.Fatalf("%d rows:\n%s", len(l.rows), data)
+	}
+	b, s := l.rows[0], l.rows[1]
+	if *b[10] != "FTP::Bruteforcing" || *b[11] != "10.9.0.1 had 20 failed logins on 1 FTP server in 0m19s" || *b[13] != "10.9.0.1" ||
+		b[1] != nil || b[2] != nil || *b[16] != "20" || *b[18] != "Notice::ACTION_LOG" || *b[19] != "" || *b[20] != "3600.000000" {
+		t.Errorf("bruteforce row %v", derefAll(b))
+	}
+	if *s[10] != "FTPScope::Bruteforce_Success" || s[1] == nil || *s[2] != "10.9.0.1" || *s[4] != "10.9.0.2" || *s[5] != "21" || s[26] == nil ||
+		!strings.Contains(*s[11], `logged in as "admin" after 25 failed logins`) {
+		t.Errorf("success row %v", derefAll(s))
+	}
+
+	var out bytes.Buffer
+	jw, err := report.New(report.JSON, &out, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.OpenFiles([]string{path}, capture.FileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	pc := pipeline.Config{Analysis: analysis.Config{Audit: true}}
+	if _, err := pipeline.Run(context.Background(), src, pc, jw); err != nil {
+		t.Fatal(err)
+	}
+	var notices []map[string]any
+	var summary map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		switch rec["type"] {
+		case "notice":
+			notices = append(notices, rec)
+		case "summary":
+			summary = rec
+		}
+	}
+	if len(notices) != 2 || notices[0]["kind"] != "bruteforce" || notices[0]["failures"] != float64(20) ||
+		notices[1]["kind"] != "bruteforce-success" || notices[1]["user"] != "admin" || notices[0]["source"] != "10.9.0.1" {
+		t.Fatalf("notices %v", notices)
+	}
+	counts := summary["notices"].(map[string]any)
+	if counts["bruteforce"] != float64(1) || counts["bruteforce-success"] != float64(1) || counts["fxp"] != float64(0) {
+		t.Errorf("summary notices %v", counts)
+	}
+	if strings.Contains(out.String(), "letmein") || strings.Contains(string(data), "letmein") {
+		t.Error("a password is in the output")
+	}
+}
+
+func derefAll(r []*string) []string {
+	out := make([]string, len(r))
+	for i, p := range r {
+		out[i] = deref(p)
+	}
+	return out
 }

@@ -1,12 +1,12 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/analysis/ftp"
@@ -244,10 +244,12 @@ type zeekWriter struct {
 	root  *os.Root
 	o     ZeekOptions
 	ftp   *zeekLog
+	note  *zeekLog
 }
 
 // WithZeekLogs returns a Writer that writes inner's report and, in dir
-// (made if missing), Zeek's ftp.log for every session. The logs' names are
+// (made if missing), Zeek's ftp.log for every session and notice.log for
+// its notices. The logs' names are
 // fixed, never taken from the wire, and opened through an os.Root, so
 // nothing is written outside dir.
 func WithZeekLogs(inner Writer, dir string, o ZeekOptions) (Writer, error) {
@@ -260,6 +262,7 @@ func WithZeekLogs(inner Writer, dir string, o ZeekOptions) (Writer, error) {
 	}
 	z := &zeekWriter{inner: inner, root: root, o: o}
 	z.ftp = &zeekLog{path: "ftp", fields: ftpLogFields, json: o.JSON, root: root}
+	z.note = &zeekLog{path: "notice", fields: noticeLogFields, json: o.JSON, root: root}
 	return z, nil
 }
 
@@ -272,6 +275,12 @@ func (z *zeekWriter) Session(s *analysis.Session) error {
 			return err
 		}
 	}
+	ns := sessionNotices(s)
+	for i := range ns {
+		if err := z.note.row(noticeLogRow(s, &ns[i]), ns[i].Time); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -280,7 +289,7 @@ func (z *zeekWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 }
 
 func (z *zeekWriter) Flush() error {
-	if err := z.ftp.flush(); err != nil {
+	if err := errors.Join(z.ftp.flush(), z.note.flush()); err != nil {
 		return err
 	}
 	return z.inner.Flush()
@@ -288,10 +297,7 @@ func (z *zeekWriter) Flush() error {
 
 func (z *zeekWriter) Close(sum Summary) error {
 	end := sum.Capture.Last
-	if end.IsZero() {
-		end = time.Time{}
-	}
-	err := z.ftp.close(end)
+	err := errors.Join(z.ftp.close(end), z.note.close(end))
 	if cerr := z.root.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("--zeek-logs: %w", cerr)
 	}

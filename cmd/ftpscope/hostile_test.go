@@ -151,6 +151,11 @@ func (r *recordSink) Write(p []byte) (int, error) {
 				}
 				r.sessions = append(r.sessions, s)
 			}
+		case bytes.HasPrefix(line, []byte(`{"type":"notice"`)):
+			// Notices (issue 14) follow their session: a bounce raises some.
+			if r.count == 0 {
+				r.t.Errorf("a notice before any session: %.80s", line)
+			}
 		case bytes.HasPrefix(line, []byte(`{"type":"summary"`)):
 			if err := json.Unmarshal(line, &r.summary); err != nil {
 				r.t.Errorf("summary record is not JSON: %v", err)

@@ -74,6 +74,11 @@ func parseJSONL(t *testing.T, out string) (sessions []record, summary record) {
 			sessions = append(sessions, r)
 		case "summary":
 			summary = r
+		case "notice":
+			// Notices (issue 14) follow the session that raised them.
+			if len(sessions) == 0 {
+				t.Fatalf("line %d: a notice before any session", n)
+			}
 		default:
 			t.Fatalf("line %d: unexpected record type %q", n, r.Type)
 		}

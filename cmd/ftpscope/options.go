@@ -58,6 +58,10 @@ type options struct {
 	mime       bool
 	extractDir string
 	extractMax int64
+	// bruteThreshold, bruteWindow and sprayUsers tune the brute-force
+	// notices (--bruteforce-threshold, --bruteforce-window, --spray-users).
+	bruteThreshold, sprayUsers int
+	bruteWindow                time.Duration
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
 	maxCandidates, maxChannelAttempts, maxReplyLines, maxNotes, maxExchanges         int
@@ -102,6 +106,9 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	an.BoolVar(&o.noDetect, "no-detect", false, "do not recognise FTP on ports outside --control-ports")
 	an.DurationVar(&o.dataTimeout, "data-timeout", 30*time.Second, "capture time a data connection may take to show its outcome; SYNs unanswered this long are dropped")
 	an.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments (redacted by default)")
+	an.IntVar(&o.bruteThreshold, "bruteforce-threshold", analysis.DefaultBruteforceThreshold, "failed logins from one source within --bruteforce-window that raise a bruteforce notice (Zeek's default)")
+	an.DurationVar(&o.bruteWindow, "bruteforce-window", analysis.DefaultBruteforceWindow, "capture time over which failed logins add up for the bruteforce and password-spray notices")
+	an.IntVar(&o.sprayUsers, "spray-users", analysis.DefaultSprayUsers, "distinct users failing from one source within --bruteforce-window that raise a password-spray notice")
 
 	lim := pflag.NewFlagSet("limits", pflag.ContinueOnError)
 	lim.IntVar(&o.maxStreams, "max-streams", 100000, "control connections reassembled at once (least recently active evicted)")
@@ -222,6 +229,9 @@ func (o *options) validate(rest []string) error {
 	if o.zeekJSON && o.zeekLogs == "" {
 		return fmt.Errorf("--zeek-json goes with --zeek-logs DIR")
 	}
+	if o.bruteThreshold < 1 || o.sprayUsers < 2 || o.bruteWindow <= 0 {
+		return fmt.Errorf("--bruteforce-threshold must be at least 1, --spray-users at least 2 and --bruteforce-window positive")
+	}
 	if o.dataTimeout <= 0 {
 		return fmt.Errorf("--data-timeout must be positive")
 	}
@@ -265,6 +275,10 @@ func (o *options) analysisConfig() analysis.Config {
 		Audit:          o.format == string(report.JSON) || o.html != "" || o.zeekLogs != "",
 		MaxMemory:      o.analysisBudget(),
 		MaxHeldPayload: int(o.maxHeldPayload),
+
+		BruteforceThreshold: o.bruteThreshold,
+		BruteforceWindow:    o.bruteWindow,
+		SprayUsers:          o.sprayUsers,
 	}
 }
 
