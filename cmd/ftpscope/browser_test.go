@@ -320,6 +320,7 @@ func TestBrowserHTML(t *testing.T) {
 				t.Fatalf("ftpscope: %v", err)
 			}
 			want, sessions, transfers := jsonVerdicts(t, jsonOut)
+			bySession := jsonFilters(t, jsonOut)
 
 			tctx, tcancel := chromedp.NewContext(bctx)
 			defer tcancel()
@@ -425,6 +426,26 @@ func TestBrowserHTML(t *testing.T) {
 				t.Errorf("%q", problems)
 			}
 			mu.Unlock()
+			// The filters: each shows the sessions the JSON report says
+			// match it, and only those.
+			for _, f := range []struct {
+				name, js string
+				want     int
+			}{
+				{"verdict", `(() => { const s = document.getElementById('f-verdict'); s.value = ` + jsString(bySession.verdict) + `; s.dispatchEvent(new Event('change')); })()`, bySession.withVerdict},
+				{"server", `(() => { const s = document.getElementById('f-server'); s.value = ` + jsString(bySession.firstServer) + `; s.dispatchEvent(new Event('change')); })()`, bySession.server},
+				{"client", `(() => { const s = document.getElementById('f-client'); s.value = ` + jsString(bySession.firstClient) + `; s.dispatchEvent(new Event('change')); })()`, bySession.client},
+				{"text", `(() => { const s = document.getElementById('f-text'); s.value = '#1'; s.dispatchEvent(new Event('change')); })()`, 1},
+			} {
+				js := `(() => { document.querySelector('#filters button').click(); ` + f.js + `; return document.querySelectorAll('[data-session]').length; })()`
+				got, err := chromedp.Run(pctx, chromedp.Evaluate[int](js))
+				if err != nil {
+					t.Fatalf("filter %s: %v", f.name, err)
+				}
+				if got != f.want {
+					t.Errorf("filter by %s: %d sessions shown, want %d", f.name, got, f.want)
+				}
+			}
 			if tc.hostile {
 				for _, h := range append(htmlHostile, filepath.Base(file)) {
 					if !strings.Contains(facts.Text, htmlShown(h)) {
@@ -437,6 +458,70 @@ func TestBrowserHTML(t *testing.T) {
 			}
 		})
 	}
+}
+
+// filterCounts are how many sessions of a JSON report each filter of the
+// page must show.
+type filterCounts struct {
+	verdict                  string // the verdict of the first channel
+	withVerdict              int    // sessions with a channel of that verdict
+	firstServer, firstClient string
+	server, client           int // sessions of the first session's server, and of its client
+}
+
+func jsonFilters(t *testing.T, out []byte) filterCounts {
+	t.Helper()
+	var f filterCounts
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var all []struct {
+		Client, Server string
+		Channels       []struct{ Verdict string }
+	}
+	for _, l := range lines[:len(lines)-1] {
+		var s struct {
+			Type, Client, Server string
+			Channels             []struct{ Verdict string }
+		}
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Type == "session" {
+			all = append(all, struct {
+				Client, Server string
+				Channels       []struct{ Verdict string }
+			}{s.Client, s.Server, s.Channels})
+		}
+	}
+	if len(all) == 0 {
+		t.Fatal("no session in the JSON report")
+	}
+	f.firstServer, f.firstClient = all[0].Server, all[0].Client
+	for _, s := range all {
+		if len(s.Channels) > 0 && f.verdict == "" {
+			f.verdict = s.Channels[0].Verdict
+		}
+	}
+	for _, s := range all {
+		for _, c := range s.Channels {
+			if c.Verdict == f.verdict {
+				f.withVerdict++
+				break
+			}
+		}
+		if s.Server == f.firstServer {
+			f.server++
+		}
+		if strings.Contains(s.Client, f.firstClient) {
+			f.client++
+		}
+	}
+	return f
+}
+
+// jsString is s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // jsonVerdicts returns the JSON report's channel count per verdict (those
