@@ -202,6 +202,7 @@ func TestZeekFTPLogGolden(t *testing.T) {
 		{"03-proftpd", "../pcaps/03-proftpd/server.pcap"},
 		{"15-long-session-abort-kill", "../pcaps/15-long-session-abort-kill/client.pcap"},
 		{"nat-227", "../pcaps/handmade/nat-227.pcap"},
+		{"17-bruteforce-proftpd", "../pcaps/17-bruteforce-proftpd/client.pcap"},
 		{"midsession", "../pcaps/handmade/midsession.pcap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -508,4 +509,61 @@ func derefAll(r []*string) []string {
 		out[i] = deref(p)
 	}
 	return out
+}
+
+// TestLabBruteforce: the lab's real brute force (pcaps/17-bruteforce-proftpd:
+// curl against proftpd's real account). The truth is proftpd's own log:
+// every "PASS" line answered 530 is a failure, the one answered 230 the
+// success. At both capture points ftpscope raises bruteforce at the 20th
+// failure and bruteforce-success with every failure counted, each session's
+// login says failure or success as proftpd answered, and notice.log reads
+// back under the strict reader.
+func TestLabBruteforce(t *testing.T) {
+	dir := "../pcaps/17-bruteforce-proftpd"
+	logData, err := os.ReadFile(filepath.Join(dir, "logs", "proftpd-main.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures, successes := 0, 0
+	for _, line := range strings.Split(string(logData), "\n") {
+		switch {
+		case strings.Contains(line, `"PASS (hidden)" 530`):
+			failures++
+		case strings.Contains(line, `"PASS (hidden)" 230`):
+			successes++
+		}
+	}
+	if failures != 25 || successes != 1 {
+		t.Fatalf("proftpd logged %d failures and %d successes", failures, successes)
+	}
+	for _, vantage := range []string{"client.pcap", "server.pcap"} {
+		file := filepath.Join(dir, vantage)
+		var gotFail, gotOK int
+		var ns []analysis.Notice
+		for _, s := range sessionsAudited(t, file) {
+			switch s.Audit.Login.Outcome {
+			case analysis.LoginFailure:
+				gotFail += s.Audit.Login.Failures
+			case analysis.LoginSuccess:
+				gotOK++
+			}
+			ns = append(ns, s.Audit.Notices...)
+		}
+		if gotFail != failures || gotOK != successes {
+			t.Errorf("%s: %d failed and %d successful logins, proftpd logged %d and %d", vantage, gotFail, gotOK, failures, successes)
+		}
+		if len(ns) != 2 || ns[0].Kind != analysis.NoticeBruteforce || ns[0].Failures != 20 ||
+			ns[1].Kind != analysis.NoticeBruteforceSuccess || ns[1].Failures != failures || ns[1].User != "labuser" {
+			t.Fatalf("%s: notices %+v", vantage, ns)
+		}
+		logs := zeekLogsOf(t, report.ZeekOptions{}, analysis.Config{}, file)
+		data, err := os.ReadFile(filepath.Join(logs, "notice.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := readZeekTSV(t, data)
+		if len(l.rows) != 2 || *l.rows[0][10] != "FTP::Bruteforcing" || !strings.HasPrefix(*l.rows[0][11], "10.0.1.2 had 20 failed logins on 1 FTP server in ") {
+			t.Errorf("%s: notice.log:\n%s", vantage, data)
+		}
+	}
 }

@@ -10,7 +10,7 @@ ALL_SCENARIOS=(
 	07-passive-drop 08-passive-reset 09-passive-icmp
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
-	16-passive-range-firewall
+	16-passive-range-firewall 17-bruteforce-proftpd
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -416,5 +416,22 @@ LFTP
 open ftp://labuser:secret@$S4
 cls -1 /pub
 LFTP
+	scenario_end
+}
+
+# A brute force against a real account (issue 14): 25 curl logins with wrong passwords,
+# each on a control connection of its own, then one with the right password that
+# downloads a file. proftpd's ExtendedLog has every 530 and the 230.
+sc_17_bruteforce_proftpd() {
+	scenario_begin 17-bruteforce-proftpd "a brute force: 25 failed logins, then a success (proftpd, real account)" \
+		"proftpd (virtual user labuser, password secret) behind an open router. curl logs in 25 times as labuser with a wrong password (USER, 331, PASS, 530), then once with the right one and downloads /pub/small.txt over EPSV. ftpscope must raise a bruteforce notice at the 20th failure and bruteforce-success at the login."
+	open_router
+	server_start proftpd main
+	capture_start
+	local i
+	for ((i = 1; i <= 25; i++)); do
+		curl_run pass pass "curl login as labuser with wrong password $i" -u "labuser:wrong$i" "ftp://$S4/pub/"
+	done
+	curl_run pass pass "curl login as labuser with the right password, EPSV RETR" -u labuser:secret "ftp://$S4/pub/small.txt"
 	scenario_end
 }
