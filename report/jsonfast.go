@@ -125,33 +125,29 @@ func appendJSONIntPtr(dst []byte, p *int) []byte {
 	return strconv.AppendInt(dst, int64(*p), 10)
 }
 
+// appendJSONArray appends v as a JSON array, each element written by elem;
+// a nil slice is null, as encoding/json writes it.
+func appendJSONArray[T any](b []byte, v []T, elem func([]byte, *T) []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, &v[i])
+	}
+	return append(b, ']')
+}
+
 // appendJSONStrings appends a []string (null when nil, as encoding/json).
 func appendJSONStrings(dst []byte, v []string) []byte {
-	if v == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i, s := range v {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, s)
-	}
-	return append(dst, ']')
+	return appendJSONArray(dst, v, func(b []byte, s *string) []byte { return appendJSONString(b, *s) })
 }
 
 func appendJSONInts(dst []byte, v []int) []byte {
-	if v == nil {
-		return append(dst, "null"...)
-	}
-	dst = append(dst, '[')
-	for i, n := range v {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = strconv.AppendInt(dst, int64(n), 10)
-	}
-	return append(dst, ']')
+	return appendJSONArray(dst, v, func(b []byte, n *int) []byte { return strconv.AppendInt(b, int64(*n), 10) })
 }
 
 // appendSessionJSON appends a session record and its newline.
@@ -173,20 +169,9 @@ func appendSessionJSON(b []byte, r *jsonSession) []byte {
 	b = append(b, `,"modes":`...)
 	b = appendJSONStrings(b, r.Modes)
 	b = append(b, `,"channels":`...)
-	if r.Channels == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Channels {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '{')
-			b = appendChannelFields(b, &r.Channels[i])
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = appendJSONArray(b, r.Channels, func(b []byte, c *jsonChannel) []byte {
+		return append(appendChannelFields(append(b, '{'), c), '}')
+	})
 	if r.Password != "" {
 		b = append(b, `,"password":`...)
 		b = appendJSONString(b, r.Password)
@@ -213,51 +198,33 @@ func appendSessionJSON(b []byte, r *jsonSession) []byte {
 		b = strconv.AppendInt(b, int64(r.ChannelsDropped), 10)
 	}
 	b = append(b, `,"notes":`...)
-	if r.Notes == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, n := range r.Notes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"time":`...)
-			b = appendJSONString(b, n.Time)
-			b = append(b, `,"kind":`...)
-			b = appendJSONString(b, n.Kind)
-			b = append(b, `,"text":`...)
-			b = appendJSONString(b, n.Text)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = appendJSONArray(b, r.Notes, func(b []byte, n *jsonNote) []byte {
+		b = append(b, `{"time":`...)
+		b = appendJSONString(b, n.Time)
+		b = append(b, `,"kind":`...)
+		b = appendJSONString(b, n.Kind)
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, n.Text)
+		return append(b, '}')
+	})
 	b = append(b, `,"capture_point":`...)
 	b = appendCapturePointJSON(b, &r.CapturePoint)
 	b = append(b, `,"lint":`...)
-	if r.Lint == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, l := range r.Lint {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"code":`...)
-			b = appendJSONString(b, l.Code)
-			b = append(b, `,"time":`...)
-			b = appendJSONString(b, l.Time)
-			if l.Packet != 0 {
-				b = append(b, `,"packet":`...)
-				b = strconv.AppendUint(b, l.Packet, 10)
-			}
-			b = append(b, `,"count":`...)
-			b = strconv.AppendInt(b, int64(l.Count), 10)
-			b = append(b, `,"text":`...)
-			b = appendJSONString(b, l.Text)
-			b = append(b, '}')
+	b = appendJSONArray(b, r.Lint, func(b []byte, l *jsonLint) []byte {
+		b = append(b, `{"code":`...)
+		b = appendJSONString(b, l.Code)
+		b = append(b, `,"time":`...)
+		b = appendJSONString(b, l.Time)
+		if l.Packet != 0 {
+			b = append(b, `,"packet":`...)
+			b = strconv.AppendUint(b, l.Packet, 10)
 		}
-		b = append(b, ']')
-	}
+		b = append(b, `,"count":`...)
+		b = strconv.AppendInt(b, int64(l.Count), 10)
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, l.Text)
+		return append(b, '}')
+	})
 	b = append(b, `,"latency":{"commands":`...)
 	b = strconv.AppendInt(b, int64(r.Latency.Commands), 10)
 	b = appendOptMS(b, `,"mean_ms":`, r.Latency.Mean)
@@ -274,14 +241,7 @@ func appendSessionJSON(b []byte, r *jsonSession) []byte {
 		b = appendLoginJSON(append(b, `,"login":`...), l)
 	}
 	if len(r.CommandLog) > 0 {
-		b = append(b, `,"command_log":[`...)
-		for i := range r.CommandLog {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendCommandJSON(b, &r.CommandLog[i])
-		}
-		b = append(b, ']')
+		b = appendJSONArray(append(b, `,"command_log":`...), r.CommandLog, appendCommandJSON)
 	}
 	if r.CommandLogDropped != 0 {
 		b = append(b, `,"command_log_dropped":`...)
@@ -468,33 +428,23 @@ func appendLoginJSON(b []byte, l *jsonLogin) []byte {
 	b = append(b, `,"failures":`...)
 	b = strconv.AppendInt(b, int64(l.Failures), 10)
 	b = append(b, `,"attempts":`...)
-	if l.Attempts == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range l.Attempts {
-			at := &l.Attempts[i]
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"time":`...)
-			b = appendJSONString(b, at.Time)
-			b = append(b, `,"user":`...)
-			b = appendJSONString(b, at.User)
-			if at.Password != "" {
-				b = append(b, `,"password":`...)
-				b = appendJSONString(b, at.Password)
-			}
-			b = append(b, `,"password_sent":`...)
-			b = appendJSONBool(b, at.PasswordSent)
-			b = append(b, `,"reply":`...)
-			b = appendJSONIntPtr(b, at.Reply)
-			b = append(b, `,"outcome":`...)
-			b = appendJSONString(b, at.Outcome)
-			b = append(b, '}')
+	b = appendJSONArray(b, l.Attempts, func(b []byte, at *jsonLoginAttempt) []byte {
+		b = append(b, `{"time":`...)
+		b = appendJSONString(b, at.Time)
+		b = append(b, `,"user":`...)
+		b = appendJSONString(b, at.User)
+		if at.Password != "" {
+			b = append(b, `,"password":`...)
+			b = appendJSONString(b, at.Password)
 		}
-		b = append(b, ']')
-	}
+		b = append(b, `,"password_sent":`...)
+		b = appendJSONBool(b, at.PasswordSent)
+		b = append(b, `,"reply":`...)
+		b = appendJSONIntPtr(b, at.Reply)
+		b = append(b, `,"outcome":`...)
+		b = appendJSONString(b, at.Outcome)
+		return append(b, '}')
+	})
 	if l.AttemptsDropped != 0 {
 		b = append(b, `,"attempts_dropped":`...)
 		b = strconv.AppendInt(b, int64(l.AttemptsDropped), 10)
