@@ -79,6 +79,9 @@ type Config struct {
 	// connection for it (default DefaultMaxHeldPayload).
 	Payload        PayloadConsumer
 	MaxHeldPayload int
+	// MaxListingEntries caps the entries kept per parsed directory
+	// listing (default DefaultMaxListingEntries); more are counted.
+	MaxListingEntries int
 	// Stream judges channels as early as their outcome is settled, for live
 	// capture: SYNs unanswered for DataTimeout are "dropped" while the
 	// session goes on. Without it (files), such channels wait for the
@@ -112,6 +115,7 @@ func (c Config) withDefaults() Config {
 	defDur(&c.BruteforceWindow, DefaultBruteforceWindow)
 	def(&c.SprayUsers, DefaultSprayUsers)
 	def(&c.MaxLoginSources, DefaultMaxLoginSources)
+	def(&c.MaxListingEntries, DefaultMaxListingEntries)
 	if c.MaxMemory <= 0 {
 		c.MaxMemory = DefaultMaxMemory
 	}

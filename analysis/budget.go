@@ -118,6 +118,9 @@ func channelBytes(ch *Channel) int64 {
 	}
 	if t := ch.Transfer; t != nil {
 		n += transferCost + strCost(t.Path)
+		if t.Listing != nil {
+			n += listingBytes(t.Listing)
+		}
 	}
 	return n
 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"github.com/ftpscope/ftpscope/analysis/ftp"
 	"github.com/ftpscope/ftpscope/capture"
 )
 
@@ -80,7 +81,7 @@ type orderedStream struct {
 // payload feeds a payload segment of a claimed connection to its stream.
 func (d *dataTracker) payload(c *conn, fwd bool, p *capture.Packet) {
 	pc := d.a.cfg.Payload
-	if pc == nil || c.ch == nil {
+	if c.ch == nil || c.noStream {
 		return
 	}
 	dir := uint8(0)
@@ -92,7 +93,19 @@ func (d *dataTracker) payload(c *conn, fwd bool, p *capture.Packet) {
 		if c.noStream {
 			return
 		}
-		ps := pc.Begin(c.ch.session, c.ch)
+		var ps PayloadStream
+		if pc != nil {
+			ps = pc.Begin(c.ch.session, c.ch)
+		}
+		if t := c.ch.Transfer; t != nil && t.Direction == ftp.Listing {
+			// Listings are parsed whatever the flags: they are small,
+			// and the analysis reads them (sizes, the listing records).
+			var ls PayloadStream = &listingStream{a: d.a, ch: c.ch, verb: c.ch.Command}
+			if ps != nil {
+				ls = &teeStream{a: ls, b: ps}
+			}
+			ps = ls
+		}
 		if ps == nil {
 			c.noStream = true
 			return

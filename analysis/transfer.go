@@ -91,9 +91,11 @@ const (
 	SizeOpening
 	// SizeReply: a 213 reply to SIZE for the same path.
 	SizeReply
+	// SizeListing: a directory listing earlier in the session.
+	SizeListing
 )
 
-var sizeSourceNames = [...]string{"", "150", "size"}
+var sizeSourceNames = [...]string{"", "150", "size", "listing"}
 
 // String returns "150", "size" or "" (no size known).
 func (s SizeSource) String() string {
@@ -148,6 +150,18 @@ type Transfer struct {
 	// waiting and the stream was given up.
 	Content                *Content
 	Reordered, PayloadLost bool
+	// Listing is a listing's parsed entries (Direction Listing only).
+	Listing *Listing
+	// ListedBytes is the size a listing earlier in the session gave the
+	// file (Listed says there was one); SizeMismatch says the bytes that
+	// crossed differ from it, or from the 150 or SIZE announcement, in a
+	// binary transfer the server called complete.
+	ListedBytes  uint64
+	Listed       bool
+	SizeMismatch bool
+	// DeletedAfter says the client deleted the file (DELE, accepted)
+	// after this download, in the same session.
+	DeletedAfter bool
 }
 
 // Duration is the time from the first to the last data segment.
@@ -199,6 +213,10 @@ type xferState struct {
 	// cwdLost: a CWD whose argument was cut (StoredMax) was accepted, so
 	// the working directory is no longer known.
 	cwdLost bool
+	// listedSizes are the file sizes the session's listings gave, by
+	// path, at most maxListedSizes (listedOrder, oldest first).
+	listedSizes map[string]uint64
+	listedOrder []string
 }
 
 const (
@@ -261,6 +279,12 @@ func (a *Analyzer) transferCommand(st *sessionState, verb, arg string, ch *Chann
 	}
 	if dir == ftp.Download && x.sizeSet && x.sizePath == t.Path && t.Path != "" {
 		t.ExpectedBytes, t.ExpectedFrom = x.size, SizeReply
+	}
+	if n, ok := x.listedSizes[t.Path]; ok && dir == ftp.Download && t.Path != "" {
+		t.ListedBytes, t.Listed = n, true
+		if t.ExpectedFrom == SizeNone {
+			t.ExpectedBytes, t.ExpectedFrom = n, SizeListing
+		}
 	}
 	ch.Transfer = t
 	a.recost(ch)
@@ -356,6 +380,17 @@ func (a *Analyzer) stateReply(st *sessionState, p *pending, code ftp.ReplyCode, 
 				x.rest, x.restSet = n, true
 			}
 		}
+	case ftp.EffectDelete:
+		if code.Class() == ftp.Completion && !p.cut {
+			path, _ := x.resolve(p.arg)
+			chs := st.s.Channels
+			for i := len(chs) - 1; i >= 0; i-- {
+				if t := chs[i].Transfer; t != nil && t.Direction == ftp.Download && t.Path == path {
+					t.DeletedAfter = true
+					break
+				}
+			}
+		}
 	case ftp.EffectSize:
 		if code == 213 && !p.cut {
 			if n, err := ftp.ParseSizeReply(text); err == nil {
@@ -395,6 +430,11 @@ func (a *Analyzer) judgeTransfer(ch *Channel) {
 		at = nil
 	}
 	t.Result, t.Cause = decideTransfer(t, at)
+	if t.Reply.Class() == ftp.Completion && t.Type != "" && t.Type[0] != 'A' && t.Type[0] != 'E' && at != nil {
+		need := func(size uint64) uint64 { return size - min(size, t.RestOffset) }
+		t.SizeMismatch = t.Listed && t.Bytes != need(t.ListedBytes) ||
+			(t.ExpectedFrom == SizeOpening || t.ExpectedFrom == SizeReply) && t.Bytes != t.Needed() && t.Bytes != t.ExpectedBytes
+	}
 	a.endPayload(ch, at)
 }
 

@@ -121,7 +121,7 @@ func TestTransferLedger(t *testing.T) {
 			h.dataSeg(1.05, ds, dc, capture.ACK, 0, 300, 300)
 			h.rep(1.08, "226 ok")
 		}, Transfer{Direction: ftp.Download, Path: "a", PathRelative: true, Type: "L 8", Mode: "S", Structure: "F", Bytes: 300,
-			ExpectedBytes: 1000, ExpectedFrom: SizeOpening, Reply: 226}, Truncated, CauseShort},
+			ExpectedBytes: 1000, ExpectedFrom: SizeOpening, Reply: 226, SizeMismatch: true}, Truncated, CauseShort},
 		{"550", func(h *harness) {
 			pasv(h, 1, "RETR nothere")
 			h.rep(1.03, "550 Failed to open file.")
@@ -167,7 +167,7 @@ func TestTransferLedger(t *testing.T) {
 				t.Errorf("result %s cause %d, want %s cause %d", got.Result, got.Cause, tc.result, tc.cause)
 			}
 			g := *got
-			g.Result, g.Cause, g.Start, g.End = 0, 0, got.Start, got.End
+			g.Result, g.Cause, g.Start, g.End, g.Listing = 0, 0, got.Start, got.End, nil
 			w := tc.want
 			w.Start, w.End = g.Start, g.End
 			if g != w {
@@ -233,5 +233,64 @@ func TestCoverage(t *testing.T) {
 	}
 	if got := b.missing(1990); got != 1990-1000 {
 		t.Fatalf("missing %d, want %d (never less than the truth)", got, 990)
+	}
+}
+
+// dataPayload sends real bytes on a data connection, from offset off.
+func (h *harness) dataPayload(sec float64, src, dst string, off uint32, b []byte) {
+	p := &capture.Packet{Kind: capture.KindTCP, Time: h.at(sec), Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst),
+		Flags: capture.ACK, PayloadLen: len(b), Payload: b, Seq: 1 + off}
+	h.a.Packet(p)
+	h.a.Advance(p.Time)
+}
+
+// TestListingLedger: a LIST's lines become entries (cut into segments
+// anywhere), its sizes are remembered, a later RETR of a listed file is
+// held to the listed size, and a DELE after the download is flagged.
+func TestListingLedger(t *testing.T) {
+	const (
+		dc = "10.0.0.1:50000"
+		ds = "10.0.0.2:30000"
+	)
+	h := newHarness(t, "10.0.0.1:40000", "10.0.0.2:21", Config{})
+	h.cmd(0.1, "PWD")
+	h.rep(0.1, `257 "/pub"`)
+	h.cmd(0.2, "TYPE I")
+	h.rep(0.2, "200 ok")
+	h.cmd(1, "PASV")
+	h.rep(1, "227 Entering Passive Mode (10,0,0,2,117,48).")
+	h.handshake(1.01, dc, ds)
+	h.cmd(1.02, "LIST -la")
+	h.rep(1.03, "150 Here comes the directory listing.")
+	listing := "total 8\r\n-rw-r--r--    1 0        0            1000 Nov 24 02:20 a.bin\r\n" +
+		"drwxr-xr-x    2 0        0            4096 Jan  3  2024 sub dir\r\nlrwxrwxrwx 1 0 0 5 Nov 24 02:20 l -> a.bin\r\n"
+	h.dataPayload(1.04, ds, dc, 0, []byte(listing[:50]))
+	h.dataPayload(1.05, ds, dc, 50, []byte(listing[50:]))
+	h.rep(1.06, "226 Directory send OK.")
+	h.cmd(2, "PASV")
+	h.rep(2, "227 Entering Passive Mode (10,0,0,2,117,49).")
+	h.handshake(2.01, "10.0.0.1:50001", "10.0.0.2:30001")
+	h.cmd(2.02, "RETR a.bin")
+	h.rep(2.03, "150 Opening BINARY mode data connection.")
+	h.dataPayload(2.04, "10.0.0.2:30001", "10.0.0.1:50001", 0, make([]byte, 900))
+	h.rep(2.06, "226 Transfer complete.")
+	h.cmd(3, "DELE a.bin")
+	h.rep(3, "250 Delete operation successful.")
+	h.close(4)
+	s := h.finish(20)
+	l := s.Channels[0].Transfer.Listing
+	if l == nil || l.Format != ftp.FormatUnix || len(l.Entries) != 3 || l.Unparsed != 1 || !l.Whole {
+		t.Fatalf("listing %+v", l)
+	}
+	if e := l.Entries[1]; e.Name != "sub dir" || e.Type != ftp.EntryDir || e.Modified != "Jan 3 2024" {
+		t.Errorf("entry %+v", e)
+	}
+	if e := l.Entries[2]; e.Name != "l" || e.Target != "a.bin" || e.Type != ftp.EntryLink {
+		t.Errorf("entry %+v", e)
+	}
+	x := s.Channels[1].Transfer
+	if x.Path != "/pub/a.bin" || !x.Listed || x.ListedBytes != 1000 || x.ExpectedFrom != SizeListing || x.Result != Truncated ||
+		!x.SizeMismatch || !x.DeletedAfter {
+		t.Errorf("download %+v", x)
 	}
 }

@@ -238,3 +238,82 @@ func TestTransferContent(t *testing.T) {
 func sha256hex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 func md5hex(b []byte) string    { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
 func sha1hex(b []byte) string   { s := sha1.Sum(b); return hex.EncodeToString(s[:]) }
+
+// TestListingRecords: the listings of /pub (vsftpd's LIST and NLST,
+// proftpd's MLSD) are parsed into the lab's files with their real sizes,
+// at both vantage points; a later RETR carries the listed size.
+func TestListingRecords(t *testing.T) {
+	bin := ftpscope(t)
+	files := labFiles()
+	for _, capture := range []string{"01-basic-v4/client.pcap", "01-basic-v4/server.pcap", "03-proftpd/client.pcap", "03-proftpd/server.pcap"} {
+		t.Run(capture, func(t *testing.T) {
+			out, err := exec.Command(bin, "-r", capture, "--format", "json").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			listings, listed := 0, 0
+			dec := json.NewDecoder(bytes.NewReader(out))
+			for dec.More() {
+				var r struct {
+					Type, Command, Path, Format string
+					Whole                       bool
+					Entries                     []struct {
+						Name, Type string
+						Size       *uint64
+					}
+					Channels []struct {
+						Transfer *struct {
+							Path        string
+							ListedBytes *uint64 `json:"listed_bytes"`
+						}
+					}
+				}
+				if err := dec.Decode(&r); err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range r.Channels {
+					if x := c.Transfer; x != nil && x.ListedBytes != nil {
+						listed++
+						if content, ok := files[x.Path]; !ok || *x.ListedBytes != uint64(len(content)) {
+							t.Errorf("RETR %s: listed_bytes %d", x.Path, *x.ListedBytes)
+						}
+					}
+				}
+				if r.Type != "listing" {
+					continue
+				}
+				listings++
+				if r.Path != "/pub" || !r.Whole {
+					t.Errorf("%s listing of %q, whole %v", r.Command, r.Path, r.Whole)
+				}
+				got := map[string]uint64{}
+				for _, e := range r.Entries {
+					name := e.Name
+					if r.Command == "NLST" {
+						got[name] = 0
+						continue
+					}
+					if e.Type == "file" && e.Size != nil {
+						got["/pub/"+name] = *e.Size
+					}
+				}
+				for path, content := range files {
+					if !strings.HasPrefix(path, "/pub/") {
+						continue
+					}
+					size, ok := got[path]
+					if !ok || r.Command != "NLST" && size != uint64(len(content)) {
+						t.Errorf("%s (%s): %s listed %v with %d bytes, the file has %d", r.Command, r.Format, path, ok, size, len(content))
+					}
+				}
+				if len(got) != 3 {
+					t.Errorf("%s: %d files listed, want 3: %v", r.Command, len(got), got)
+				}
+			}
+			if listings < 2 {
+				t.Errorf("%d listings", listings)
+			}
+			t.Logf("%d listings, %d downloads with a listed size", listings, listed)
+		})
+	}
+}

@@ -44,6 +44,11 @@ type jsonTransfer struct {
 	ExtractError string `json:"extract_error,omitempty"`
 	Reordered    bool   `json:"reordered,omitempty"`
 	PayloadLost  bool   `json:"payload_lost,omitempty"`
+	// From the session's directory listings and later commands.
+	ListedBytes  *uint64 `json:"listed_bytes,omitempty"`
+	SizeMismatch bool    `json:"size_mismatch,omitempty"`
+	DeletedAfter bool    `json:"deleted_after,omitempty"`
+	Entries      *int    `json:"entries,omitempty"`
 }
 
 func transferJSON(c *analysis.Channel) *jsonTransfer {
@@ -76,6 +81,15 @@ func transferJSON(c *analysis.Channel) *jsonTransfer {
 		j.ThroughputBPS = &v
 	}
 	j.Reordered, j.PayloadLost = t.Reordered, t.PayloadLost
+	j.SizeMismatch, j.DeletedAfter = t.SizeMismatch, t.DeletedAfter
+	if t.Listed {
+		v := t.ListedBytes
+		j.ListedBytes = &v
+	}
+	if t.Listing != nil {
+		n := len(t.Listing.Entries) + t.Listing.Dropped
+		j.Entries = &n
+	}
 	if ct := t.Content; ct != nil {
 		j.MIME, j.Extracted, j.ExtractError = ct.MIME, ct.Extracted, ct.ExtractError
 		for _, d := range ct.Digests {
@@ -164,7 +178,63 @@ func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
 	if t.PayloadLost {
 		b = append(b, `,"payload_lost":true`...)
 	}
+	b = appendOptUint(b, `,"listed_bytes":`, t.ListedBytes)
+	if t.SizeMismatch {
+		b = append(b, `,"size_mismatch":true`...)
+	}
+	if t.DeletedAfter {
+		b = append(b, `,"deleted_after":true`...)
+	}
+	b = appendOptInt(b, `,"entries":`, t.Entries)
 	return append(b, '}')
+}
+
+// appendListingJSON appends a {"type":"listing"} record: a parsed
+// directory listing with its entries.
+func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel) []byte {
+	t := c.Transfer
+	l := t.Listing
+	b = append(b, `{"type":"listing","client":`...)
+	b = appendJSONString(b, s.Client.String())
+	b = append(b, `,"server":`...)
+	b = appendJSONString(b, s.Server.String())
+	b = append(b, `,"time":`...)
+	b = appendJSONString(b, stamp(c.CommandTime))
+	b = append(b, `,"command":`...)
+	b = appendJSONString(b, c.Command)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, t.Path)
+	b = append(b, `,"format":`...)
+	b = appendJSONString(b, l.Format.String())
+	b = append(b, `,"result":`...)
+	b = appendJSONString(b, t.Result.String())
+	b = append(b, `,"whole":`...)
+	b = appendJSONBool(b, l.Whole)
+	b = append(b, `,"entries":[`...)
+	for i, e := range l.Entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = appendJSONString(b, e.Name)
+		b = append(b, `,"type":`...)
+		b = appendJSONString(b, e.Type.String())
+		if e.HasSize {
+			b = append(b, `,"size":`...)
+			b = strconv.AppendUint(b, e.Size, 10)
+		}
+		for _, f := range [...]struct{ k, v string }{{`,"modified":`, e.Modified}, {`,"target":`, e.Target}, {`,"mode":`, e.Mode}} {
+			if f.v != "" {
+				b = appendJSONString(append(b, f.k...), f.v)
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `],"entries_dropped":`...)
+	b = strconv.AppendInt(b, int64(l.Dropped), 10)
+	b = append(b, `,"unparsed_lines":`...)
+	b = strconv.AppendInt(b, int64(l.Unparsed), 10)
+	return append(b, "}\n"...)
 }
 
 // appendOptUint appends an omitempty *uint64 field with its key.
@@ -240,6 +310,8 @@ func sizeWhere(t *analysis.Transfer) string {
 		return "the 150 reply announced"
 	case analysis.SizeReply:
 		return "the SIZE reply gave"
+	case analysis.SizeListing:
+		return "the directory listing gave"
 	}
 	return ""
 }

@@ -72,6 +72,8 @@ const (
 	// EffectSize: SIZE path announces the file's size in a 213 reply
 	// (RFC 3659 4).
 	EffectSize
+	// EffectDelete: DELE path removes a file (250).
+	EffectDelete
 )
 
 // stateEffects is what each verb does to the transfer parameters. It is the
@@ -81,7 +83,7 @@ var stateEffects = map[string]Effect{
 	"CDUP": EffectCDUP, "XCUP": EffectCDUP,
 	"PWD": EffectPWD, "XPWD": EffectPWD,
 	"TYPE": EffectType, "MODE": EffectMode, "STRU": EffectStru,
-	"REST": EffectRest, "SIZE": EffectSize,
+	"REST": EffectRest, "SIZE": EffectSize, "DELE": EffectDelete,
 }
 
 // StateEffect returns what verb (upper-case) changes once accepted.
