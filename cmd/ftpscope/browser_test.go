@@ -426,6 +426,17 @@ func TestBrowserHTML(t *testing.T) {
 				t.Errorf("%q", problems)
 			}
 			mu.Unlock()
+			// The copy button copies, or says to copy by hand where the
+			// browser lets no page write the clipboard.
+			copyJS := `(() => { const b = document.querySelector('#firewall button.copy'); b.click(); return true; })()`
+			if _, err := chromedp.Run(pctx, chromedp.Evaluate[bool](copyJS)); err != nil {
+				t.Fatalf("copy: %v", err)
+			}
+			said, err := chromedp.Run(pctx, chromedp.Poll[string](`(() => { const t = document.querySelector('#firewall button.copy').textContent; return t !== 'copy' && t; })()`, chromedp.WithPollingTimeout(5*time.Second)))
+			if err != nil || said != "copied" && said != "select and copy by hand" {
+				t.Errorf("the copy button says %q (%v)", said, err)
+			}
+			t.Logf("copy button: %s", said)
 			// The filters: each shows the sessions the JSON report says
 			// match it, and only those.
 			for _, f := range []struct {

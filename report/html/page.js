@@ -552,6 +552,9 @@
 
   // Every transfer of the capture, a page at a time.
   var TRANSFER_ROWS = 200;
+  // The ledger's facts the table has a column for; the rest come after them.
+  var TRANSFER_SHOWN = {direction: 1, command: 1, path: 1, bytes: 1, missing_bytes: 1, expected_bytes: 1, result: 1, reason: 1,
+    path_relative: 1, type: 1, mode: 1, structure: 1, expected_from: 1, reply: 1, aborted: 1, abort_idle: 1, duration_ms: 1, throughput_bps: 1};
   function renderTransfers() {
     if (!transfers.length) { return; }
     var sec = el('section', {id: 'transfers-sec'}, el('h2', null, 'Transfers and files'));
@@ -561,14 +564,19 @@
     var at = 0;
     function draw() {
       box.textContent = ''; pg.textContent = '';
-      var t = el('table', null, el('thead', null, el('tr', null, ['session', 'channel', 'direction', 'command', 'path', 'bytes', 'missing', 'expected', 'result', 'reason'].map(function (c) { return el('th', null, c); }))));
+      // Facts a newer ledger adds (hashes, file types) get columns of their own.
+      var extra = [];
+      transfers.slice(at, at + TRANSFER_ROWS).forEach(function (x) {
+        Object.keys(x.t).forEach(function (k) { if (!TRANSFER_SHOWN[k] && extra.indexOf(k) < 0) { extra.push(k); } });
+      });
+      var t = el('table', null, el('thead', null, el('tr', null, ['session', 'channel', 'direction', 'command', 'path', 'bytes', 'missing', 'expected', 'result', 'reason'].concat(extra.map(function (k) { return k.replace(/_/g, ' '); })).map(function (c) { return el('th', null, c); }))));
       var tb = el('tbody');
       transfers.slice(at, at + TRANSFER_ROWS).forEach(function (x) {
         var link = el('button', null, '#' + x.r.n);
         link.addEventListener('click', function () { reveal(x.r.n); });
         add(tb, el('tr', {'data-transfer-result': x.t.result}, [el('td', null, link), el('td', null, String(x.j + 1)), el('td', null, x.t.direction),
           el('td', null, x.t.command), el('td', {'class': 'mono'}, x.t.path), el('td', null, fmtNum(x.t.bytes)), el('td', null, fmtNum(x.t.missing_bytes)),
-          el('td', null, x.t.expected_bytes === undefined ? '' : fmtNum(x.t.expected_bytes)), el('td', null, x.t.result), el('td', {'class': 'reason'}, x.t.reason)]));
+          el('td', null, x.t.expected_bytes === undefined ? '' : fmtNum(x.t.expected_bytes)), el('td', null, x.t.result), el('td', {'class': 'reason'}, x.t.reason)].concat(extra.map(function (k) { return el('td', {'class': 'mono'}, scalar(x.t[k])); }))));
       });
       add(t, tb);
       add(box, t);
