@@ -228,6 +228,8 @@ type sessionState struct {
 	// clientSuspect: the next client line may be the tail of a PASS line
 	// (the session was caught mid-stream, or client bytes went missing).
 	clientSuspect bool
+	// tls is the control channel's protection (tls.go).
+	tls tlsState
 }
 
 // key returns the session's key in Analyzer.sessions.
@@ -349,7 +351,10 @@ func (a *Analyzer) Line(l reassembly.Line) {
 	st.last = l.Time
 	a.lru.Touch(st)
 	st.s.End = l.Time
-	if st.opaque {
+	if st.opaque && !a.clearAgain(st, l) {
+		return
+	}
+	if st.tls == tlsNone && a.implicitTLS(st, l) {
 		return
 	}
 	// From here on, the line is what the analysis may keep and show.
@@ -759,7 +764,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 	case ftp.SecurityVerb:
 		if pv.verb == "AUTH" && code == 234 {
 			s.TLS, s.TLSTime = true, t
-			st.opaque = true
+			st.opaque, st.tls = true, tlsExplicit
 			a.stats.TLS++
 			a.note(st, Note{Time: t, Kind: NoteTLS, What: NoteEncrypted, Verb: pv.verb, Wire: pv.arg, Code: code})
 		}

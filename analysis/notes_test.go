@@ -75,10 +75,10 @@ func TestNoteFacts(t *testing.T) {
 
 // TestNoteWhatNames: every note has a name, so NoteWhats lists them all.
 func TestNoteWhatNames(t *testing.T) {
-	if len(noteWhatNames) != int(NoteAttemptsCapped)+1 {
-		t.Errorf("%d names for %d notes", len(noteWhatNames), NoteAttemptsCapped+1)
+	if len(noteWhatNames) != int(NoteClearAgain)+1 {
+		t.Errorf("%d names for %d notes", len(noteWhatNames), NoteClearAgain+1)
 	}
-	if w := NoteWhats(); len(w) != int(NoteAttemptsCapped) || w[len(w)-1] != NoteAttemptsCapped {
+	if w := NoteWhats(); len(w) != int(NoteClearAgain) || w[len(w)-1] != NoteClearAgain {
 		t.Errorf("NoteWhats() = %v", w)
 	}
 }

@@ -397,12 +397,18 @@ const (
 	NoteOverlap
 	// NoteAttemptsCapped: more than N connection attempts toward Endpoint.
 	NoteAttemptsCapped
+	// NoteImplicitTLS: the connection speaks TLS from its first byte
+	// (implicit FTPS, port 990): nothing on it can be read.
+	NoteImplicitTLS
+	// NoteClearAgain: after AUTH TLS the client sent a clear-text command
+	// (Wire: its verb), after CCC (RFC 4217 section 6): parsing resumes.
+	NoteClearAgain
 )
 
 var noteWhatNames = [...]string{"unknown", "session-evicted", "not-a-reply", "not-a-command", "bytes-missing",
 	"open-at-end", "malformed-argument", "after-epsv-all", "third-party", "privileged-port", "unannounced",
 	"passive-refused", "active-refused", "encrypted", "unusable-announcement", "answered-with", "overlap",
-	"attempts-capped"}
+	"attempts-capped", "implicit-tls", "clear-again"}
 
 // String names the note as a stable token.
 func (w NoteWhat) String() string {

@@ -135,6 +135,27 @@ type jsonSession struct {
 	Login             *jsonLogin    `json:"login,omitempty"`
 	CommandLog        []jsonCommand `json:"command_log,omitempty"`
 	CommandLogDropped int           `json:"command_log_dropped,omitempty"`
+	// TLSMode says how the control channel was protected: "explicit" (AUTH
+	// TLS/SSL), "implicit" (TLS from the first byte, implicit FTPS),
+	// "ccc" (AUTH, then clear again after CCC); absent without TLS.
+	TLSMode string `json:"tls_mode,omitempty"`
+}
+
+// tlsMode names a session's TLS from its notes.
+func tlsMode(s *analysis.Session) string {
+	if !s.TLS {
+		return ""
+	}
+	mode := "explicit"
+	for _, n := range s.Notes {
+		switch n.What {
+		case analysis.NoteImplicitTLS:
+			return "implicit"
+		case analysis.NoteClearAgain:
+			mode = "ccc"
+		}
+	}
+	return mode
 }
 
 type jsonLogin struct {
@@ -302,6 +323,7 @@ func sessionJSON(s *analysis.Session) jsonSession {
 	rec.UserLen, rec.PasswordLen = cutLen(s.User, int(s.UserLen)), cutLen(s.Password, int(s.PasswordLen))
 	rec.UID, rec.CommunityID = SessionUID(s), flowid.CommunityID(s.Client, s.Server, flowid.ProtoTCP)
 	auditJSON(&rec, s.Audit)
+	rec.TLSMode = tlsMode(s)
 	return rec
 }
 

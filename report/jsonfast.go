@@ -247,6 +247,10 @@ func appendSessionJSON(b []byte, r *jsonSession) []byte {
 		b = append(b, `,"command_log_dropped":`...)
 		b = strconv.AppendInt(b, int64(r.CommandLogDropped), 10)
 	}
+	if r.TLSMode != "" {
+		b = append(b, `,"tls_mode":`...)
+		b = appendJSONString(b, r.TLSMode)
+	}
 	return append(b, "}\n"...)
 }
 

@@ -102,7 +102,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	live.StringVarP(&o.dropUser, "relinquish-privileges", "Z", "", "drop root privileges to `USER` right after opening the capture")
 
 	an := pflag.NewFlagSet("analysis", pflag.ContinueOnError)
-	an.StringSliceVar(&o.controlPorts, "control-ports", []string{"21"}, "TCP `PORTS` that carry FTP control (comma-separated); FTP on other ports is still recognised from the conversation")
+	an.StringSliceVar(&o.controlPorts, "control-ports", []string{"21", "990"}, "TCP `PORTS` that carry FTP control (comma-separated; 990 is implicit FTPS, reported as TLS); FTP on other ports is still recognised from the conversation")
 	an.BoolVar(&o.noDetect, "no-detect", false, "do not recognise FTP on ports outside --control-ports")
 	an.DurationVar(&o.dataTimeout, "data-timeout", 30*time.Second, "capture time a data connection may take to show its outcome; SYNs unanswered this long are dropped")
 	an.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments (redacted by default)")

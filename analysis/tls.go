@@ -1,0 +1,77 @@
+package analysis
+
+import (
+	"github.com/ftpscope/ftpscope/analysis/ftp"
+	"github.com/ftpscope/ftpscope/reassembly"
+)
+
+// tlsState is what a control channel's TLS is, as far as the capture tells.
+type tlsState uint8
+
+const (
+	// tlsNone: clear text, no TLS seen.
+	tlsNone tlsState = iota
+	// tlsExplicit: AUTH TLS/SSL was accepted; the channel is opaque.
+	tlsExplicit
+	// tlsImplicit: TLS from the first byte (implicit FTPS).
+	tlsImplicit
+	// tlsCleared: clear text again after CCC.
+	tlsCleared
+)
+
+// implicitTLS recognises a session that speaks TLS from its first byte: its
+// first line, from either side, is a TLS handshake record (content type 22,
+// version 3.x). Such a session is opaque from the start, as after AUTH TLS,
+// and says so, instead of filling its notes with lines that are not FTP.
+func (a *Analyzer) implicitTLS(st *sessionState, l reassembly.Line) bool {
+	s := st.s
+	if s.Commands != 0 || s.Replies != 0 || s.Greeting != "" || s.Midstream || !isTLSRecord(l.Text) {
+		return false
+	}
+	s.TLS, s.TLSTime = true, l.Time
+	st.opaque, st.tls = true, tlsImplicit
+	a.stats.TLS++
+	a.note(st, Note{Time: l.Time, Kind: NoteTLS, What: NoteImplicitTLS, FromServer: l.From == reassembly.RoleServer})
+	return true
+}
+
+// isTLSRecord reports whether b starts like a TLS handshake record.
+func isTLSRecord(b []byte) bool {
+	return len(b) >= 3 && b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04
+}
+
+// clearAgain recognises the return to clear text after CCC (RFC 4217
+// section 6): once both sides have sent their close_notify alerts, the
+// client's next command crosses in clear. A client line of an opaque
+// channel that is a known command, in printable ASCII, is taken for it (a
+// TLS record's bytes are not such a line, but in chance too rare to
+// matter). The replies being read and the awaited commands are forgotten:
+// they were encrypted. The line is then read as any other.
+func (a *Analyzer) clearAgain(st *sessionState, l reassembly.Line) bool {
+	if st.tls != tlsExplicit || l.From != reassembly.RoleClient || !printableLine(l.Text) {
+		return false
+	}
+	cmd, err := ftp.ParseCommand(l.Text)
+	if err != nil || !ftp.IsKnownVerb(cmd.Verb) || cmd.Verb != string(l.Text[:len(cmd.Verb)]) {
+		return false
+	}
+	st.opaque, st.tls = false, tlsCleared
+	st.replies.Reset()
+	a.recostReplies(st)
+	st.pending = st.pending[:0]
+	a.note(st, Note{Time: l.Time, Kind: NoteTLS, What: NoteClearAgain, Wire: cmd.Verb})
+	return true
+}
+
+// printableLine reports whether b is a non-empty line of printable ASCII.
+func printableLine(b []byte) bool {
+	if len(b) < 3 {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
