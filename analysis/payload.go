@@ -201,6 +201,15 @@ func (os *orderedStream) giveUp() {
 // transfer's direction went through it.
 func (a *Analyzer) endPayload(ch *Channel, at *Attempt) {
 	t := ch.Transfer
+	defer func() {
+		// An empty file moves no byte, so no stream began: its digests
+		// are those of nothing, when the connection is whole.
+		if pc := a.cfg.Payload; pc != nil && t != nil && t.Content == nil && at != nil && t.Bytes == 0 && t.MissingBytes == 0 && at.FIN {
+			if ps := pc.Begin(ch.session, ch); ps != nil {
+				t.Content = ps.End(ch.session, ch, true)
+			}
+		}
+	}()
 	for _, x := range ch.Attempts {
 		c := a.data.conns[flowKey{x.From, x.To}]
 		if c == nil || c.ch != ch || c.os == nil {

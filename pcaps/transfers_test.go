@@ -21,16 +21,35 @@ import (
 // transfer's size (and, with --hash, its digest) comes from them, never
 // from the captures.
 func labFiles() map[string][]byte {
-	var numbers strings.Builder
-	for i := 1; i <= 2000; i++ {
-		fmt.Fprintf(&numbers, "%d\n", i)
-	}
 	return map[string][]byte{
 		"/pub/small.txt":   bytes.Repeat([]byte("a"), 4096),
-		"/pub/numbers.txt": []byte(numbers.String()),
+		"/pub/numbers.txt": seqBytes(2000),
 		"/pub/big.bin":     bytes.Repeat([]byte("b"), 65536),
 		"upload":           bytes.Repeat([]byte("u"), 3000), // upload-me.txt, stored under several names
+		// 18-transfer-ledger (pcaps/lab/scenarios.sh, ledger_files)
+		"/ledger/empty.bin":     {},
+		"/ledger/one.bin":       []byte("x"),
+		"/ledger/mss-1447.bin":  bytes.Repeat([]byte("m"), 1447),
+		"/ledger/mss-1448.bin":  bytes.Repeat([]byte("m"), 1448),
+		"/ledger/mss-1449.bin":  bytes.Repeat([]byte("m"), 1449),
+		"/ledger/1 MiB.bin":     seqBytes(200000)[:1048576],
+		"/ledger/ünïcode 名.txt": []byte("café 名\n"),
+		// lines.txt is fetched in TYPE A: the wire (and what the
+		// ledger hashes) has CR LF where the file has LF.
+		"/ledger/lines.txt": bytes.ReplaceAll(seqBytes(500), []byte("\n"), []byte("\r\n")),
 	}
+}
+
+// diskSize is a file's size on the server where the wire differs (TYPE A).
+var diskSize = map[string]int{"/ledger/lines.txt": len(seqBytes(500))}
+
+// seqBytes is what seq 1 n prints.
+func seqBytes(n int) []byte {
+	var b bytes.Buffer
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%d\n", i)
+	}
+	return b.Bytes()
 }
 
 type ledgerLine struct {
@@ -44,6 +63,7 @@ type ledgerLine struct {
 			MissingBytes uint64 `json:"missing_bytes"`
 			Expected     *int64 `json:"expected_bytes"`
 			ExpectedFrom string `json:"expected_from"`
+			RestOffset   int    `json:"rest_offset"`
 			Result       string `json:"result"`
 			Reason       string `json:"reason"`
 			Type         string `json:"type"`
@@ -113,7 +133,7 @@ func TestTransferLedger(t *testing.T) {
 							continue
 						}
 						got = append(got, wantTransfer{c.Command, x.Path, x.Result})
-						checkLedgerFacts(t, files, c.Command, x.Direction, x.Path, x.Bytes, x.MissingBytes, x.Expected, x.Result, x.Reason)
+						checkLedgerFacts(t, files, c.Command, x.Direction, x.Path, x.Bytes, x.MissingBytes, x.Expected, x.RestOffset, x.Result, x.Reason)
 					}
 				}
 				if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -125,9 +145,9 @@ func TestTransferLedger(t *testing.T) {
 }
 
 // checkLedgerFacts holds one transfer to the files' truth.
-func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path string, n, missing uint64, expected *int64, result, reason string) {
+func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path string, n, missing uint64, expected *int64, rest int, result, reason string) {
 	t.Helper()
-	wantDir := map[string]string{"RETR": "download", "STOR": "upload", "LIST": "listing", "NLST": "listing", "MLSD": "listing"}[cmd]
+	wantDir := map[string]string{"RETR": "download", "STOR": "upload", "APPE": "upload", "LIST": "listing", "NLST": "listing", "MLSD": "listing"}[cmd]
 	if dir != wantDir {
 		t.Errorf("%s %s: direction %q, want %q", cmd, path, dir, wantDir)
 	}
@@ -138,20 +158,25 @@ func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path stri
 		t.Errorf("%s %s: no reason", cmd, path)
 	}
 	content, known := files[path]
-	if cmd == "STOR" {
+	if cmd == "STOR" || cmd == "APPE" {
 		content, known = files["upload"], true
 	}
 	if !known || result == "failed" {
 		return
 	}
+	disk, ok := diskSize[path]
+	if !ok {
+		disk = len(content)
+	}
+	content = content[rest:]
 	if result == "complete" && n != uint64(len(content)) {
 		t.Errorf("%s %s: complete with %d bytes, the file has %d", cmd, path, n, len(content))
 	}
 	if result != "complete" && n >= uint64(len(content)) {
 		t.Errorf("%s %s: %s with all %d bytes", cmd, path, result, n)
 	}
-	if cmd == "RETR" && (expected == nil || *expected != int64(len(content))) {
-		t.Errorf("%s %s: expected_bytes %v, the file has %d", cmd, path, expected, len(content))
+	if cmd == "RETR" && (expected == nil || *expected != int64(disk)) {
+		t.Errorf("%s %s: expected_bytes %v, the file has %d", cmd, path, expected, disk)
 	}
 }
 
@@ -163,7 +188,7 @@ func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path stri
 func TestTransferContent(t *testing.T) {
 	bin := ftpscope(t)
 	files := labFiles()
-	for _, scenario := range []string{"01-basic-v4", "02-extended-v4-v6", "03-proftpd", "15-long-session-abort-kill"} {
+	for _, scenario := range []string{"01-basic-v4", "02-extended-v4-v6", "03-proftpd", "15-long-session-abort-kill", "18-transfer-ledger"} {
 		for _, vantage := range []string{"client", "server"} {
 			capture := filepath.Join(scenario, vantage+".pcap")
 			t.Run(capture, func(t *testing.T) {
@@ -179,6 +204,7 @@ func TestTransferContent(t *testing.T) {
 						Transfer *struct {
 							Path, Result, MD5, SHA1, SHA256, Extracted string
 							Bytes                                      int
+							Rest                                       int    `json:"rest_offset"`
 							MIME                                       string `json:"mime_type"`
 						} `json:"transfer"`
 					} `json:"channels"`
@@ -196,12 +222,22 @@ func TestTransferContent(t *testing.T) {
 				for _, r := range recs {
 					for _, c := range r.Channels {
 						x := c.Transfer
-						if x == nil || x.Bytes == 0 {
+						if x == nil || x.Result == "failed" {
 							continue
 						}
 						content, ok := files[x.Path]
-						if c.Command == "STOR" {
+						if c.Command == "STOR" || c.Command == "APPE" {
 							content, ok = files["upload"], true
+						}
+						if ok {
+							content = content[x.Rest:]
+						}
+						if x.Bytes == 0 {
+							// An empty file has the digests of nothing (and an empty file).
+							if x.SHA256 != sha256hex(nil) {
+								t.Errorf("%s %s: empty, sha256 %q", c.Command, x.Path, x.SHA256)
+							}
+							continue
 						}
 						if x.SHA256 == "" || x.MD5 == "" || x.SHA1 == "" || x.MIME == "" || x.Extracted == "" {
 							t.Errorf("%s %s: digests %q %q %q, MIME %q, extracted %q", c.Command, x.Path, x.MD5, x.SHA1, x.SHA256, x.MIME, x.Extracted)

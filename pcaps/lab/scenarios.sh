@@ -10,7 +10,7 @@ ALL_SCENARIOS=(
 	07-passive-drop 08-passive-reset 09-passive-icmp
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
-	16-passive-range-firewall 17-bruteforce-proftpd
+	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -433,5 +433,54 @@ sc_17_bruteforce_proftpd() {
 		curl_run pass pass "curl login as labuser with wrong password $i" -u "labuser:wrong$i" "ftp://$S4/pub/"
 	done
 	curl_run pass pass "curl login as labuser with the right password, EPSV RETR" -u labuser:secret "ftp://$S4/pub/small.txt"
+	scenario_end
+}
+
+# ledger_files ROOT: the files of the transfer-ledger scenario (issue 13), under
+# ROOT/ledger; pcaps/transfers_test.go rebuilds the same bytes from the same recipe.
+ledger_files() {
+	local d=$1/ledger
+	mkdir -p "$d"
+	: >"$d/empty.bin"
+	printf 'x' >"$d/one.bin"
+	local n
+	for n in 1447 1448 1449; do head -c $n /dev/zero | tr '\0' 'm' >"$d/mss-$n.bin"; done
+	seq 1 200000 >"$d/seq.tmp"
+	head -c 1048576 "$d/seq.tmp" >"$d/1 MiB.bin"
+	rm "$d/seq.tmp"
+	printf 'caf\xc3\xa9 \xe5\x90\x8d\n' >"$d/ünïcode 名.txt"
+	seq 1 500 >"$d/lines.txt" # LF line ends: TYPE A sends CR LF
+	chmod 755 "$d"
+	chmod 644 "$d"/*
+}
+
+# The transfer ledger (issue 13): files of known content and size (0 B, 1 B, MSS +- 1,
+# 1 MiB, a name with a space, one in UTF-8), TYPE A with line ends converted on the
+# wire, REST resume (curl -C), APPE (curl -a), listings.
+sc_18_transfer_ledger() {
+	scenario_begin 18-transfer-ledger "transfers of known files: 0 B, 1 B, MSS +- 1, 1 MiB, spaces and UTF-8 in names, TYPE A, REST, APPE" \
+		"vsftpd behind an open router serves /ledger. lftp lists it and fetches every file in binary and lines.txt in ASCII (TYPE A, CR LF on the wire); curl resumes 1 MiB.bin at offset 1000 (REST 1000), appends to an upload (APPE) and lists /ledger."
+	open_router
+	ledger_files "$WORK/root"
+	# vsftpd sends ASCII downloads unconverted and refuses APPE to anonymous users by default.
+	server_start vsftpd main ascii_download_enable=YES anon_other_write_enable=YES
+	capture_start
+	lftp_run pass pass "lftp: LIST, binary RETRs of every file, ASCII RETR" <<LFTP
+open ftp://anonymous:lab@$S4
+cd /ledger
+cls -l
+get empty.bin
+get one.bin
+get mss-1447.bin
+get mss-1448.bin
+get mss-1449.bin
+get "1 MiB.bin"
+get "ünïcode 名.txt"
+get -a lines.txt
+LFTP
+	curl_run pass pass "curl REST 1000 RETR" --disable-epsv -C 1000 "ftp://$S4/ledger/1%20MiB.bin"
+	curl_run pass pass "curl STOR" --disable-epsv -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
+	curl_run pass pass "curl APPE" --disable-epsv -a -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
+	curl_run pass pass "curl LIST" --disable-epsv "ftp://$S4/ledger/"
 	scenario_end
 }
