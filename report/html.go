@@ -176,29 +176,47 @@ func appendHTMLSession(b []byte, m *htmlSession) []byte {
 	return append(b, "]}"...)
 }
 
-// scriptSafe rewrites a JSON text so that it can stand inside a script
+// scriptSafe writes a JSON text to w so that it can stand inside a script
 // element: '<', '>' and '&' become \u003c, \u003e and \u0026. In JSON they
 // can stand only inside strings, where the escape means the same rune, so
 // the value does not change; without a '<' nothing can close the element
-// (</script>) or open a comment (<!--) in it.
-func scriptSafe(dst, src []byte) []byte {
-	start := 0
-	for i, c := range src {
-		var esc string
-		switch c {
-		case '<':
-			esc = `\u003c`
-		case '>':
-			esc = `\u003e`
-		case '&':
-			esc = `\u0026`
-		default:
-			continue
-		}
-		dst = append(append(dst, src[start:i]...), esc...)
-		start = i + 1
+// (</script>) or open a comment (<!--) in it. The next place of each of the
+// three is found with bytes.IndexByte and kept until it is passed, so the
+// text is read once by the fast byte search, however many there are.
+func scriptSafe(w *bufio.Writer, src []byte) {
+	special := [3]byte{'<', '>', '&'}
+	escaped := [3]string{`\u003c`, `\u003e`, `\u0026`}
+	var next [3]int
+	for k, c := range special {
+		next[k] = indexFrom(src, c, 0)
 	}
-	return append(dst, src[start:]...)
+	start := 0
+	for {
+		k := -1
+		for j := range next {
+			if next[j] >= 0 && (k < 0 || next[j] < next[k]) {
+				k = j
+			}
+		}
+		if k < 0 {
+			break
+		}
+		i := next[k]
+		w.Write(src[start:i])
+		w.WriteString(escaped[k])
+		start = i + 1
+		next[k] = indexFrom(src, special[k], start)
+	}
+	w.Write(src[start:])
+}
+
+// indexFrom is the index of the first c in src at or after from, or -1.
+func indexFrom(src []byte, c byte, from int) int {
+	i := bytes.IndexByte(src[from:], c)
+	if i < 0 {
+		return -1
+	}
+	return from + i
 }
 
 // block writes one JSON data block: a script element the browser never
@@ -207,14 +225,11 @@ func (h *HTMLWriter) block(attrs string, data []byte) {
 	if h.err != nil {
 		return
 	}
-	var b bytes.Buffer
-	b.Grow(len(data) + 80)
-	b.WriteString(`<script type="application/json" `)
-	b.WriteString(attrs)
-	b.WriteString(">")
-	b.Write(scriptSafe(nil, data))
-	b.WriteString("</script>\n")
-	_, h.err = h.w.Write(b.Bytes())
+	h.w.WriteString(`<script type="application/json" `)
+	h.w.WriteString(attrs)
+	h.w.WriteString(">")
+	scriptSafe(h.w, data)
+	_, h.err = h.w.WriteString("</script>\n")
 }
 
 func (h *HTMLWriter) flushChunk() {

@@ -70,11 +70,13 @@ type ladderStep struct {
 	// toRight: the arrow goes from the client to the server.
 	toRight bool
 	// label is the arrow's text as on the wire (the drawings make it
-	// printable), tag names the channel and its verdict ("#2 dropped").
-	label, tag string
+	// printable).
+	label string
 	// channel is the number (from 1) of the tagged channel: data attempts
-	// and the exchange that announced the channel; 0 for other rows.
+	// and the exchange that announced the channel; 0 for other rows. The
+	// ASCII ladder writes the tag ("#2 dropped") from it and verdict.
 	channel int
+	verdict analysis.Verdict
 	// dies: the arrow ends in X (no answer, reset, ICMP); short: it stops
 	// before the far lifeline (nothing came back from there).
 	dies, short bool
@@ -91,7 +93,11 @@ const (
 
 // ladderSteps returns a session's ladder rows in drawing order.
 func ladderSteps(s *analysis.Session) []ladderStep {
-	var evs []ladderStep
+	n := len(s.Exchanges) + 1
+	for _, c := range s.Channels {
+		n += len(c.Attempts)
+	}
+	evs := make([]ladderStep, 0, n)
 	add := func(st ladderStep) {
 		st.seq = len(evs)
 		evs = append(evs, st)
@@ -112,7 +118,7 @@ func ladderSteps(s *analysis.Session) []ladderStep {
 	for j, e := range s.Exchanges {
 		st := ladderStep{t: e.Time, rank: 0, kind: stepControl, toRight: e.FromClient, label: e.Text}
 		if i, ok := tags[j]; ok {
-			st.tag, st.channel = fmt.Sprintf("#%d %s", i+1, s.Channels[i].Verdict), i+1
+			st.channel, st.verdict = i+1, s.Channels[i].Verdict
 		}
 		add(st)
 	}
@@ -123,7 +129,7 @@ func ladderSteps(s *analysis.Session) []ladderStep {
 		for _, at := range c.Attempts {
 			st := dataStep(c, at)
 			st.t, st.rank = at.First, 2
-			st.tag, st.channel = fmt.Sprintf("#%d %s", i+1, c.Verdict), i+1
+			st.channel, st.verdict = i+1, c.Verdict
 			add(st)
 		}
 	}
@@ -152,9 +158,9 @@ func (st *ladderStep) ascii() string {
 		} else if !st.toRight {
 			head = '<'
 		}
-		return arrow(st.label, '=', st.toRight, head, st.short) + tagged(st.tag)
+		return arrow(st.label, '=', st.toRight, head, st.short) + st.tag()
 	}
-	return controlArrow(st.toRight, st.label) + tagged(st.tag)
+	return controlArrow(st.toRight, st.label) + st.tag()
 }
 
 // Ladder draws session number n as a sequence diagram.
@@ -189,11 +195,12 @@ func announces(text string) bool {
 	return false
 }
 
-func tagged(tag string) string {
-	if tag == "" {
+// tag names the row's channel and its verdict after the lifelines.
+func (st *ladderStep) tag() string {
+	if st.channel == 0 {
 		return ""
 	}
-	return "  " + tag
+	return fmt.Sprintf("  #%d %s", st.channel, st.verdict)
 }
 
 // ascii keeps a label printable: control and non-ASCII characters become '?'.

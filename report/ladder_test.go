@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // sessionsOf runs capture -> reassembly -> analysis over a capture, as the
 // command does, and returns the sessions.
-func sessionsOf(t *testing.T, files ...string) []*analysis.Session {
+func sessionsOf(t testing.TB, files ...string) []*analysis.Session {
 	t.Helper()
 	src, err := capture.OpenFiles(files, capture.FileOptions{})
 	if err != nil {
