@@ -192,7 +192,7 @@ func (c *pipeCheck) bounds(asm *reassembly.Assembler) {
 	// The activity list holds exactly the sessions of the map.
 	n := 0
 	for st := a.lru.Front(); st != nil && n <= len(a.sessions); st = a.lru.Next(st) {
-		if a.sessions[st.key()] != st {
+		if a.sessions[keyOf(st.key())] != st {
 			c.t.Fatalf("activity list holds session %s that the map does not", st.key())
 		}
 		n++
