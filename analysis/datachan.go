@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -45,15 +46,20 @@ type conn struct {
 	noStream bool
 }
 
-// hostPair is an unordered pair of host addresses, the lower first.
-type hostPair struct{ lo, hi netip.Addr }
+// hostPair is an unordered pair of host addresses, the lower first, as
+// four words: 32 bytes of plain memory a map hashes in one pass (two
+// netip.Addrs are 48 bytes hashed field by field). Addresses are unmapped
+// first, so As16 tells IPv4 from IPv6 without a flag.
+type hostPair [4]uint64
 
 func hostPairOf(x, y netip.Addr) hostPair {
 	x, y = unmapped(x), unmapped(y)
 	if y.Less(x) {
 		x, y = y, x
 	}
-	return hostPair{x, y}
+	a, b := x.As16(), y.As16()
+	return hostPair{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]),
+		binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
 // unhost forgets a session in Analyzer.hosts.
