@@ -46,6 +46,22 @@ type conn struct {
 	noStream bool
 }
 
+// epKey is an endpoint as three words, the key of the per-endpoint maps
+// (dataTracker.expects, byDst): plain memory a map hashes in one pass, where
+// a netip.AddrPort is hashed field by field. The third word holds the port
+// and whether the address is IPv4 (As16 writes it IPv4-mapped, which a real
+// IPv6 address can be too).
+type epKey [3]uint64
+
+func epOf(ep netip.AddrPort) epKey {
+	a := ep.Addr().As16()
+	last := uint64(ep.Port())
+	if ep.Addr().Is4() {
+		last |= 1 << 16
+	}
+	return epKey{binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:]), last}
+}
+
 // hostPair is an unordered pair of host addresses, the lower first, as
 // four words: 32 bytes of plain memory a map hashes in one pass (two
 // netip.Addrs are 48 bytes hashed field by field). Addresses are unmapped
@@ -80,14 +96,14 @@ type dataTracker struct {
 	// expects holds, per endpoint, the channels that may be connected to
 	// it: a short list that pick scans, or (for a crowded endpoint) only
 	// their count, wait then indexing them.
-	expects map[netip.AddrPort]*waiters
+	expects map[epKey]*waiters
 	wait    waitIndex
 	// conns holds the followed connections by initiator -> acceptor. It is
 	// changed only through setConn and delConn, which keep cache in step.
 	conns map[flowKey]*conn
 	cache *connCache
 	// byDst indexes unmatched attempts by their destination.
-	byDst map[netip.AddrPort]*conn
+	byDst map[epKey]*conn
 	// unmatched lists unmatched attempts in creation order, for expiry.
 	unmatched     []*conn
 	unmatchedHead int
@@ -106,12 +122,12 @@ type dataTracker struct {
 
 func (d *dataTracker) init(a *Analyzer) {
 	d.a = a
-	d.expects = make(map[netip.AddrPort]*waiters)
+	d.expects = make(map[epKey]*waiters)
 	d.listedMax = listedMax
 	d.wait.init()
 	d.conns = make(map[flowKey]*conn)
 	d.cache = new(connCache)
-	d.byDst = make(map[netip.AddrPort]*conn)
+	d.byDst = make(map[epKey]*conn)
 }
 
 func (d *dataTracker) ref(ap netip.AddrPort, n int) {
@@ -129,7 +145,7 @@ func (d *dataTracker) expect(ch *Channel) {
 		d.join(ch, ep)
 	}
 	for _, ep := range eps {
-		for c := d.byDst[ep]; c != nil && !d.full(ch); c = c.prevByDst {
+		for c := d.byDst[epOf(ep)]; c != nil && !d.full(ch); c = c.prevByDst {
 			if c.ch == nil && !c.dead && !c.created.Before(ch.Time.Add(-d.a.cfg.AttemptWindow)) && d.initiatorFits(ch, c.key.from) {
 				d.claim(c, ch)
 			}
@@ -184,7 +200,7 @@ func (d *dataTracker) pick(ep, from netip.AddrPort) (*Channel, Match) {
 		ch *Channel
 		m  = MatchNone
 	)
-	if ws := d.expects[ep]; ws != nil {
+	if ws := d.expects[epOf(ep)]; ws != nil {
 		if ws.indexed {
 			ch, m = d.pickIndexed(ep, from)
 		} else {
@@ -265,7 +281,7 @@ func (d *dataTracker) full(ch *Channel) bool { return len(ch.Attempts) >= d.a.cf
 // not been full, and says so once in the channel's session.
 func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
 	var ch *Channel
-	ws := d.expects[ep]
+	ws := d.expects[epOf(ep)]
 	switch {
 	case ws == nil:
 	case ws.indexed:
@@ -464,8 +480,8 @@ func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 			d.expireOne()
 			d.a.stats.EvictedAttempts++
 		}
-		c.prevByDst = d.byDst[p.Dst]
-		d.byDst[p.Dst] = c
+		c.prevByDst = d.byDst[epOf(p.Dst)]
+		d.byDst[epOf(p.Dst)] = c
 		d.unmatched = append(d.unmatched, c)
 	}
 	if old := d.conns[k]; old != nil {
@@ -545,7 +561,7 @@ func (d *dataTracker) drop(c *conn) {
 
 // unlinkDst moves the byDst head past c and any dead or claimed links.
 func (d *dataTracker) unlinkDst(c *conn) {
-	if d.byDst[c.key.to] != c {
+	if d.byDst[epOf(c.key.to)] != c {
 		return
 	}
 	p := c.prevByDst
@@ -553,9 +569,9 @@ func (d *dataTracker) unlinkDst(c *conn) {
 		p = p.prevByDst
 	}
 	if p == nil {
-		delete(d.byDst, c.key.to)
+		delete(d.byDst, epOf(c.key.to))
 	} else {
-		d.byDst[c.key.to] = p
+		d.byDst[epOf(c.key.to)] = p
 	}
 }
 

@@ -37,3 +37,16 @@ func TestSessionKeyDistinct(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointKeyDistinct: endpoint keys differ for another port, another
+// address, and an IPv4 address against the same address IPv4-mapped.
+func TestEndpointKeyDistinct(t *testing.T) {
+	seen := map[epKey]string{}
+	for _, s := range []string{"192.0.2.1:20", "192.0.2.1:21", "192.0.2.2:20", "[::ffff:192.0.2.1]:20", "[2001:db8::1]:20", "[2001:db8::1]:21"} {
+		k := epOf(netip.MustParseAddrPort(s))
+		if prev, ok := seen[k]; ok {
+			t.Fatalf("%s and %s have the same key", prev, s)
+		}
+		seen[k] = s
+	}
+}

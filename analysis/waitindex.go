@@ -396,10 +396,10 @@ type waiters struct {
 
 // join adds a newly expected channel to the waiters on ep.
 func (d *dataTracker) join(ch *Channel, ep netip.AddrPort) {
-	ws := d.expects[ep]
+	ws := d.expects[epOf(ep)]
 	if ws == nil {
 		ws = &waiters{}
-		d.expects[ep] = ws
+		d.expects[epOf(ep)] = ws
 	}
 	ws.n++
 	switch {
@@ -420,7 +420,7 @@ func (d *dataTracker) join(ch *Channel, ep netip.AddrPort) {
 
 // leave takes a channel that is no longer expected off the waiters on ep.
 func (d *dataTracker) leave(ch *Channel, ep netip.AddrPort) {
-	ws := d.expects[ep]
+	ws := d.expects[epOf(ep)]
 	if ws == nil {
 		return
 	}
@@ -428,7 +428,7 @@ func (d *dataTracker) leave(ch *Channel, ep netip.AddrPort) {
 		ws.list = slices.Delete(ws.list, i, i+1)
 	}
 	if ws.n--; ws.n == 0 {
-		delete(d.expects, ep)
+		delete(d.expects, epOf(ep))
 	}
 }
 
@@ -520,7 +520,7 @@ func (d *dataTracker) reindex(ch *Channel) {
 	}
 	d.wait.unindex(ch)
 	for _, ep := range ch.endpoints() {
-		if ws := d.expects[ep]; ws != nil && ws.indexed {
+		if ws := d.expects[epOf(ep)]; ws != nil && ws.indexed {
 			d.index(ch, ep)
 		}
 	}
