@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // labFiles are the files the lab serves and uploads (pcaps/lab/lib.sh,
@@ -351,5 +354,111 @@ func TestListingRecords(t *testing.T) {
 			}
 			t.Logf("%d listings, %d downloads with a listed size", listings, listed)
 		})
+	}
+}
+
+// TestTransferCaptureCut cuts 18-transfer-ledger's captures after every
+// tenth of their packets, and drops one data segment in another copy: a
+// transfer the cut or the loss reaches is never "complete", and every one
+// reported complete has exactly the file's bytes, with none missing.
+func TestTransferCaptureCut(t *testing.T) {
+	bin := ftpscope(t)
+	files := labFiles()
+	for _, vantage := range []string{"client", "server"} {
+		data, err := os.ReadFile(filepath.Join("18-transfer-ledger", vantage+".pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		type pkt struct {
+			ci gopacket.CaptureInfo
+			b  []byte
+		}
+		var pkts []pkt
+		for {
+			b, ci, err := r.ReadPacketData()
+			if err != nil {
+				break
+			}
+			pkts = append(pkts, pkt{ci, b})
+		}
+		write := func(keep func(i int) bool) string {
+			var buf bytes.Buffer
+			w := pcapgo.NewWriter(&buf)
+			if err := w.WriteFileHeader(65535, r.LinkType()); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range pkts {
+				if keep(i) {
+					if err := w.WritePacket(p.ci, p.b); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			path := filepath.Join(t.TempDir(), "cut.pcap")
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}
+		check := func(name, path string) (complete, other int) {
+			out, err := exec.Command(bin, "-r", path, "--format", "json", "--hash", "sha256").Output()
+			if err != nil && len(out) == 0 {
+				t.Fatalf("%s: %v", name, err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(out))
+			for dec.More() {
+				var rec struct {
+					Channels []struct {
+						Command  string
+						Transfer *struct {
+							Path, Result, SHA256 string
+							Bytes, Missing       int
+							Rest                 int `json:"rest_offset"`
+						}
+					}
+				}
+				if err := dec.Decode(&rec); err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range rec.Channels {
+					x := c.Transfer
+					if x == nil || c.Command != "RETR" {
+						continue
+					}
+					content := files[x.Path][x.Rest:]
+					if x.Result != "complete" {
+						other++
+						continue
+					}
+					complete++
+					if x.Bytes != len(content) || x.Missing != 0 || x.SHA256 != sha256hex(content) {
+						t.Errorf("%s: %s complete with %d bytes (%d missing), sha256 %s; the file has %d", name, x.Path, x.Bytes, x.Missing, x.SHA256, len(content))
+					}
+				}
+			}
+			return complete, other
+		}
+		for tenth := 1; tenth < 10; tenth++ {
+			n := len(pkts) * tenth / 10
+			c, o := check(fmt.Sprintf("%s cut at packet %d", vantage, n), write(func(i int) bool { return i < n }))
+			t.Logf("%s cut at %d/%d packets: %d complete, %d not", vantage, n, len(pkts), c, o)
+		}
+		// Lose one full-sized segment in the middle of the first 1 MiB
+		// download (its packets are the large ones after the first third).
+		lost := -1
+		for i := len(pkts) / 3; i < len(pkts); i++ {
+			if len(pkts[i].b) > 1400 {
+				lost = i
+				break
+			}
+		}
+		c, o := check(vantage+" with a lost segment", write(func(i int) bool { return i != lost }))
+		if o == 0 {
+			t.Errorf("%s: a segment lost at packet %d, yet %d downloads complete and none not", vantage, lost, c)
+		}
 	}
 }
