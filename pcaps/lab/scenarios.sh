@@ -10,7 +10,7 @@ ALL_SCENARIOS=(
 	07-passive-drop 08-passive-reset 09-passive-icmp
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
-	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger
+	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger 19-implicit-ftps
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -483,4 +483,18 @@ LFTP
 	curl_run pass pass "curl APPE" --disable-epsv -a -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
 	curl_run pass pass "curl LIST" --disable-epsv "ftp://$S4/ledger/"
 	scenario_end
+# Implicit FTPS (issue 14): vsftpd speaks TLS from the first byte on port 990; curl's
+# ftps:// URL. ftpscope must report a TLS session (implicit), not a broken FTP session.
+sc_19_implicit_ftps() {
+	CONTROL_PORT=990
+	scenario_begin 19-implicit-ftps "implicit FTPS on port 990" \
+		"vsftpd with implicit_ssl=YES listens on 990 behind an open router; curl downloads ftps://server:990/pub/small.txt. Everything on the control connection is TLS from the first byte: ftpscope must report one TLS session (tls_mode implicit) with no channels and no protocol notes."
+	CONTROL_PORT=990
+	open_router
+	server_start vsftpd implicit listen_port=990 ssl_enable=YES implicit_ssl=YES "rsa_cert_file=$WORK/cert.pem" \
+		"rsa_private_key_file=$WORK/key.pem" allow_anon_ssl=YES force_anon_logins_ssl=YES force_anon_data_ssl=YES require_ssl_reuse=NO
+	capture_start
+	curl_run pass pass "curl implicit FTPS: EPSV RETR inside TLS" -k "ftps://$S4:990/pub/small.txt"
+	scenario_end
+	CONTROL_PORT=21
 }

@@ -99,6 +99,12 @@ func build(dir string, spec Spec) (Truth, error) {
 			if err != nil {
 				return t, fmt.Errorf("%s: %w", r.ServerLog, err)
 			}
+			if r.ControlPort == implicitFTPSPort {
+				// Implicit FTPS: TLS from the first byte, so nothing the logs show
+				// crossed in clear.
+				cinfo.implicitTLS()
+				sinfo.implicitTLS()
+			}
 			c := ct[ci]
 			cside := side{name: "client", client: c.origSrc, server: c.origDst, info: cinfo}
 			sside := side{name: "server", client: c.replyDst, server: c.replySrc, info: sinfo}
@@ -255,5 +261,17 @@ func channelAt(s side, ch, serverCh *channel, v sideVerdict) TruthChannel {
 		Verdict:   v.verdict,
 		Blocked:   v.blocked,
 		Evidence:  strings.TrimSpace(fmt.Sprintf("%s log line %d: %s; %s", s.name, ch.line, ch.text, v.why)),
+	}
+}
+
+// implicitFTPSPort is the port of implicit FTPS (TLS from the first byte).
+const implicitFTPSPort = 990
+
+// implicitTLS marks a session as TLS from its start: every announcement
+// hidden, the user name too.
+func (i *sessionInfo) implicitTLS() {
+	i.tls, i.user = true, ""
+	for _, ch := range i.channels {
+		ch.hidden = true
 	}
 }
