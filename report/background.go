@@ -7,10 +7,18 @@ import (
 )
 
 // BackgroundDepth is how many sessions Background holds between the
-// analysis and the rendering. A session's size is bounded by the analysis
-// limits (channels, notes, string lengths), so this bounds the queue's memory
-// too; a handful of sessions is enough to keep both goroutines busy.
-const BackgroundDepth = 64
+// analysis and the rendering, and BackgroundWeight how many of their parts
+// (the session, each of its channels, notes and logged commands) at most:
+// every part is bounded in bytes by the analysis limits (strings are cut at
+// analysis.StoredMax), so the queue holds a few MiB at most even when
+// every session is as large as --max-channels allows. The analysis has
+// stopped counting a session in its memory budget when it hands it over, so
+// this bound is the queue's own. A handful of sessions is enough to keep
+// both goroutines busy.
+const (
+	BackgroundDepth  = 64
+	BackgroundWeight = 8192
+)
 
 // Background returns a Writer that renders and writes sessions on a
 // goroutine of its own while the caller goes on analysing: on a capture with
@@ -41,13 +49,25 @@ type background struct {
 	err    error
 	failed atomic.Bool
 	closed bool
+	// queued is the weight of the sessions handed over and not yet written.
+	queued atomic.Int64
 }
 
 // bgItem is a session to write, or (ack non-nil) a request to say when
 // every session before it is written.
 type bgItem struct {
-	s   *analysis.Session
-	ack chan struct{}
+	s      *analysis.Session
+	weight int64
+	ack    chan struct{}
+}
+
+// weight is what a session counts for against BackgroundWeight.
+func weight(s *analysis.Session) int64 {
+	w := 1 + len(s.Channels) + len(s.Notes)
+	if s.Audit != nil {
+		w += len(s.Audit.Commands)
+	}
+	return int64(w)
 }
 
 func (b *background) run() {
@@ -57,13 +77,13 @@ func (b *background) run() {
 			close(it.ack)
 			continue
 		}
-		if b.err != nil {
-			continue
+		if b.err == nil {
+			if err := b.inner.Session(it.s); err != nil {
+				b.err = err
+				b.failed.Store(true)
+			}
 		}
-		if err := b.inner.Session(it.s); err != nil {
-			b.err = err
-			b.failed.Store(true)
-		}
+		b.queued.Add(-it.weight)
 	}
 }
 
@@ -77,12 +97,20 @@ func (b *background) wait() error {
 }
 
 // Session implements Writer: it queues s and returns at once, with the
-// error of a write before it if one failed.
+// error of a write before it if one failed. When the queue holds
+// BackgroundWeight already, it first waits for the queue to empty.
 func (b *background) Session(s *analysis.Session) error {
 	if b.failed.Load() {
 		return b.err
 	}
-	b.queue <- bgItem{s: s}
+	w := weight(s)
+	if q := b.queued.Load(); q > 0 && q+w > BackgroundWeight {
+		if err := b.wait(); err != nil {
+			return err
+		}
+	}
+	b.queued.Add(w)
+	b.queue <- bgItem{s: s, weight: w}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
 )
@@ -105,4 +106,61 @@ func TestBackgroundError(t *testing.T) {
 	if inner.Closed || len(inner.Sessions) != 2 {
 		t.Fatalf("inner closed %v after %d sessions, want open after 2", inner.Closed, len(inner.Sessions))
 	}
+}
+
+// TestBackgroundWeight: sessions with many channels never queue more than
+// BackgroundWeight parts: a session that would pass it waits for the queue
+// to empty first, and one heavier than the bound alone still goes through.
+func TestBackgroundWeight(t *testing.T) {
+	inner := &gateWriter{release: make(chan struct{})}
+	b := Background(inner).(*background)
+	heavy := func(n int) *analysis.Session {
+		return &analysis.Session{Channels: make([]*analysis.Channel, n)}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 3 {
+			if err := b.Session(heavy(BackgroundWeight/2 - 1)); err != nil { // weight BackgroundWeight/2
+				t.Error(err)
+			}
+		}
+		if err := b.Session(heavy(3 * BackgroundWeight)); err != nil {
+			t.Error(err)
+		}
+	}()
+	// The writer is held: the first two sessions fit, the third waits.
+	deadline := time.Now().Add(5 * time.Second)
+	for b.queued.Load() < BackgroundWeight && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the third call, were it not held, would be queued by now
+	if q := b.queued.Load(); q != BackgroundWeight {
+		t.Fatalf("%d parts queued, want exactly the bound %d (two sessions; the third waiting)", q, BackgroundWeight)
+	}
+	close(inner.release)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Session still blocked after the writer was released")
+	}
+	if err := b.Close(Summary{}); err != nil {
+		t.Fatal(err)
+	}
+	if inner.n != 4 || b.queued.Load() != 0 {
+		t.Fatalf("%d sessions written, %d parts left queued", inner.n, b.queued.Load())
+	}
+}
+
+// gateWriter holds every Session call until release is closed.
+type gateWriter struct {
+	Memory
+	release chan struct{}
+	n       int
+}
+
+func (g *gateWriter) Session(s *analysis.Session) error {
+	<-g.release
+	g.n++
+	return nil
 }
