@@ -483,6 +483,8 @@ LFTP
 	curl_run pass pass "curl APPE" --disable-epsv -a -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
 	curl_run pass pass "curl LIST" --disable-epsv "ftp://$S4/ledger/"
 	scenario_end
+}
+
 # Implicit FTPS (issue 14): vsftpd speaks TLS from the first byte on port 990; curl's
 # ftps:// URL. ftpscope must report a TLS session (implicit), not a broken FTP session.
 sc_19_implicit_ftps() {
