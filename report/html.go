@@ -117,6 +117,7 @@ type htmlSession struct {
 	N       int
 	Session jsonSession
 	Ladder  []htmlStep
+	s       *analysis.Session
 }
 
 var stepKinds = [...]byte{stepControl: 'c', stepTLS: 't', stepData: 'd'}
@@ -124,7 +125,7 @@ var stepKinds = [...]byte{stepControl: 'c', stepTLS: 't', stepData: 'd'}
 // htmlModel returns session number n as the page holds it.
 func htmlModel(n int, s *analysis.Session) htmlSession {
 	steps := ladderSteps(s)
-	m := htmlSession{N: n, Session: sessionJSON(s), Ladder: make([]htmlStep, 0, len(steps))}
+	m := htmlSession{N: n, Session: sessionJSON(s), Ladder: make([]htmlStep, 0, len(steps)), s: s}
 	for i := range steps {
 		st := &steps[i]
 		m.Ladder = append(m.Ladder, htmlStep{T: math.Round(st.t.Sub(s.Start).Seconds()*1e6) / 1e6, Kind: stepKinds[st.kind],
@@ -133,8 +134,9 @@ func htmlModel(n int, s *analysis.Session) htmlSession {
 	return m
 }
 
-// appendHTMLSession appends m as {"n":N,"session":{...},"ladder":[...]}:
-// the session record by the fast path the JSON output uses.
+// appendHTMLSession appends m as {"n":N,"session":{...},"ladder":[...]},
+// with "notices" and "listings" when it has them: the session record by
+// the fast path the JSON output uses.
 func appendHTMLSession(b []byte, m *htmlSession) []byte {
 	b = append(b, `{"n":`...)
 	b = strconv.AppendInt(b, int64(m.N), 10)
@@ -173,7 +175,39 @@ func appendHTMLSession(b []byte, m *htmlSession) []byte {
 		}
 		b = append(b, ']')
 	}
-	return append(b, "]}"...)
+	b = append(b, ']')
+	// The records the JSON report writes after the session (its notices
+	// and directory listings) go with it here.
+	if ns := sessionNotices(m.s); len(ns) > 0 {
+		b = append(b, `,"notices":[`...)
+		for i := range ns {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			j, err := json.Marshal(noticeJSON(m.s, &ns[i]))
+			if err != nil {
+				j = []byte("null")
+			}
+			b = append(b, j...)
+		}
+		b = append(b, ']')
+	}
+	first := true
+	for _, c := range m.s.Channels {
+		if c.Transfer == nil || c.Transfer.Listing == nil {
+			continue
+		}
+		if first {
+			b, first = append(b, `,"listings":[`...), false
+		} else {
+			b = append(b, ',')
+		}
+		b = appendListingJSON(b, m.s, c)
+	}
+	if !first {
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // scriptSafe writes a JSON text to w so that it can stand inside a script

@@ -114,7 +114,7 @@ func renderBoth(t *testing.T, showPasswords bool, inputs []string, files ...stri
 		t.Fatal(err)
 	}
 	cfg := pipeline.Config{Reassembly: reassembly.Config{ControlPorts: []uint16{21}},
-		Analysis: analysis.Config{ShowPasswords: showPasswords, DataTimeout: 30 * time.Second}}
+		Analysis: analysis.Config{ShowPasswords: showPasswords, DataTimeout: 30 * time.Second, Audit: true}}
 	if _, err := pipeline.Run(context.Background(), src, cfg, report.Tee(jw, hw)); err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,8 @@ func TestHTMLHostile(t *testing.T) {
 // server with its rule snippets.
 func TestHTMLCorpus(t *testing.T) {
 	for _, file := range []string{"../pcaps/04-active-drop/server.pcap", "../pcaps/10-dnat-pasv-private/client.pcap",
-		"../pcaps/14-ftps-helper-firewall/client.pcap", "../pcaps/handmade/blocked-v4.pcap"} {
+		"../pcaps/14-ftps-helper-firewall/client.pcap", "../pcaps/handmade/blocked-v4.pcap",
+		"../pcaps/15-long-session-abort-kill/client.pcap", "../pcaps/17-bruteforce-proftpd/client.pcap"} {
 		t.Run(filepath.Base(filepath.Dir(file))+"/"+filepath.Base(file), func(t *testing.T) {
 			jsonOut, page := renderBoth(t, false, []string{file}, file)
 			p := parsePage(t, page)
@@ -375,6 +376,24 @@ func TestHTMLCorpus(t *testing.T) {
 				if channels[v] != n {
 					t.Errorf("verdict %s: %d channels in the page, %d in the JSON report", v, channels[v], n)
 				}
+			}
+			// The records the JSON report writes after each session
+			// (notices, directory listings) are in the page too.
+			var notices, listings int
+			for _, b := range p.blocks["fs-sessions"] {
+				var rs []struct {
+					Notices  []json.RawMessage `json:"notices"`
+					Listings []json.RawMessage `json:"listings"`
+				}
+				if err := json.Unmarshal([]byte(b), &rs); err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range rs {
+					notices, listings = notices+len(r.Notices), listings+len(r.Listings)
+				}
+			}
+			if n, l := strings.Count(jsonOut, `{"type":"notice"`), strings.Count(jsonOut, `{"type":"listing"`); notices != n || listings != l {
+				t.Errorf("%d notices and %d listings in the page, %d and %d in the JSON report", notices, listings, n, l)
 			}
 			var fw struct {
 				Servers []struct {

@@ -255,6 +255,7 @@ type pageFacts struct {
 	Firewall     int            `json:"firewall"`
 	Copy         int            `json:"copy"`
 	Transfers    map[string]int `json:"transfers"`
+	Notices      int            `json:"notices"`
 }
 
 const readPage = `(() => {
@@ -265,7 +266,7 @@ const readPage = `(() => {
   d.querySelectorAll('*').forEach(e => { for (const a of e.attributes) { if (a.name.startsWith('on') || /^\s*javascript:/i.test(a.value)) { handlers.push(e.tagName + ' ' + a.name); } } });
   const transfers = {};
   d.querySelectorAll('[data-transfer-result]').forEach(e => { transfers[e.dataset.transferResult] = (transfers[e.dataset.transferResult] || 0) + 1; });
-  return {transfers, ready: root.dataset.ready || '', title: d.title, verdicts, sessions: d.querySelectorAll('[data-session]').length,
+  return {transfers, notices: d.querySelectorAll('[data-notice]').length, ready: root.dataset.ready || '', title: d.title, verdicts, sessions: d.querySelectorAll('[data-session]').length,
     pageSessions: +root.dataset.pageSessions, allSessions: +root.dataset.sessions, injected, handlers,
     scripts: d.scripts.length, violations: root.dataset.cspViolations || '', text: d.body.innerText,
     ladders: d.querySelectorAll('svg.ladder').length, firewall: d.querySelectorAll('#firewall .card').length,
@@ -297,6 +298,7 @@ func TestBrowserHTML(t *testing.T) {
 		{"14-ftps-helper-firewall", "../../pcaps/14-ftps-helper-firewall/client.pcap", false},
 		{"blocked-v4", "../../pcaps/handmade/blocked-v4.pcap", false},
 		{"15-long-session-abort-kill", "../../pcaps/15-long-session-abort-kill/client.pcap", false},
+		{"17-bruteforce-proftpd", "../../pcaps/17-bruteforce-proftpd/client.pcap", false},
 		{"hostile", "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -400,6 +402,9 @@ func TestBrowserHTML(t *testing.T) {
 			}
 			if !reflect.DeepEqual(facts.Transfers, transfers) {
 				t.Errorf("transfer rows by result %v, JSON report %v", facts.Transfers, transfers)
+			}
+			if n := strings.Count(string(jsonOut), `{"type":"notice"`); facts.Notices != n {
+				t.Errorf("%d notice rows, %d notices in the JSON report", facts.Notices, n)
 			}
 			if facts.Ladders != sessions {
 				t.Errorf("%d ladders for %d sessions opened", facts.Ladders, sessions)

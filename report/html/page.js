@@ -80,7 +80,7 @@
   });
   // Transfers (the ledger entry of each channel a transfer command used)
   // and logins, where the records have them.
-  var channelTotal = 0, servers = {}, transfers = [], results = {}, logins = {};
+  var channelTotal = 0, servers = {}, transfers = [], results = {}, logins = {}, notices = [];
   function index(r) {
     var s = r.session, vs = {};
     (s.channels || []).forEach(function (c, j) {
@@ -91,6 +91,7 @@
       }
     });
     if (s.login && s.login.outcome) { logins[s.login.outcome] = (logins[s.login.outcome] || 0) + 1; }
+    (r.notices || []).forEach(function (n) { if (n) { notices.push({r: r, n: n}); } });
     r.vs = vs;
     channelTotal += (s.channels || []).length;
     servers[s.server] = (servers[s.server] || 0) + 1;
@@ -134,6 +135,7 @@
     }
     if (logins.success) { add(band, tile(logins.success, 'logins succeeded')); }
     if (logins.failure) { add(band, tile(logins.failure, 'logins failed', 'dropped')); }
+    if (notices.length) { add(band, tile(notices.length, 'notices', 'refused')); }
     // Counts other versions add to the summary show as tiles too.
     Object.keys(summary).forEach(function (k) {
       if (!SUMMARY_KNOWN[k] && typeof summary[k] === 'number') { add(band, tile(summary[k], k.replace(/_/g, ' '))); }
@@ -412,6 +414,11 @@
       var tr = [];
       chans.forEach(function (c, j) { if (c.transfer) { tr.push(Object.assign({channel: j + 1}, c.transfer)); } });
       if (tr.length) { add(lazy, [el('h4', null, 'Transfers'), recordsTable(tr)]); }
+      if (isRecords(r.notices)) { add(lazy, [el('h4', null, 'Notices'), recordsTable(r.notices)]); }
+      (r.listings || []).forEach(function (l) {
+        add(lazy, [el('h4', null, 'Listing: ' + l.command + ' ' + l.path + ' (' + l.format + ', ' + (l.entries || []).length + ((l.entries || []).length === 1 ? ' entry' : ' entries') + (l.entries_dropped ? ', ' + l.entries_dropped + ' more not kept' : '') + ')'),
+          isRecords(l.entries) ? recordsTable(l.entries) : el('p', {'class': 'mute'}, 'No entry parsed.')]);
+      });
       if (s.login && typeof s.login === 'object') {
         add(lazy, [el('h4', null, 'Login'), facts(s.login, {})]);
         if (isRecords(s.login.attempts)) { add(lazy, recordsTable(s.login.attempts)); }
@@ -589,6 +596,36 @@
     draw();
   }
 
+  // The notices of every session (logins that failed again and again, risky
+  // commands, whatever the audit flags), a page at a time.
+  function renderNotices() {
+    if (!notices.length) { return; }
+    var sec = el('section', {id: 'notices-sec'}, el('h2', null, 'Notices'));
+    var pg = el('div', {'class': 'pager'}), box = el('div');
+    add(sec, [pg, box]);
+    $('extra').parentNode.insertBefore(sec, $('sessions-sec'));
+    var at = 0;
+    function draw() {
+      box.textContent = ''; pg.textContent = '';
+      var t = el('table', null, el('thead', null, el('tr', null, ['session', 'time', 'kind', 'client', 'server', 'reason'].map(function (c) { return el('th', null, c); }))));
+      var tb = el('tbody');
+      notices.slice(at, at + TRANSFER_ROWS).forEach(function (x) {
+        var link = el('button', null, '#' + x.r.n);
+        link.addEventListener('click', function () { reveal(x.r.n); });
+        add(tb, el('tr', {'data-notice': x.n.kind}, [el('td', null, link), el('td', {'class': 'mono'}, shortTime(x.n.time)), el('td', null, x.n.kind),
+          el('td', {'class': 'mono'}, x.n.client), el('td', {'class': 'mono'}, x.n.server), el('td', {'class': 'reason'}, x.n.reason)]));
+      });
+      add(t, tb);
+      add(box, t);
+      var prev = el('button', null, '‹ previous'), next = el('button', null, 'next ›');
+      prev.disabled = at === 0; next.disabled = at + TRANSFER_ROWS >= notices.length;
+      prev.addEventListener('click', function () { at -= TRANSFER_ROWS; draw(); });
+      next.addEventListener('click', function () { at += TRANSFER_ROWS; draw(); });
+      add(pg, [prev, el('span', null, 'notices ' + (at + 1) + '–' + Math.min(at + TRANSFER_ROWS, notices.length) + ' of ' + fmtNum(notices.length)), next]);
+    }
+    draw();
+  }
+
   // Sections added outside the session records (AddSection).
   function renderSections() {
     var box = $('extra');
@@ -628,6 +665,7 @@
     var keep = page;
     apply();
     if (keep < pages.length && keep !== page) { page = keep; renderPage(); }
+    renderNotices();
     renderTransfers();
     renderSections();
     // A link to #session-N opens that session; #all opens every session on
