@@ -45,6 +45,24 @@ type Content struct {
 	Extracted, ExtractError string
 	// Streamed counts the bytes the consumer got.
 	Streamed uint64
+	// Stitched is set on a download that is one of several pieces of the
+	// same file (same server and path, REST offsets): what the pieces
+	// seen so far cover.
+	Stitched *Stitch
+}
+
+// Stitch is what the pieces of one file fetched with REST cover.
+type Stitch struct {
+	// Ranges are the byte ranges [from, to) of the file seen whole, merged.
+	Ranges [][2]uint64
+	// Size is the file's size as announced (0: unknown); Covered says the
+	// ranges cover all of it.
+	Size    uint64
+	Covered bool
+	// File is the stitched file under the extraction directory and
+	// Digests the whole file's, once Covered (with --extract).
+	File    string
+	Digests []Digest
 }
 
 // Digest is one hash of a transfer's bytes.

@@ -49,6 +49,19 @@ type jsonTransfer struct {
 	SizeMismatch bool    `json:"size_mismatch,omitempty"`
 	DeletedAfter bool    `json:"deleted_after,omitempty"`
 	Entries      *int    `json:"entries,omitempty"`
+	// Stitched: the pieces of a file fetched with REST (issue 13).
+	Stitched *jsonStitch `json:"stitched,omitempty"`
+}
+
+// jsonStitch is what the pieces of a resumed file cover.
+type jsonStitch struct {
+	Ranges  [][2]uint64 `json:"ranges"`
+	Size    *uint64     `json:"size,omitempty"`
+	Covered bool        `json:"covered"`
+	File    string      `json:"file,omitempty"`
+	MD5     string      `json:"md5,omitempty"`
+	SHA1    string      `json:"sha1,omitempty"`
+	SHA256  string      `json:"sha256,omitempty"`
 }
 
 func transferJSON(c *analysis.Channel) *jsonTransfer {
@@ -92,18 +105,36 @@ func transferJSON(c *analysis.Channel) *jsonTransfer {
 	}
 	if ct := t.Content; ct != nil {
 		j.MIME, j.Extracted, j.ExtractError = ct.MIME, ct.Extracted, ct.ExtractError
-		for _, d := range ct.Digests {
-			switch d.Algorithm {
-			case "md5":
-				j.MD5 = d.Hex
-			case "sha1":
-				j.SHA1 = d.Hex
-			case "sha256":
-				j.SHA256 = d.Hex
+		j.MD5, j.SHA1, j.SHA256 = digests(ct.Digests)
+		if st := ct.Stitched; st != nil {
+			js := &jsonStitch{Ranges: st.Ranges, Covered: st.Covered, File: st.File}
+			if js.Ranges == nil {
+				js.Ranges = [][2]uint64{}
 			}
+			if st.Size > 0 {
+				v := st.Size
+				js.Size = &v
+			}
+			js.MD5, js.SHA1, js.SHA256 = digests(st.Digests)
+			j.Stitched = js
 		}
 	}
 	return j
+}
+
+// digests returns the md5, sha1 and sha256 among ds.
+func digests(ds []analysis.Digest) (md5, sha1, sha256 string) {
+	for _, d := range ds {
+		switch d.Algorithm {
+		case "md5":
+			md5 = d.Hex
+		case "sha1":
+			sha1 = d.Hex
+		case "sha256":
+			sha256 = d.Hex
+		}
+	}
+	return md5, sha1, sha256
 }
 
 // contentLine is the table's line for what --hash and --extract found.
@@ -124,6 +155,19 @@ func contentLine(t *analysis.Transfer) string {
 	}
 	if t.PayloadLost {
 		parts = append(parts, "no digest: the out-of-order data outgrew --max-held-payload")
+	}
+	if st := ct.Stitched; st != nil {
+		w := fmt.Sprintf("resumed: pieces cover %v", st.Ranges)
+		if st.Covered {
+			w += " (the whole file)"
+		}
+		if st.File != "" {
+			w += ", stitched into " + st.File
+		}
+		for _, d := range st.Digests {
+			w += ", whole file " + d.Algorithm + " " + d.Hex
+		}
+		parts = append(parts, w)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -186,6 +230,29 @@ func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
 		b = append(b, `,"deleted_after":true`...)
 	}
 	b = appendOptInt(b, `,"entries":`, t.Entries)
+	if st := t.Stitched; st != nil {
+		b = append(b, `,"stitched":{"ranges":[`...)
+		for i, r := range st.Ranges {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = strconv.AppendUint(b, r[0], 10)
+			b = append(b, ',')
+			b = strconv.AppendUint(b, r[1], 10)
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+		b = appendOptUint(b, `,"size":`, st.Size)
+		b = append(b, `,"covered":`...)
+		b = appendJSONBool(b, st.Covered)
+		for _, f := range [...]struct{ k, v string }{{`,"file":`, st.File}, {`,"md5":`, st.MD5}, {`,"sha1":`, st.SHA1}, {`,"sha256":`, st.SHA256}} {
+			if f.v != "" {
+				b = appendJSONString(append(b, f.k...), f.v)
+			}
+		}
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

@@ -92,6 +92,8 @@ type Consumer struct {
 	taken    map[string]bool
 	capped   bool
 	errs     []error
+	// stitches follows the files fetched in pieces (stitch.go).
+	stitches map[stitchKey]*stitchState
 	// Files counts the files extracted.
 	Files int
 }
@@ -173,6 +175,8 @@ type stream struct {
 	wrote  int64
 	err    error // the first write error (the file stops there)
 	capped bool  // --extract-max-bytes stopped the file
+	// extracted is the file's name in the directory once renamed.
+	extracted string
 }
 
 // Write implements analysis.PayloadStream.
@@ -218,6 +222,7 @@ func (st *stream) End(s *analysis.Session, ch *analysis.Channel, whole bool) *an
 	}
 	if c.root == nil || ch.Transfer == nil {
 		st.discard()
+		out.Stitched = c.stitch(s, ch, st, whole)
 		return out
 	}
 	if st.f != nil {
@@ -233,6 +238,7 @@ func (st *stream) End(s *analysis.Session, ch *analysis.Channel, whole bool) *an
 			c.root.Remove(st.tmp)
 		} else {
 			out.Extracted = shown
+			st.extracted = name
 			c.Files++
 		}
 	}
@@ -248,6 +254,7 @@ func (st *stream) End(s *analysis.Session, ch *analysis.Channel, whole bool) *an
 		}
 	}
 	c.writeManifest(s, ch, out, whole && st.err == nil && !st.capped, st.wrote)
+	out.Stitched = c.stitch(s, ch, st, whole && st.err == nil && !st.capped)
 	return out
 }
 

@@ -239,3 +239,89 @@ func TestExtractFullDisk(t *testing.T) {
 		t.Errorf("the file after the failed one holds %q", b)
 	}
 }
+
+// TestExtractStitchesResumedDownload: a download broken after 600 bytes
+// (426) and resumed with REST 600 in another session: the ledger says the
+// pieces cover the file, and the stitched file has the whole file's bytes
+// and digest.
+func TestExtractStitchesResumedDownload(t *testing.T) {
+	content := []byte(strings.Repeat("0123456789abcdef", 64)) // 1024 bytes
+	path := writeCapture(t, "resumed.pcap", func(w *craft.Writer) {
+		for i, rest := range []int{0, 600} {
+			t0 := hostileT0.Add(time.Duration(i) * time.Minute)
+			at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+			client := netip.AddrPortFrom(extractClient.Addr(), uint16(41000+i))
+			port := uint16(31000 + i)
+			c := w.Dial(t0, client, extractServer)
+			c.Server(at(1), "220 hi\r\n")
+			c.Client(at(2), "USER anonymous\r\n")
+			c.Server(at(3), "230 ok\r\n")
+			c.Client(at(4), "TYPE I\r\n")
+			c.Server(at(5), "200 ok\r\n")
+			if rest > 0 {
+				c.Client(at(6), fmt.Sprintf("REST %d\r\n", rest))
+				c.Server(at(7), fmt.Sprintf("350 Restart position accepted (%d).\r\n", rest))
+			}
+			c.Client(at(8), "PASV\r\n")
+			c.Server(at(9), fmt.Sprintf("227 Entering Passive Mode (198,51,100,30,%d,%d).\r\n", port>>8, port&0xff))
+			d := w.Dial(at(10), netip.AddrPortFrom(client.Addr(), uint16(51000+i)), netip.AddrPortFrom(extractServer.Addr(), port))
+			c.Client(at(20), "RETR /pub/file.bin\r\n")
+			c.Server(at(21), fmt.Sprintf("150 Opening BINARY mode data connection for /pub/file.bin (%d bytes).\r\n", len(content)))
+			if rest == 0 {
+				d.Send(at(22), craft.FromServer, content[:600])
+				d.CloseFrom(at(24), craft.FromServer)
+				c.Server(at(30), "426 Failure writing network stream.\r\n")
+			} else {
+				d.Send(at(22), craft.FromServer, content[rest:])
+				d.CloseFrom(at(24), craft.FromServer)
+				c.Server(at(30), "226 Transfer complete.\r\n")
+			}
+			c.Client(at(31), "QUIT\r\n")
+			c.Server(at(32), "221 bye\r\n")
+			c.Close(at(33))
+		}
+	})
+	dir := filepath.Join(t.TempDir(), "out")
+	out, stderr, code := runTool(t, "-r", path, "--format", "json", "--hash", "sha256", "--extract", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var last struct {
+		Result   string
+		Stitched *struct {
+			Ranges  [][2]uint64
+			Covered bool
+			File    string
+			SHA256  string
+		}
+	}
+	results := []string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var r struct {
+			Type     string
+			Channels []struct {
+				Transfer json.RawMessage
+			}
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range r.Channels {
+			if err := json.Unmarshal(c.Transfer, &last); err != nil {
+				t.Fatal(err)
+			}
+			results = append(results, last.Result)
+		}
+	}
+	if fmt.Sprint(results) != "[truncated complete]" {
+		t.Errorf("results %v, want [truncated complete]", results)
+	}
+	st := last.Stitched
+	if st == nil || !st.Covered || fmt.Sprint(st.Ranges) != "[[0 1024]]" || st.SHA256 != sha256hex(content) {
+		t.Fatalf("stitched %+v, want [[0 1024]] covered with sha256 %s", st, sha256hex(content))
+	}
+	if b, err := os.ReadFile(st.File); err != nil || !bytes.Equal(b, content) {
+		t.Errorf("stitched file %s: %v, %d bytes, want the file's %d", st.File, err, len(b), len(content))
+	}
+}
