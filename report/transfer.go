@@ -55,13 +55,13 @@ type jsonTransfer struct {
 
 // jsonStitch is what the pieces of a resumed file cover.
 type jsonStitch struct {
-	Ranges  [][2]uint64 `json:"ranges"`
-	Size    *uint64     `json:"size,omitempty"`
-	Covered bool        `json:"covered"`
-	File    string      `json:"file,omitempty"`
-	MD5     string      `json:"md5,omitempty"`
-	SHA1    string      `json:"sha1,omitempty"`
-	SHA256  string      `json:"sha256,omitempty"`
+	Ranges  [][]uint64 `json:"ranges"`
+	Size    *uint64    `json:"size,omitempty"`
+	Covered bool       `json:"covered"`
+	File    string     `json:"file,omitempty"`
+	MD5     string     `json:"md5,omitempty"`
+	SHA1    string     `json:"sha1,omitempty"`
+	SHA256  string     `json:"sha256,omitempty"`
 }
 
 func transferJSON(c *analysis.Channel) *jsonTransfer {
@@ -107,9 +107,9 @@ func transferJSON(c *analysis.Channel) *jsonTransfer {
 		j.MIME, j.Extracted, j.ExtractError = ct.MIME, ct.Extracted, ct.ExtractError
 		j.MD5, j.SHA1, j.SHA256 = digests(ct.Digests)
 		if st := ct.Stitched; st != nil {
-			js := &jsonStitch{Ranges: st.Ranges, Covered: st.Covered, File: st.File}
-			if js.Ranges == nil {
-				js.Ranges = [][2]uint64{}
+			js := &jsonStitch{Ranges: [][]uint64{}, Covered: st.Covered, File: st.File}
+			for _, r := range st.Ranges {
+				js.Ranges = append(js.Ranges, []uint64{r[0], r[1]})
 			}
 			if st.Size > 0 {
 				v := st.Size
@@ -237,9 +237,12 @@ func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, '[')
-			b = strconv.AppendUint(b, r[0], 10)
-			b = append(b, ',')
-			b = strconv.AppendUint(b, r[1], 10)
+			for k, v := range r {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendUint(b, v, 10)
+			}
 			b = append(b, ']')
 		}
 		b = append(b, ']')
