@@ -352,9 +352,10 @@ func (a *Analyzer) Line(l reassembly.Line) {
 	st.last = l.Time
 	a.lru.Touch(st)
 	st.s.End = l.Time
-	if st.opaque && !a.clearAgain(st, l) {
+	if st.opaque && !a.clearAgain(st, &l) {
 		return
 	}
+	clearedLine(st, &l)
 	if st.tls == tlsNone && a.implicitTLS(st, l) {
 		return
 	}

@@ -122,7 +122,7 @@ topology_down() {
 fetch_servers() {
 	local dir=$1 pkg deb
 	mkdir -p "$dir/root"
-	for pkg in vsftpd proftpd-core; do
+	for pkg in vsftpd proftpd-core proftpd-mod-crypto; do
 		if ! compgen -G "$dir/${pkg}_*.deb" >/dev/null; then
 			(cd "$dir" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
 		fi
@@ -132,6 +132,7 @@ fetch_servers() {
 	done
 	VSFTPD=$dir/root/usr/sbin/vsftpd
 	PROFTPD=$dir/root/usr/sbin/proftpd
+	PROFTPD_MODULES=$dir/root/usr/lib/proftpd # mod_tls.so, from proftpd-mod-crypto
 	VSFTPD_VERSION=$VERSION_vsftpd
 	PROFTPD_VERSION=$VERSION_proftpd_core
 }

@@ -10,7 +10,7 @@ ALL_SCENARIOS=(
 	07-passive-drop 08-passive-reset 09-passive-icmp
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
-	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger 19-implicit-ftps
+	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger 19-implicit-ftps 20-ccc-proftpd
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -499,4 +499,19 @@ sc_19_implicit_ftps() {
 	curl_run pass pass "curl implicit FTPS: EPSV RETR inside TLS" -k "ftps://$S4:990/pub/small.txt"
 	scenario_end
 	CONTROL_PORT=21
+}
+
+# CCC (issue 14, RFC 4217 section 6): proftpd with mod_tls; curl logs in over AUTH TLS,
+# then sends CCC and goes on in clear text: EPSV and RETR are on the wire again.
+sc_20_ccc_proftpd() {
+	scenario_begin 20-ccc-proftpd "AUTH TLS, then CCC: the control channel returns to clear text (proftpd mod_tls)" \
+		"proftpd with mod_tls behind an open router. curl logs in as labuser over AUTH TLS (USER and PASS encrypted), sends CCC, and after the close_notify alerts both ways sends PWD, EPSV and RETR in clear text. ftpscope must report the session as TLS (tls_mode ccc) and track the EPSV channel announced after CCC."
+	open_router
+	server_start proftpd main "ModulePath $PROFTPD_MODULES" "LoadModule mod_tls.c" "TLSEngine on" \
+		"TLSRSACertificateFile $WORK/cert.pem" "TLSRSACertificateKeyFile $WORK/key.pem" "TLSRequired off" \
+		"TLSOptions NoSessionReuseRequired" "TLSLog $SDIR/logs/proftpd-tls.log"
+	capture_start
+	curl_run pass pass "curl AUTH TLS, CCC, then EPSV RETR in clear" -u labuser:secret --ssl-reqd -k --ftp-ssl-ccc \
+		--ftp-ssl-ccc-mode active "ftp://$S4/pub/small.txt"
+	scenario_end
 }

@@ -80,6 +80,9 @@ func extract(s logSession) (sessionInfo, error) {
 		ch   *channel
 	}
 	var info sessionInfo
+	// opaque: the control channel is encrypted now (AUTH TLS accepted, not
+	// yet cleared by CCC); info.tls says it ever was.
+	var opaque bool
 	var queue []pending
 	var cur *channel // the latest announcement, the one the next transfer uses
 	for _, e := range s.events {
@@ -89,10 +92,10 @@ func extract(s logSession) (sessionInfo, error) {
 			verb = strings.ToUpper(verb)
 			p := pending{verb: verb}
 			switch {
-			case verb == "USER" && !info.tls && info.user == "":
+			case verb == "USER" && !opaque && info.user == "":
 				info.user = arg
 			case verb == "PORT" || verb == "EPRT":
-				ch := &channel{method: verb, mode: "active", text: e.text, line: e.line, hidden: info.tls}
+				ch := &channel{method: verb, mode: "active", text: e.text, line: e.line, hidden: opaque}
 				var err error
 				if verb == "PORT" {
 					ch.announced, err = parseSix(arg)
@@ -126,7 +129,7 @@ func extract(s logSession) (sessionInfo, error) {
 					head.ch.refused = true
 				}
 			case "PASV", "EPSV":
-				ch := &channel{method: head.verb, mode: "passive", text: e.text, line: e.line, hidden: info.tls}
+				ch := &channel{method: head.verb, mode: "passive", text: e.text, line: e.line, hidden: opaque}
 				switch e.code {
 				case 227:
 					ap, err := parseSix(e.text[3:])
@@ -152,7 +155,13 @@ func extract(s logSession) (sessionInfo, error) {
 				cur = ch
 			case "AUTH":
 				if e.code == 234 {
-					info.tls = true
+					info.tls, opaque = true, true
+				}
+			case "CCC":
+				// RFC 4217 section 6: the control channel is clear text again
+				// (the session stays a TLS session).
+				if e.code == 200 {
+					opaque = false
 				}
 			default:
 				if head.ch != nil {
