@@ -726,7 +726,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		addReply(ch, code)
 		ch.Reply, ch.ReplyText, ch.ReplyTime = code, firstLine(text), t
 		if code.Class() == ftp.Preliminary {
-			a.transferPrelim(ch, text)
+			a.transferPrelim(st, ch, text)
 		}
 		a.recost(ch)
 	}

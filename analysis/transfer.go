@@ -290,12 +290,21 @@ func (a *Analyzer) transferCommand(st *sessionState, verb, arg string, ch *Chann
 	a.recost(ch)
 }
 
-// transferPrelim reads a transfer's 1yz reply: "(N bytes)" announces the size.
-func (a *Analyzer) transferPrelim(ch *Channel, text string) {
-	if t := ch.Transfer; t != nil && t.Direction == ftp.Download {
+// transferPrelim reads a transfer's 1yz reply: "(N bytes)" announces the
+// size; STOU's "FILE: name" (RFC 1123 4.1.2.9) names the file stored.
+func (a *Analyzer) transferPrelim(st *sessionState, ch *Channel, text string) {
+	t := ch.Transfer
+	if t == nil {
+		return
+	}
+	if t.Direction == ftp.Download {
 		if n, ok := ftp.ParseOpeningSize(text); ok {
 			t.ExpectedBytes, t.ExpectedFrom = n, SizeOpening
 		}
+	}
+	if name, ok := ftp.ParseUniqueName(text); ok && ch.Command == "STOU" {
+		t.Path, t.PathRelative = a.xfer(st).resolve(name)
+		a.recost(ch)
 	}
 }
 

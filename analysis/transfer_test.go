@@ -143,6 +143,14 @@ func TestTransferLedger(t *testing.T) {
 			h.dataSeg(2.05, ds, dc, capture.ACK, 0, 50, 50)
 			h.rep(2.08, "226 ok")
 		}, Transfer{Direction: ftp.Listing, Path: "/pub/incoming", Type: "A", Mode: "S", Structure: "F", Bytes: 50, Reply: 226}, Complete, CauseCompleteUnsized},
+		{"STOU names its file", func(h *harness) {
+			h.cmd(0.5, "CWD /in")
+			h.rep(0.5, "250 ok")
+			pasv(h, 1, "STOU")
+			h.rep(1.03, "150 FILE: upload.7")
+			h.dataSeg(1.05, dc, ds, capture.ACK, 0, 50, 50)
+			h.rep(1.08, "226 Transfer complete.")
+		}, Transfer{Direction: ftp.Upload, Path: "/in/upload.7", Type: "A", Mode: "S", Structure: "F", Bytes: 50, Reply: 226}, Complete, CauseCompleteUnsized},
 		{"no final reply", func(h *harness) {
 			pasv(h, 1, "STOR up")
 			h.dataSeg(1.05, dc, ds, capture.ACK, 0, 50, 50)

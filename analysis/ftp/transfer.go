@@ -265,3 +265,15 @@ func firstTextLine(text string) string {
 	}
 	return text
 }
+
+// ParseUniqueName returns the name a STOU reply gives the stored file:
+// "FILE: name" (RFC 1123 4.1.2.9, as vsftpd and wu-ftpd write it in the
+// 150 reply).
+func ParseUniqueName(text string) (string, bool) {
+	line := strings.TrimSpace(firstTextLine(text))
+	if len(line) < 6 || !strings.EqualFold(line[:5], "FILE:") {
+		return "", false
+	}
+	name := strings.TrimSpace(line[5:])
+	return name, name != ""
+}

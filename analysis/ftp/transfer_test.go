@@ -200,8 +200,22 @@ func FuzzParseTransferArgs(f *testing.F) {
 		if n, err := ParseRest(s); err == nil && n > 1<<63 {
 			t.Fatalf("ParseRest(%q) = %d", s, n)
 		}
+		if n, ok := ParseUniqueName(s); ok && (n == "" || len(n) > len(s)) {
+			t.Fatalf("ParseUniqueName(%q) = %q", s, n)
+		}
 		if p := ListPath(s); len(p) > len(s) || strings.HasPrefix(p, "-") || strings.HasPrefix(p, " ") {
 			t.Fatalf("ListPath(%q) = %q", s, p)
 		}
 	})
+}
+
+func TestParseUniqueName(t *testing.T) {
+	for _, tc := range []struct {
+		text, want string
+		ok         bool
+	}{{"FILE: upload.1", "upload.1", true}, {"file:  a b ", "a b", true}, {"FILE:", "", false}, {"Ok to send data.", "", false}} {
+		if got, ok := ParseUniqueName(tc.text); got != tc.want || ok != tc.ok {
+			t.Errorf("ParseUniqueName(%q) = %q, %v", tc.text, got, ok)
+		}
+	}
 }
