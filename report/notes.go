@@ -66,7 +66,7 @@ func NoteText(n analysis.Note) string {
 	case analysis.NoteImplicitTLS:
 		return "the connection speaks TLS from its first byte (implicit FTPS): commands, replies and data connections cannot be read from this capture"
 	case analysis.NoteClearAgain:
-		return fmt.Sprintf("the control channel is clear text again (%s after CCC ended TLS, RFC 4217 section 6): commands and announcements are read from here on", n.Wire)
+		return fmt.Sprintf("the control channel is clear text again (%s after CCC, RFC 4217 section 6, or REIN ended TLS): commands and announcements are read from here on", n.Wire)
 	case analysis.NoteAttemptsCapped:
 		return fmt.Sprintf("more than %d connection attempts toward %s (a scan or a SYN flood?): later ones are counted in the summary, not followed (--max-channel-attempts)", n.N, n.Endpoint)
 	}
