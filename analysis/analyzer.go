@@ -65,6 +65,10 @@ type Config struct {
 	BruteforceWindow    time.Duration
 	SprayUsers          int
 	MaxLoginSources     int
+	// DistributedSources sources failing logins as one user within
+	// BruteforceWindow raise distributed-bruteforce (default 10); the user
+	// names remembered for it are bounded by MaxLoginSources too.
+	DistributedSources int
 	// MaxReplyLines caps the lines of one multi-line reply (default 1000).
 	MaxReplyLines int
 	// MaxMemory is the memory budget, in bytes, that the sessions, their
@@ -116,6 +120,7 @@ func (c Config) withDefaults() Config {
 	defDur(&c.BruteforceWindow, DefaultBruteforceWindow)
 	def(&c.SprayUsers, DefaultSprayUsers)
 	def(&c.MaxLoginSources, DefaultMaxLoginSources)
+	def(&c.DistributedSources, DefaultDistributedSources)
 	def(&c.MaxListingEntries, DefaultMaxListingEntries)
 	if c.MaxMemory <= 0 {
 		c.MaxMemory = DefaultMaxMemory

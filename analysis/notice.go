@@ -41,10 +41,13 @@ const (
 	// NoticeCleartextCredentials: a password crossed between public
 	// addresses on a control channel without TLS.
 	NoticeCleartextCredentials
+	// NoticeDistributedBruteforce: Config.DistributedSources or more
+	// sources failed logins as one user within the window.
+	NoticeDistributedBruteforce
 )
 
 var noticeKindNames = [...]string{"none", "bruteforce", "bruteforce-success", "password-spray", "anonymous-write",
-	"site-exec", "port-privileged", "fxp", "bounce", "cleartext-credentials"}
+	"site-exec", "port-privileged", "fxp", "bounce", "cleartext-credentials", "distributed-bruteforce"}
 
 // String names the notice as a stable token.
 func (k NoticeKind) String() string {
@@ -77,6 +80,9 @@ type Notice struct {
 	Failures, Servers int
 	First             time.Time
 	Users             []string
+	// Sources are the hosts that failed as User, for a distributed brute
+	// force (at most maxNoticeUsers).
+	Sources []netip.Addr
 	// User is the login concerned (a success, an anonymous write, a
 	// password sent in clear).
 	User string
@@ -106,6 +112,7 @@ const (
 	DefaultBruteforceWindow    = 15 * time.Minute
 	DefaultSprayUsers          = 10
 	DefaultMaxLoginSources     = 16384
+	DefaultDistributedSources  = 10
 )
 
 // loginSource is what the brute-force notices remember of one client host.
@@ -128,10 +135,24 @@ type loginSource struct {
 
 var loginSourceCost = int64(unsafe.Sizeof(loginSource{})) + mapSlot
 
+// loginUser is what the distributed brute-force notice remembers of one
+// user name: the sources that failed as it, with the time of each one's
+// latest failure, oldest first.
+type loginUser struct {
+	lru.Links[loginUser]
+	name    string
+	sources []netip.Addr
+	last    []time.Time
+	first   time.Time
+	until   time.Time // a notice was raised; no other until then
+}
+
 // notices holds the Analyzer's state across sessions for the notices.
 type notices struct {
 	sources map[netip.Addr]*loginSource
 	lru     lru.List[loginSource, *loginSource]
+	users   map[string]*loginUser
+	ulru    lru.List[loginUser, *loginUser]
 }
 
 // notice gives a session a notice.
@@ -146,7 +167,7 @@ func (a *Analyzer) notice(st *sessionState, n Notice) {
 		n.Source = st.s.Client.Addr()
 	}
 	au.Notices = append(au.Notices, n)
-	cost := int64(unsafe.Sizeof(n)) + strCost(n.User) + strCost(n.Verb) + strCost(n.Arg)
+	cost := int64(unsafe.Sizeof(n)) + strCost(n.User) + strCost(n.Verb) + strCost(n.Arg) + int64(len(n.Sources))*24
 	for _, u := range n.Users {
 		cost += strCost(u) + 16
 	}
@@ -236,6 +257,52 @@ func (a *Analyzer) loginFailed(st *sessionState, user string, t time.Time) {
 		n.Kind = NoticePasswordSpray
 		a.notice(st, n)
 		src.sprayUntil = t.Add(a.cfg.BruteforceWindow)
+	}
+	a.userFailed(st, user, t)
+}
+
+// userFailed counts a refused login as user from the session's client
+// and raises distributed-bruteforce when enough sources failed as it
+// within the window. The users remembered are bounded like the sources.
+func (a *Analyzer) userFailed(st *sessionState, user string, t time.Time) {
+	ns := &a.notes
+	if ns.users == nil {
+		ns.users = make(map[string]*loginUser)
+	}
+	u := ns.users[user]
+	if u == nil {
+		if len(ns.users) >= a.cfg.MaxLoginSources {
+			if old := ns.ulru.Back(); old != nil {
+				ns.ulru.Remove(old)
+				delete(ns.users, old.name)
+				a.stats.EvictedLoginSources++
+			}
+		}
+		u = &loginUser{name: strings.Clone(user)}
+		ns.users[u.name] = u
+		ns.ulru.PushFront(u)
+	} else {
+		ns.ulru.Touch(u)
+	}
+	cut := t.Add(-a.cfg.BruteforceWindow)
+	keep := 0
+	src := st.s.Client.Addr()
+	for i := range u.sources {
+		if !u.last[i].Before(cut) && u.sources[i] != src {
+			u.sources[keep], u.last[keep] = u.sources[i], u.last[i]
+			keep++
+		}
+	}
+	u.sources, u.last = u.sources[:keep], u.last[:keep]
+	if len(u.sources) >= maxNoticeUsers {
+		u.sources, u.last = append(u.sources[:0], u.sources[1:]...), append(u.last[:0], u.last[1:]...)
+	}
+	u.sources, u.last = append(u.sources, src), append(u.last, t)
+	u.first = u.last[0]
+	if len(u.sources) >= a.cfg.DistributedSources && !t.Before(u.until) {
+		u.until = t.Add(a.cfg.BruteforceWindow)
+		a.notice(st, Notice{Kind: NoticeDistributedBruteforce, Time: t, User: u.name, First: u.first,
+			Sources: append([]netip.Addr(nil), u.sources...), Failures: len(u.sources)})
 	}
 }
 

@@ -225,3 +225,26 @@ func TestNoticeSourcesBounded(t *testing.T) {
 		t.Errorf("%d sources evicted, want 6", st.EvictedLoginSources)
 	}
 }
+
+// TestNoticeDistributed: ten sources failing as one user within the window
+// is a distributed brute force, told once, with the sources.
+func TestNoticeDistributed(t *testing.T) {
+	h := newHarness(t, "10.1.0.1:40000", "10.0.0.20:21", Config{Audit: true})
+	for i := range 12 {
+		if i > 0 {
+			h.key = reassembly.ConnKey{Client: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(1 + i)}), 40000), Server: h.key.Server}
+			h.a.Open(h.key, h.at(float64(i)), false)
+		}
+		h.rep(float64(i), "220 ready")
+		h.cmd(float64(i)+0.1, "USER admin")
+		h.rep(float64(i)+0.2, "331 pw")
+		h.cmd(float64(i)+0.3, "PASS x")
+		h.rep(float64(i)+0.4, "530 no")
+	}
+	h.a.Finish(h.at(100))
+	got := noticesOf(h.sessions)
+	if fmt.Sprint(kinds(got)) != "[distributed-bruteforce]" || len(got[0].Sources) != 10 || got[0].User != "admin" ||
+		got[0].Sources[9] != netip.MustParseAddr("10.1.0.10") {
+		t.Fatalf("notices %+v", got)
+	}
+}

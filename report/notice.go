@@ -29,6 +29,8 @@ func NoticeReason(n *analysis.Notice) string {
 		return fmt.Sprintf("%s names %s, the server of another FTP session of this client: a server-to-server (FXP) transfer", n.Verb, n.Endpoint)
 	case analysis.NoticeBounce:
 		return fmt.Sprintf("%s names %s, a third party, not the client %s: an FTP bounce", n.Verb, n.Endpoint, n.Source)
+	case analysis.NoticeDistributedBruteforce:
+		return fmt.Sprintf("%d sources failed logins as %s in %s", len(n.Sources), quoteWire(n.User), minsSecs(n.Time.Sub(n.First)))
 	case analysis.NoticeCleartextCredentials:
 		return fmt.Sprintf("the password of %s crossed between public addresses in clear text (no AUTH TLS)", quoteWire(n.User))
 	}
@@ -67,6 +69,7 @@ type jsonNotice struct {
 	Servers  int      `json:"servers,omitempty"`
 	First    string   `json:"first,omitempty"`
 	Users    []string `json:"users,omitempty"`
+	Sources  []string `json:"sources,omitempty"`
 	User     string   `json:"user,omitempty"`
 	Command  string   `json:"command,omitempty"`
 	Argument string   `json:"argument,omitempty"`
@@ -81,6 +84,9 @@ func noticeJSON(s *analysis.Session, n *analysis.Notice) jsonNotice {
 		Command: n.Verb, Argument: n.Arg, Reply: replyPtr(n.Code)}
 	if n.Endpoint.IsValid() {
 		j.Endpoint = n.Endpoint.String()
+	}
+	for _, a := range n.Sources {
+		j.Sources = append(j.Sources, a.String())
 	}
 	return j
 }

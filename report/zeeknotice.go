@@ -24,15 +24,16 @@ var noticeLogFields = []zeekField{
 // (FTP::Bruteforcing, from policy/protocols/ftp/detect-bruteforcing), the
 // FTPScope module's for the others.
 var zeekNoteNames = map[analysis.NoticeKind]string{
-	analysis.NoticeBruteforce:           "FTP::Bruteforcing",
-	analysis.NoticeBruteforceSuccess:    "FTPScope::Bruteforce_Success",
-	analysis.NoticePasswordSpray:        "FTPScope::Password_Spray",
-	analysis.NoticeAnonymousWrite:       "FTPScope::Anonymous_Write",
-	analysis.NoticeSiteExec:             "FTPScope::Site_Exec",
-	analysis.NoticePortPrivileged:       "FTPScope::Port_Privileged",
-	analysis.NoticeFXP:                  "FTPScope::FXP",
-	analysis.NoticeBounce:               "FTPScope::Bounce",
-	analysis.NoticeCleartextCredentials: "FTPScope::Cleartext_Credentials",
+	analysis.NoticeBruteforce:            "FTP::Bruteforcing",
+	analysis.NoticeBruteforceSuccess:     "FTPScope::Bruteforce_Success",
+	analysis.NoticePasswordSpray:         "FTPScope::Password_Spray",
+	analysis.NoticeAnonymousWrite:        "FTPScope::Anonymous_Write",
+	analysis.NoticeSiteExec:              "FTPScope::Site_Exec",
+	analysis.NoticePortPrivileged:        "FTPScope::Port_Privileged",
+	analysis.NoticeFXP:                   "FTPScope::FXP",
+	analysis.NoticeBounce:                "FTPScope::Bounce",
+	analysis.NoticeCleartextCredentials:  "FTPScope::Cleartext_Credentials",
+	analysis.NoticeDistributedBruteforce: "FTPScope::Distributed_Bruteforce",
 }
 
 // noticeLogRow is a notice's notice.log row. A brute force is about a
@@ -56,6 +57,12 @@ func noticeLogRow(s *analysis.Session, n *analysis.Notice) []zv {
 	switch {
 	case n.Arg != "":
 		row[12] = zStr(n.Verb + " " + n.Arg)
+	case len(n.Sources) > 0:
+		list := make([]string, len(n.Sources))
+		for i, a := range n.Sources {
+			list[i] = a.String()
+		}
+		row[12] = zStr("sources: " + strings.Join(list, ","))
 	case len(n.Users) > 0 && n.Kind != analysis.NoticeBruteforce:
 		row[12] = zStr("users: " + strings.Join(n.Users, ","))
 	case n.Endpoint.IsValid():

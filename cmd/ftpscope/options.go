@@ -60,8 +60,8 @@ type options struct {
 	extractMax int64
 	// bruteThreshold, bruteWindow and sprayUsers tune the brute-force
 	// notices (--bruteforce-threshold, --bruteforce-window, --spray-users).
-	bruteThreshold, sprayUsers int
-	bruteWindow                time.Duration
+	bruteThreshold, sprayUsers, distributedSources int
+	bruteWindow                                    time.Duration
 
 	maxStreams, maxSessions, maxChannels, maxPending, maxAttempts, maxLine, maxPages int
 	maxCandidates, maxChannelAttempts, maxReplyLines, maxNotes, maxExchanges         int
@@ -109,6 +109,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	an.IntVar(&o.bruteThreshold, "bruteforce-threshold", analysis.DefaultBruteforceThreshold, "failed logins from one source within --bruteforce-window that raise a bruteforce notice (Zeek's default)")
 	an.DurationVar(&o.bruteWindow, "bruteforce-window", analysis.DefaultBruteforceWindow, "capture time over which failed logins add up for the bruteforce and password-spray notices")
 	an.IntVar(&o.sprayUsers, "spray-users", analysis.DefaultSprayUsers, "distinct users failing from one source within --bruteforce-window that raise a password-spray notice")
+	an.IntVar(&o.distributedSources, "distributed-sources", analysis.DefaultDistributedSources, "distinct sources failing as one user within --bruteforce-window that raise a distributed-bruteforce notice")
 
 	lim := pflag.NewFlagSet("limits", pflag.ContinueOnError)
 	lim.IntVar(&o.maxStreams, "max-streams", 100000, "control connections reassembled at once (least recently active evicted)")
@@ -229,8 +230,8 @@ func (o *options) validate(rest []string) error {
 	if o.zeekJSON && o.zeekLogs == "" {
 		return fmt.Errorf("--zeek-json goes with --zeek-logs DIR")
 	}
-	if o.bruteThreshold < 1 || o.sprayUsers < 2 || o.bruteWindow <= 0 {
-		return fmt.Errorf("--bruteforce-threshold must be at least 1, --spray-users at least 2 and --bruteforce-window positive")
+	if o.bruteThreshold < 1 || o.sprayUsers < 2 || o.distributedSources < 2 || o.bruteWindow <= 0 {
+		return fmt.Errorf("--bruteforce-threshold must be at least 1, --spray-users and --distributed-sources at least 2 and --bruteforce-window positive")
 	}
 	if o.dataTimeout <= 0 {
 		return fmt.Errorf("--data-timeout must be positive")
@@ -279,6 +280,7 @@ func (o *options) analysisConfig() analysis.Config {
 		BruteforceThreshold: o.bruteThreshold,
 		BruteforceWindow:    o.bruteWindow,
 		SprayUsers:          o.sprayUsers,
+		DistributedSources:  o.distributedSources,
 	}
 }
 
