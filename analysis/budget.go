@@ -57,8 +57,11 @@ const (
 	pendingCost  = int64(unsafe.Sizeof(pending{}))
 	// natDiagCost is a channel's NAT diagnosis, made when it is judged;
 	// dropRingCost the lint's record of segments a helper would drop.
-	natDiagCost  = int64(unsafe.Sizeof(NATDiagnosis{}))
-	dropRingCost = int64(unsafe.Sizeof(dropRing{}))
+	natDiagCost = int64(unsafe.Sizeof(NATDiagnosis{}))
+	// dataFactsCost is what an attempt that carried payload adds: its
+	// coverage (with a few intervals) and data times.
+	dataFactsCost = int64(unsafe.Sizeof(dataFacts{})) + 2*4*int64(unsafe.Sizeof(interval{}))
+	dropRingCost  = int64(unsafe.Sizeof(dropRing{}))
 )
 
 // stored cuts a wire string to StoredMax bytes on a UTF-8 boundary and
@@ -115,6 +118,11 @@ func channelBytes(ch *Channel) int64 {
 	n := channelCost + strCost(ch.Argument) + strCost(ch.ReplyText) + int64(len(ch.Attempts))*attemptCost
 	if ch.NATDiag != nil {
 		n += natDiagCost
+	}
+	for _, at := range ch.Attempts {
+		if at.data != nil {
+			n += dataFactsCost
+		}
 	}
 	if t := ch.Transfer; t != nil {
 		n += transferCost + strCost(t.Path)

@@ -36,10 +36,6 @@ type conn struct {
 	// span measures each direction in sequence space (seqspan.go): [0]
 	// from the initiator, [1] from the acceptor.
 	span [2]seqSpan
-	// cov records what of each direction's span the capture holds
-	// (coverage.go), allocated at the first payload: only connections
-	// that carry data toward a channel get one.
-	cov *[2]coverage
 	// os puts the data in order for Config.Payload (payload.go);
 	// noStream says the consumer wanted none of this connection.
 	os       *orderedStream
@@ -407,15 +403,7 @@ func (d *dataTracker) packet(p *capture.Packet) {
 			sp.add(p.Seq, p.PayloadLen)
 		}
 		if p.PayloadLen > 0 {
-			c.cover(fwd, p.Seq, min(len(p.Payload), p.PayloadLen))
-			i := 0
-			if !fwd {
-				i = 1
-			}
-			if at.FirstSent[i].IsZero() {
-				at.FirstSent[i] = p.Time
-			}
-			at.LastSent[i] = p.Time
+			c.cover(fwd, p)
 			d.payload(c, fwd, p)
 		}
 		c.count()
@@ -431,26 +419,26 @@ func (c *conn) bytes() uint64 { return c.span[0].bytes() + c.span[1].bytes() }
 func (c *conn) count() {
 	at := c.att
 	at.Bytes = c.bytes()
-	for i := range c.span {
-		at.Sent[i] = c.span[i].bytes()
-		if c.cov != nil {
-			at.Missing[i] = c.cov[i].missing(at.Sent[i])
-		} else {
-			at.Missing[i] = at.Sent[i]
-		}
-	}
+	at.Sent = [2]uint64{c.span[0].bytes(), c.span[1].bytes()}
 }
 
-// cover records n captured payload bytes at seq, from the initiator when fwd.
-func (c *conn) cover(fwd bool, seq uint32, n int) {
-	if c.cov == nil {
-		c.cov = new([2]coverage)
+// cover records a payload segment's captured bytes and time, from the
+// initiator when fwd.
+func (c *conn) cover(fwd bool, p *capture.Packet) {
+	d := c.att.data
+	if d == nil {
+		d = new(dataFacts)
+		c.att.data = d
 	}
 	i := 0
 	if !fwd {
 		i = 1
 	}
-	c.cov[i].add(seq, n)
+	d.cov[i].add(p.Seq, min(len(p.Payload), p.PayloadLen))
+	if d.first[i].IsZero() {
+		d.first[i] = p.Time
+	}
+	d.last[i] = p.Time
 }
 
 // settled re-indexes the channel of c when c's establishment changed (from

@@ -241,7 +241,7 @@ func (a *Analyzer) endPayload(ch *Channel, at *Attempt) {
 		}
 		sp := &c.span[os.dir]
 		whole := !os.lost && len(os.held) == 0 && sp.seen && os.next == sp.start+uint32(sp.n) &&
-			at.Missing[os.dir] == 0 && os.dir == uint8(ch.dataIndex(t.Direction.FromServer()))
+			at.MissingBytes(int(os.dir)) == 0 && os.dir == uint8(ch.dataIndex(t.Direction.FromServer()))
 		t.Reordered = os.reordered
 		t.PayloadLost = os.lost
 		t.Content = os.ps.End(ch.session, ch, whole)

@@ -433,8 +433,8 @@ func (a *Analyzer) judgeTransfer(ch *Channel) {
 	at := ch.Connection()
 	if at != nil && at.Established() {
 		i := ch.dataIndex(t.Direction.FromServer())
-		t.Bytes, t.MissingBytes = at.Sent[i], at.Missing[i]
-		t.Start, t.End = at.FirstSent[i], at.LastSent[i]
+		t.Bytes, t.MissingBytes = at.Sent[i], at.MissingBytes(i)
+		t.Start, t.End = at.DataTimes(i)
 	} else {
 		at = nil
 	}

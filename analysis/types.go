@@ -179,13 +179,13 @@ type Attempt struct {
 	// FirstData is the time of the first payload byte (zero if none).
 	FirstData time.Time
 	// Sent counts each direction's payload bytes in sequence space, [0]
-	// from From and [1] from To (Bytes is their sum); Missing is the part
-	// of each that the capture lacks (segments lost at the capture point,
-	// payload cut by the snap length).
-	Sent, Missing [2]uint64
-	// FirstSent and LastSent are the times of each direction's first and
-	// last segment carrying payload (indexed as Sent).
-	FirstSent, LastSent [2]time.Time
+	// from From and [1] from To (Bytes is their sum); MissingBytes and
+	// DataTimes tell the rest from data.
+	Sent [2]uint64
+	// data is what the payload adds (what of it was captured, when it
+	// flowed), allocated at the first payload byte: most attempts carry
+	// none.
+	data *dataFacts
 	// FIN is true once a FIN was seen in either direction.
 	FIN bool
 	// NoSYN is true when the connection's SYN was not in the capture (seen
@@ -196,6 +196,34 @@ type Attempt struct {
 	// acceptor's control packets they tell a forged reset from a real one.
 	RSTTTL  uint8
 	RSTIPID uint16
+}
+
+// dataFacts is what a data connection's payload adds to its attempt.
+type dataFacts struct {
+	// cov records what of each direction's span the capture holds
+	// (coverage.go).
+	cov [2]coverage
+	// first and last are the times of each direction's first and last
+	// segment carrying payload.
+	first, last [2]time.Time
+}
+
+// MissingBytes is the part of Sent[i] the capture lacks: segments lost at
+// the capture point, payload cut by the snap length.
+func (a *Attempt) MissingBytes(i int) uint64 {
+	if a.data == nil {
+		return a.Sent[i]
+	}
+	return a.data.cov[i].missing(a.Sent[i])
+}
+
+// DataTimes are the times of direction i's first and last segment carrying
+// payload (zero when none did).
+func (a *Attempt) DataTimes(i int) (first, last time.Time) {
+	if a.data == nil {
+		return time.Time{}, time.Time{}
+	}
+	return a.data.first[i], a.data.last[i]
 }
 
 // Established reports whether the attempt got through: a SYN-ACK, or data.
