@@ -213,18 +213,24 @@ func appendZeekTSV(b []byte, k zeekKind, v zv) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendZeekEscaped(b, m, true)
+			b = appendZeekString(b, m, true)
 		}
 		return b
 	}
-	switch v.s {
+	return appendZeekString(b, v.s, false)
+}
+
+// appendZeekString writes one string value or set member: "(empty)" when
+// empty; a string that reads as the unset or the empty mark has its first
+// byte escaped, as Zeek does, so no reader takes it for one.
+func appendZeekString(b []byte, s string, inSet bool) []byte {
+	switch s {
 	case "":
 		return append(b, "(empty)"...)
-	case "-":
-		// A value that reads as the unset mark is escaped, as Zeek does.
-		return append(b, `\x2d`...)
+	case "-", "(empty)":
+		return appendZeekEscaped(appendByteEscape(b, s[0]), s[1:], inSet)
 	}
-	return appendZeekEscaped(b, v.s, false)
+	return appendZeekEscaped(b, s, inSet)
 }
 
 // appendEpoch writes a time as seconds since the epoch with six decimals.
