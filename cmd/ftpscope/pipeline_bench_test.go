@@ -71,8 +71,8 @@ func BenchmarkPipeline(b *testing.B) {
 
 // BenchmarkFile runs the whole command on the capture named by
 // FTPSCOPE_BENCH_FILE (bench/run.sh keeps its captures in
-// /var/tmp/ftpscope-bench), JSON output discarded: the benchmark to profile
-// with -cpuprofile.
+// /var/tmp/ftpscope-bench), JSON output (or FTPSCOPE_BENCH_FORMAT's)
+// discarded: the benchmark to profile with -cpuprofile.
 func BenchmarkFile(b *testing.B) {
 	name := os.Getenv("FTPSCOPE_BENCH_FILE")
 	if name == "" {
@@ -82,9 +82,13 @@ func BenchmarkFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	format := os.Getenv("FTPSCOPE_BENCH_FORMAT")
+	if format == "" {
+		format = "json"
+	}
 	b.SetBytes(fi.Size())
 	for range b.N {
-		if code := runWith(context.Background(), []string{"-r", name, "-f", "json"}, nil, io.Discard, io.Discard); code != exitOK {
+		if code := runWith(context.Background(), []string{"-r", name, "-f", format}, nil, io.Discard, io.Discard); code != exitOK {
 			b.Fatalf("exit %d", code)
 		}
 	}
