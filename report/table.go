@@ -3,13 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/pkg/twcache"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -23,24 +21,15 @@ type tableWriter struct {
 	w *recordWriter
 	o Options
 	n int
-	// grid is the one tablewriter table every session's grids reuse.
-	grid *tablewriter.Table
+	// grid draws every session's tables, reused.
+	grid grid
 }
 
-// sessionGrid returns the writer's table, emptied, for one more grid.
-// tablewriter's NewTable allocates a stringer cache sized for 10240 entries
-// (about 300 KB) whatever the table holds, and Reset makes that cache anew
-// too; with two or three grids per session this was nine tenths of a table
-// run on a control-heavy capture (small-20k: 15 s against 1.5 s for CSV).
-// One table, reset between grids, with a cache of one entry (ftpscope puts
-// only strings in cells, so the cache never helps) costs almost nothing.
-func (t *tableWriter) sessionGrid() *tablewriter.Table {
-	if t.grid == nil {
-		t.grid = newGrid(t.w, tablewriter.WithStringerCacheCustom(twcache.NewLRU[reflect.Type, reflect.Value](1)))
-	} else {
-		t.grid.Reset()
-	}
-	return t.grid
+// sessionGrid returns the writer's grid, emptied, for one more session
+// table.
+func (t *tableWriter) sessionGrid() *grid {
+	t.grid.reset()
+	return &t.grid
 }
 
 func newTable(w io.Writer, o Options) *tableWriter {
@@ -60,13 +49,13 @@ func appendRow(g *tablewriter.Table, cells ...string) error {
 	return g.Append(cells)
 }
 
-func newGrid(w io.Writer, more ...tablewriter.Option) *tablewriter.Table {
-	return tablewriter.NewTable(w, append([]tablewriter.Option{
+func newGrid(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
-	}, more...)...)
+	)
 }
 
 func (t *tableWriter) Session(s *analysis.Session) error {
@@ -129,12 +118,10 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 			if c.Blocked {
 				v += " BLOCKED"
 			}
-			if err := appendRow(g, strconv.Itoa(i+1), c.Method.String(), ann, cmd, reply, conn,
-				strconv.Itoa(c.SYNs()), strconv.FormatUint(c.Bytes(), 10), v); err != nil {
-				return fmt.Errorf("table row: %w", err)
-			}
+			g.Row(strconv.Itoa(i+1), c.Method.String(), ann, cmd, reply, conn,
+				strconv.Itoa(c.SYNs()), strconv.FormatUint(c.Bytes(), 10), v)
 		}
-		if err := g.Render(); err != nil {
+		if err := g.Render(w); err != nil {
 			return fmt.Errorf("render table: %w", err)
 		}
 		for i, c := range s.Channels {
@@ -313,13 +300,11 @@ func (t *tableWriter) transfers(s *analysis.Session) error {
 		if x.Rest {
 			typ += " REST " + strconv.FormatUint(x.RestOffset, 10)
 		}
-		if err := appendRow(g, strconv.Itoa(i+1), x.Direction.String(), shownPath(x), typ,
+		g.Row(strconv.Itoa(i+1), x.Direction.String(), shownPath(x), typ,
 			strconv.FormatUint(x.Bytes, 10), exp, strconv.FormatUint(x.MissingBytes, 10),
-			transferDuration(x), transferRate(x), x.Result.String()); err != nil {
-			return fmt.Errorf("transfer row: %w", err)
-		}
+			transferDuration(x), transferRate(x), x.Result.String())
 	}
-	if err := g.Render(); err != nil {
+	if err := g.Render(t.w); err != nil {
 		return fmt.Errorf("render transfers: %w", err)
 	}
 	for i, c := range s.Channels {
