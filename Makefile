@@ -115,7 +115,7 @@ hostile:
 # and tshark -Y ftp, on captures synthesized once into FTPSCOPE_BENCH_CACHE
 # (default /var/tmp/ftpscope-bench, outside the repository): every ratio a
 # median of interleaved pairs with its min-max, peak memory, compressed
-# input, and the targets checked (about 10 min on 2 quiet cores).
+# input, and the targets checked (about 11 min on 2 quiet cores).
 # BENCH_QUICK=1 runs a short subset; BENCH_STRICT=1 fails on a missed
 # target (bench/run.sh says more).
 .PHONY: bench bench-go
