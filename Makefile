@@ -111,8 +111,8 @@ fuzz-short:
 hostile:
 	$(GO) test -count=1 -timeout=30m -run 'TestHostile' -v ./cmd/ftpscope ./capture -hostile-full
 
-# Speed and scale (issue 11): ftpscope against the raw read loop (cmd/rawread)
-# and tshark -Y ftp, on captures synthesized once into FTPSCOPE_BENCH_CACHE
+# Speed and scale (issues 11 and 13): ftpscope against the raw read loop (cmd/rawread),
+# tshark and hashing or writing the payload alone, on captures synthesized once into FTPSCOPE_BENCH_CACHE
 # (default /var/tmp/ftpscope-bench, outside the repository): every ratio a
 # median of interleaved pairs with its min-max, peak memory, compressed
 # input, and the targets checked (about 11 min on 2 quiet cores).
