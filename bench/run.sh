@@ -347,6 +347,10 @@ if [ "${BENCH_REPORT_ONLY:-0}" = 1 ]; then
 	[ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ] && [ -s "$CACHE/out/control-30k.tshark" ] && have_tshark=1
 	[ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ] && [ -s "$CACHE/out/xfer-300m.tshark-x" ] && have_xfer_tshark=1
 else
+	# A run reports what it measured and nothing else: the timings and
+	# reports an earlier run left (a full run's loss-1g or small-200k, read
+	# again by a BENCH_QUICK run) go first. The extracted trees stay.
+	find "$CACHE/out" -maxdepth 1 -type f -delete
 	if [ $have_xfer = 1 ]; then
 		xfer_prepare xfer-300m
 		cat "$XFER/payload.bin" >/dev/null
