@@ -6,6 +6,9 @@ GO      ?= go
 BIN     := bin/ftpscope
 DEMO    ?= pcaps/handmade/blocked-v4.pcap
 PKGS    := ./...
+# The VCS revision for --version when the toolchain does not stamp it
+# (GOFLAGS=-buildvcs=false, a git worktree).
+LDFLAGS := -X github.com/ftpscope/ftpscope/version.revision=$(shell git rev-parse HEAD 2>/dev/null)
 export PATH := /usr/local/go/bin:$(PATH)
 
 .PHONY: all build build-nocgo demo test vet fmt-check unit lab-ci pcaps clean deps
@@ -25,9 +28,9 @@ deps:
 
 build: deps
 	@if [ -e /usr/include/pcap/pcap.h ] || [ -e /usr/include/pcap.h ]; then \
-	  echo "$(GO) build -o $(BIN) ./cmd/ftpscope"; $(GO) build -o $(BIN) ./cmd/ftpscope; \
+	  echo "$(GO) build -o $(BIN) ./cmd/ftpscope"; $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ftpscope; \
 	else \
-	  echo "CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/ftpscope"; CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/ftpscope; \
+	  echo "CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/ftpscope"; CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ftpscope; \
 	fi
 
 # File analysis must build and run without libpcap.

@@ -23,7 +23,20 @@ import (
 type Config struct {
 	Reassembly reassembly.Config
 	Analysis   analysis.Config
+	// Progress, when set, is called on the read loop's goroutine with the
+	// totals so far (OpenSessions set), at most once per ProgressEvery of
+	// wall time while packets come or a live link idles: what a metrics
+	// endpoint serves between the records. The summary is the callee's.
+	Progress func(report.Summary)
+	// ProgressEvery is the least wall time between two Progress calls
+	// (DefaultProgressEvery when 0).
+	ProgressEvery time.Duration
 }
+
+// DefaultProgressEvery is how often Progress is called by default: often
+// enough for a scrape every few seconds, rare enough to cost nothing (a
+// live source's Stats asks libpcap for its counters).
+const DefaultProgressEvery = time.Second
 
 // checkEvery is how many packets of a file are read between two looks at
 // whether the run was interrupted (a live source is looked at every packet:
@@ -48,6 +61,10 @@ const checkEvery = 1024
 func Run(ctx context.Context, src capture.Source, cfg Config, out report.Writer) (report.Summary, error) {
 	live := src.Stats().Live
 	e := newEngine(cfg, out, live)
+	e.progress, e.every = cfg.Progress, cfg.ProgressEvery
+	if e.every <= 0 {
+		e.every = DefaultProgressEvery
+	}
 	readErr := e.read(ctx, src, live)
 	e.close()
 	// A signal may also end the input first (standard input cut where it is).
@@ -78,6 +95,24 @@ type engine struct {
 	werr error
 	// interrupted: the read loop saw ctx done.
 	interrupted bool
+	// progress and every are Config.Progress and its period; reported is
+	// the wall time of the last call.
+	progress func(report.Summary)
+	every    time.Duration
+	reported time.Time
+}
+
+// report calls Config.Progress when its period has passed.
+func (e *engine) report(src capture.Source) {
+	if e.progress == nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(e.reported) < e.every {
+		return
+	}
+	e.reported = now
+	e.progress(report.Summary{Capture: src.Stats(), Reassembly: e.asm.Stats(), Analysis: e.an.Stats(), OpenSessions: e.an.OpenSessions()})
 }
 
 // newEngine builds the chain assembler -> analyzer -> out.
@@ -119,6 +154,7 @@ func (e *engine) read(ctx context.Context, src capture.Source, live bool) error 
 				return nil
 			default:
 			}
+			e.report(src)
 		}
 		p, err := src.Next()
 		switch {

@@ -71,6 +71,9 @@ type Summary struct {
 	Analysis   analysis.Stats
 	// Interrupted is true when the run was stopped by a signal.
 	Interrupted bool
+	// OpenSessions is the number of sessions held when the summary was
+	// taken: 0 at the end of a run, when every session is judged.
+	OpenSessions int
 }
 
 // Sessions is the number of sessions reported.

@@ -63,15 +63,7 @@ func summaryJSON(s Summary) jsonSummary {
 			"long_lines": r.LongLines, "gaps": r.Gaps, "gap_bytes": r.GapBytes, "idle_closed": r.IdleClosed,
 			"conflicts": r.Conflicts,
 		},
-		Evictions: map[string]uint64{
-			"streams": r.EvictedStreams, "candidates": r.CandidatesEvicted, "pages": r.PagesEvicted,
-			"fragments": c.FragmentEvictions,
-			"sessions":  a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
-			"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts, "payload": a.PayloadEvictions,
-			"memory_channels": a.BudgetChannels, "memory_sessions": a.BudgetSessions,
-			"command_log": a.EvictedCommands, "login_attempts": a.EvictedLoginAttempts,
-			"notices": a.EvictedNotices, "login_sources": a.EvictedLoginSources,
-		},
+		Evictions: Evictions(s),
 		Anomalies: map[string]uint64{
 			"malformed_lines": a.Malformed, "unmatched_replies": a.UnmatchedReplies,
 			"bounce": a.Bounces, "conflicts": r.Conflicts, "long_lines": r.LongLines,
@@ -98,4 +90,20 @@ func summaryJSON(s Summary) jsonSummary {
 		j.Live = map[string]uint64{"received": c.Received, "kernel_dropped": c.KernelDropped, "interface_dropped": c.InterfaceDropped}
 	}
 	return j
+}
+
+// Evictions counts what every bounded table let go, by table: the summary's
+// "evictions" object, and the table label of the metrics' evictions counter.
+// The keys are the same for every summary.
+func Evictions(s Summary) map[string]uint64 {
+	c, r, a := s.Capture, s.Reassembly, s.Analysis
+	return map[string]uint64{
+		"streams": r.EvictedStreams, "candidates": r.CandidatesEvicted, "pages": r.PagesEvicted,
+		"fragments": c.FragmentEvictions,
+		"sessions":  a.EvictedSessions, "channels": a.EvictedChannels, "pending_commands": a.EvictedPending,
+		"attempts": a.EvictedAttempts, "notes": a.EvictedNotes, "channel_attempts": a.UnfollowedAttempts, "payload": a.PayloadEvictions,
+		"memory_channels": a.BudgetChannels, "memory_sessions": a.BudgetSessions,
+		"command_log": a.EvictedCommands, "login_attempts": a.EvictedLoginAttempts,
+		"notices": a.EvictedNotices, "login_sources": a.EvictedLoginSources,
+	}
 }

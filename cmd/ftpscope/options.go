@@ -70,6 +70,13 @@ type options struct {
 	// maxHeldPayload is --max-held-payload in bytes.
 	maxHeldPayload int64
 
+	// metricsListen is --metrics-listen ("" for none), metricsLinger
+	// --metrics-linger.
+	metricsListen string
+	metricsLinger time.Duration
+	// showVersion is --version.
+	showVersion bool
+
 	ports []uint16
 }
 
@@ -144,7 +151,12 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	files.StringVar(&o.extractDir, "extract", "", "write each transfer's bytes to a file under `DIR` (created; names made safe, never outside DIR; DIR/manifest.jsonl lists them)")
 	files.Var(byteSize{&o.extractMax}, "extract-max-bytes", "stop writing files under --extract once `SIZE` bytes are written in all (auto: no cap)")
 
-	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Files", files}, {"Limits", lim}, {"Output", out}}
+	mon := pflag.NewFlagSet("monitoring", pflag.ContinueOnError)
+	mon.StringVar(&o.metricsListen, "metrics-listen", "", "serve Prometheus metrics at http://`ADDR`/metrics (host:port; :9464 for every address) while the run lasts")
+	mon.DurationVar(&o.metricsLinger, "metrics-linger", 0, "keep serving --metrics-listen for `DURATION` after the input ends, so that a last scrape sees a short run's totals (a signal ends it sooner)")
+	mon.BoolVar(&o.showVersion, "version", false, "print the version (module version, VCS revision, Go version) and exit")
+
+	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Files", files}, {"Limits", lim}, {"Output", out}, {"Monitoring", mon}}
 	all := pflag.NewFlagSet("ftpscope", pflag.ContinueOnError)
 	all.SortFlags = false
 	for _, s := range secs {
@@ -177,6 +189,12 @@ with --fail-on-blocked.
 func (o *options) validate(rest []string) error {
 	if err := o.validateFiles(); err != nil {
 		return err
+	}
+	if o.metricsLinger < 0 {
+		return fmt.Errorf("--metrics-linger must not be negative")
+	}
+	if o.metricsLinger > 0 && o.metricsListen == "" {
+		return fmt.Errorf("--metrics-linger goes with --metrics-listen ADDR")
 	}
 	switch {
 	case o.listIfaces:

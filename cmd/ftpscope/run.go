@@ -14,6 +14,7 @@ import (
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/report"
+	"github.com/ftpscope/ftpscope/version"
 )
 
 // run is the whole program: parse args, read the captures, analyse, render.
@@ -35,12 +36,25 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "ftpscope: %v\nRun 'ftpscope --help' for usage.\n", err)
 		return exitUsage
 	}
+	if o.showVersion {
+		fmt.Fprintln(stdout, version.Get())
+		return exitOK
+	}
 	if err := o.validate(fs.Args()); err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\nRun 'ftpscope --help' for usage.\n", err)
 		return exitUsage
 	}
 	if o.listIfaces {
 		return listInterfaces(stdout, stderr)
+	}
+	var mon *metricsServer
+	if o.metricsListen != "" {
+		var err error
+		if mon, err = startMetrics(o, stderr); err != nil {
+			fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+			return exitError
+		}
+		defer mon.stop(ctx, o.metricsLinger)
 	}
 	defer applyMemoryLimit(&o)()
 	src, err := openSource(ctx, o, stdin, stderr)
@@ -68,7 +82,11 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return exitError
 		}
 	}
-	out, err := newWriter(o, stdout, html)
+	var counted report.Writer
+	if mon != nil {
+		counted = mon.m.Writer()
+	}
+	out, err := newWriter(o, stdout, html, counted)
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
 		return exitUsage
@@ -81,6 +99,9 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	if files != nil {
 		cfg.Analysis.Payload = files
+	}
+	if mon != nil {
+		cfg.Progress = mon.m.Progress
 	}
 	sum, err := pipeline.Run(ctx, src, cfg, out)
 	status := exitStatus(o, sum, err, stderr)
@@ -129,8 +150,9 @@ func openSource(ctx context.Context, o options, stdin io.Reader, stderr io.Write
 }
 
 // newWriter returns the report the options ask for, on stdout, and html
-// (the --html report, or nil) beside it.
-func newWriter(o options, stdout io.Writer, html report.Writer) (report.Writer, error) {
+// (the --html report, or nil) beside it; counted (the metrics, or nil) is
+// told of every record after the writers that print it.
+func newWriter(o options, stdout io.Writer, html, counted report.Writer) (report.Writer, error) {
 	// Redirected to a file, a failed write leaves no half record behind.
 	stdout = report.CutBackOnError(stdout)
 	if o.format == string(report.Table) {
@@ -156,6 +178,9 @@ func newWriter(o options, stdout io.Writer, html report.Writer) (report.Writer, 
 	}
 	if html != nil {
 		out = report.Tee(out, html)
+	}
+	if counted != nil {
+		out = report.Tee(out, counted)
 	}
 	if !o.singleCore && o.iface == "" && runtime.GOMAXPROCS(0) > 1 {
 		// Files: sessions are rendered on another core while the analysis
