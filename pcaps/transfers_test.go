@@ -40,6 +40,8 @@ func labFiles() map[string][]byte {
 		// lines.txt is fetched in TYPE A: the wire (and what the
 		// ledger hashes) has CR LF where the file has LF.
 		"/ledger/lines.txt": bytes.ReplaceAll(seqBytes(500), []byte("\n"), []byte("\r\n")),
+		// 21-ledger-proftpd-rate adds a file of several MiB.
+		"/ledger/3 MiB.bin": seqBytes(1000000)[:3145728],
 	}
 }
 
@@ -113,6 +115,18 @@ func TestTransferLedger(t *testing.T) {
 			// whole file crossed; the killed client's last download too.
 			{"RETR", "/pub/big.bin", "complete"}, {"RETR", "/pub/big.bin", "complete"}, {"RETR", "/pub/big.bin", "complete"},
 		},
+		"21-ledger-proftpd-rate": {
+			{"MLSD", "/ledger", "complete"}, {"RETR", "/ledger/3 MiB.bin", "complete"},
+			{"RETR", "/ledger/one.bin", "complete"}, {"RETR", "/ledger/empty.bin", "complete"},
+			{"RETR", "/ledger/lines.txt", "complete"},
+			// proftpd sends 1 MB/s: curl's ABOR after 100 000 bytes
+			// finds the server about 3 % into the file (held below).
+			{"RETR", "/ledger/3 MiB.bin", "aborted"},
+			{"RETR", "/ledger/3 MiB.bin", "complete"}, // REST 2500000
+			{"STOR", "/upload/appended.txt", "complete"},
+			// proftpd refuses appends without AllowStoreRestart: 451.
+			{"APPE", "/upload/appended.txt", "failed"},
+		},
 	}
 	for scenario, want := range cases {
 		for _, vantage := range []string{"client", "server"} {
@@ -136,6 +150,9 @@ func TestTransferLedger(t *testing.T) {
 							continue
 						}
 						got = append(got, wantTransfer{c.Command, x.Path, x.Result})
+						if scenario == "21-ledger-proftpd-rate" && x.Result == "aborted" && (x.Bytes < 100000 || x.Bytes > 1<<20) {
+							t.Errorf("the ABOR came after %d bytes: not mid-file as the rate limit makes it", x.Bytes)
+						}
 						checkLedgerFacts(t, files, c.Command, x.Direction, x.Path, x.Bytes, x.MissingBytes, x.Expected, x.RestOffset, x.Result, x.Reason)
 					}
 				}
@@ -178,8 +195,9 @@ func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path stri
 	if result != "complete" && n >= uint64(len(content)) {
 		t.Errorf("%s %s: %s with all %d bytes", cmd, path, result, n)
 	}
-	if cmd == "RETR" && (expected == nil || *expected != int64(disk)) {
-		t.Errorf("%s %s: expected_bytes %v, the file has %d", cmd, path, expected, disk)
+	// After REST n the server announces (and ftpscope expects) what is left.
+	if cmd == "RETR" && (expected == nil || *expected != int64(disk-rest)) {
+		t.Errorf("%s %s: expected_bytes %v, the file has %d past the REST offset %d", cmd, path, expected, disk-rest, rest)
 	}
 }
 
@@ -191,7 +209,7 @@ func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path stri
 func TestTransferContent(t *testing.T) {
 	bin := ftpscope(t)
 	files := labFiles()
-	for _, scenario := range []string{"01-basic-v4", "02-extended-v4-v6", "03-proftpd", "15-long-session-abort-kill", "18-transfer-ledger"} {
+	for _, scenario := range []string{"01-basic-v4", "02-extended-v4-v6", "03-proftpd", "15-long-session-abort-kill", "18-transfer-ledger", "21-ledger-proftpd-rate"} {
 		for _, vantage := range []string{"client", "server"} {
 			capture := filepath.Join(scenario, vantage+".pcap")
 			t.Run(capture, func(t *testing.T) {

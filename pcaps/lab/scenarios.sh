@@ -11,6 +11,7 @@ ALL_SCENARIOS=(
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
 	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger 19-implicit-ftps 20-ccc-proftpd
+	21-ledger-proftpd-rate
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -513,5 +514,40 @@ sc_20_ccc_proftpd() {
 	capture_start
 	curl_run pass pass "curl AUTH TLS, CCC, then EPSV RETR in clear" -u labuser:secret --ssl-reqd -k --ftp-ssl-ccc \
 		--ftp-ssl-ccc-mode active "ftp://$S4/pub/small.txt"
+	scenario_end
+}
+
+# The transfer ledger on a second server (issue 13): proftpd sends at most 1 MB/s
+# (TransferRate), so a 3 MiB download takes seconds and curl's ranged download ends
+# with ABOR while the server is really mid-file. MLSD listing, a several-MiB download,
+# active downloads (proftpd's active connections do not come from port 20), TYPE A
+# converted by proftpd, REST resume, STOR, and an APPE proftpd refuses (451: it allows
+# appends only with AllowStoreRestart).
+sc_21_ledger_proftpd_rate() {
+	scenario_begin 21-ledger-proftpd-rate "the ledger on proftpd at 1 MB/s: 3 MiB download, ABOR mid-file, MLSD, TYPE A, REST, refused APPE" \
+		"proftpd (virtual user labuser) limited to 1024 KB/s per download (TransferRate RETR) behind an open router serves /ledger with a 3 MiB file. lftp lists /ledger (MLSD), fetches 3 MiB.bin passive, one.bin and empty.bin active, and lines.txt in ASCII (proftpd converts LF to CR LF). curl -r 0-99999 reads 100 000 bytes of 3 MiB.bin and sends ABOR while proftpd is mid-file; curl -C 2500000 resumes it at offset 2 500 000 (REST); curl stores an upload, then its APPE is refused with 451 (proftpd allows appends only with AllowStoreRestart)."
+	open_router
+	ledger_files "$WORK/root"
+	seq 1 1000000 >"$WORK/seq.tmp" # a file, not a pipe: head would end seq with SIGPIPE
+	head -c 3145728 "$WORK/seq.tmp" >"$WORK/root/ledger/3 MiB.bin"
+	rm "$WORK/seq.tmp"
+	chmod 644 "$WORK/root/ledger/3 MiB.bin"
+	server_start proftpd main "TransferRate RETR 1024"
+	capture_start
+	lftp_run pass pass "lftp: MLSD, EPSV RETR 3 MiB, EPRT RETRs (1 B, 0 B), EPSV ASCII RETR" <<LFTP
+open ftp://labuser:secret@$S4
+cd /ledger
+cls -l
+get "3 MiB.bin"
+set ftp:passive-mode off
+get one.bin
+get empty.bin
+set ftp:passive-mode on
+get -a lines.txt
+LFTP
+	curl_run pass pass "curl ranged RETR of 3 MiB ended with ABOR mid-file" -u labuser:secret -r 0-99999 "ftp://$S4/ledger/3%20MiB.bin"
+	curl_run pass pass "curl REST 2500000 RETR" -u labuser:secret -C 2500000 "ftp://$S4/ledger/3%20MiB.bin"
+	curl_run pass pass "curl STOR" -u labuser:secret -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
+	curl_run pass pass "curl APPE, refused with 451" -u labuser:secret -a -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
 	scenario_end
 }
