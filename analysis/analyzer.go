@@ -731,7 +731,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		addReply(ch, code)
 		ch.Reply, ch.ReplyText, ch.ReplyTime = code, firstLine(text), t
 		if code.Class() == ftp.Preliminary {
-			a.transferPrelim(st, ch, text)
+			a.transferPrelim(st, ch, code, text)
 		}
 		a.recost(ch)
 	}

@@ -43,6 +43,11 @@ type Content struct {
 	// the extraction directory); ExtractError says why writing failed or
 	// stopped (a full disk, --extract-max-bytes).
 	Extracted, ExtractError string
+	// ExtractedBytes counts the bytes written to the extracted file;
+	// ExtractCut says the file stopped short of the stream (a write error,
+	// --extract-max-bytes).
+	ExtractedBytes uint64
+	ExtractCut     bool
 	// Streamed counts the bytes the consumer got.
 	Streamed uint64
 	// Stitched is set on a download that is one of several pieces of the

@@ -162,6 +162,12 @@ type Transfer struct {
 	// DeletedAfter says the client deleted the file (DELE, accepted)
 	// after this download, in the same session.
 	DeletedAfter bool
+	// Opened150 says a 150 reply came to the command; Opened150Number is
+	// the last decimal number in its first line (0 when none), whatever
+	// that number counts: what Zeek's ftp.log logs as a RETR's file_size
+	// (extract_count(msg, F) in base/protocols/ftp/main.zeek).
+	Opened150       bool
+	Opened150Number uint64
 }
 
 // Duration is the time from the first to the last data segment.
@@ -292,10 +298,13 @@ func (a *Analyzer) transferCommand(st *sessionState, verb, arg string, ch *Chann
 
 // transferPrelim reads a transfer's 1yz reply: "(N bytes)" announces the
 // size; STOU's "FILE: name" (RFC 1123 4.1.2.9) names the file stored.
-func (a *Analyzer) transferPrelim(st *sessionState, ch *Channel, text string) {
+func (a *Analyzer) transferPrelim(st *sessionState, ch *Channel, code ftp.ReplyCode, text string) {
 	t := ch.Transfer
 	if t == nil {
 		return
+	}
+	if code == 150 && !t.Opened150 {
+		t.Opened150, t.Opened150Number = true, ftp.LastNumber(text)
 	}
 	if t.Direction == ftp.Download {
 		if n, ok := ftp.ParseOpeningSize(text); ok {

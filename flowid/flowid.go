@@ -108,3 +108,32 @@ func appendBase62(dst []byte, v uint64) []byte {
 		}
 	}
 }
+
+// FUID returns a Zeek-style file id ("F" and base62 digits, the form of
+// Zeek's 96-bit file ids) for the bytes that one side of a connection
+// sent: the connection from orig to resp whose first packet was seen at
+// start, and isOrig telling which side sent them. It is the file handle
+// Zeek's FTP scripts hash (the data analyzer, the connection's start and
+// 4-tuple, the direction) hashed here without Zeek's random seed, so the
+// same capture always gives the same id, and no uid collides with a fuid.
+func FUID(orig, resp netip.AddrPort, start time.Time, isOrig bool) string {
+	buf := make([]byte, 0, 8+16+2+16+2+8+1)
+	buf = append(buf, "FTP_DATA"...)
+	oa, ra := orig.Addr().As16(), resp.Addr().As16()
+	buf = append(buf, oa[:]...)
+	buf = binary.BigEndian.AppendUint16(buf, orig.Port())
+	buf = append(buf, ra[:]...)
+	buf = binary.BigEndian.AppendUint16(buf, resp.Port())
+	buf = binary.BigEndian.AppendUint64(buf, uint64(start.UnixNano()))
+	if isOrig {
+		buf = append(buf, 1)
+	} else {
+		buf = append(buf, 0)
+	}
+	sum := sha1.Sum(buf)
+	out := make([]byte, 0, 18)
+	out = append(out, 'F')
+	out = appendBase62(out, binary.BigEndian.Uint64(sum[0:8]))
+	out = appendBase62(out, uint64(binary.BigEndian.Uint32(sum[8:12])))
+	return string(out)
+}

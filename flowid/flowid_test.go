@@ -87,3 +87,34 @@ func TestUID(t *testing.T) {
 		t.Error("different connections, one uid")
 	}
 }
+
+// TestFUID: a file id has Zeek's form, is the same for the same data
+// connection and direction, and differs for another direction, start or
+// endpoint; it never equals the connection's uid after its first letter.
+func TestFUID(t *testing.T) {
+	o := netip.MustParseAddrPort("192.0.2.10:40000")
+	r := netip.MustParseAddrPort("203.0.113.20:20000")
+	t0 := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	f := FUID(o, r, t0, false)
+	if !regexp.MustCompile(`^F[0-9a-zA-Z]{11,17}$`).MatchString(f) {
+		t.Errorf("fuid %q is not Zeek's form", f)
+	}
+	for _, tc := range []struct {
+		name string
+		got  string
+		same bool
+	}{
+		{"same", FUID(o, r, t0, false), true},
+		{"other direction", FUID(o, r, t0, true), false},
+		{"other start", FUID(o, r, t0.Add(time.Microsecond), false), false},
+		{"other port", FUID(netip.MustParseAddrPort("192.0.2.10:40001"), r, t0, false), false},
+		{"swapped", FUID(r, o, t0, false), false},
+	} {
+		if (tc.got == f) != tc.same {
+			t.Errorf("%s: %q vs %q", tc.name, tc.got, f)
+		}
+	}
+	if UID(o, r, t0)[1:] == f[1:] {
+		t.Error("the fuid is the uid with another letter")
+	}
+}

@@ -51,6 +51,10 @@ type jsonTransfer struct {
 	Entries      *int    `json:"entries,omitempty"`
 	// Stitched: the pieces of a file fetched with REST (issue 13).
 	Stitched *jsonStitch `json:"stitched,omitempty"`
+	// FUID is the Zeek-style id of the file the data connection carried:
+	// its files.log row and its command's ftp.log row in --zeek-logs
+	// (absent when no byte crossed).
+	FUID string `json:"fuid,omitempty"`
 }
 
 // jsonStitch is what the pieces of a resumed file cover.
@@ -94,6 +98,7 @@ func transferJSON(c *analysis.Channel) *jsonTransfer {
 		j.ThroughputBPS = &v
 	}
 	j.Reordered, j.PayloadLost = t.Reordered, t.PayloadLost
+	j.FUID = transferFUID(c)
 	j.SizeMismatch, j.DeletedAfter = t.SizeMismatch, t.DeletedAfter
 	if t.Listed {
 		v := t.ListedBytes
@@ -255,6 +260,9 @@ func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
 			}
 		}
 		b = append(b, '}')
+	}
+	if t.FUID != "" {
+		b = appendJSONString(append(b, `,"fuid":`...), t.FUID)
 	}
 	return append(b, '}')
 }

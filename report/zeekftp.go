@@ -115,11 +115,18 @@ func ftpLogRow(s *analysis.Session, c *analysis.CommandRecord, uid, user, passwo
 			}
 			row[14], row[15] = zFlag(ch.Mode() == analysis.Passive), zAddrOf(orig)
 			row[16], row[17] = zAddrOf(ch.Announced.Addr()), zNum(uint64(ch.Announced.Port()))
-		case c.Verb == "RETR" || c.Verb == "STOR" || c.Verb == "APPE" || c.Verb == "STOU":
-			// Zeek's file_size comes from the 150's "(N bytes)"; ftpscope
-			// gives the bytes the data connection carried.
-			if ch.Verdict == analysis.OK && ch.Bytes() > 0 {
-				row[11] = zNum(ch.Bytes())
+		case ch.Transfer != nil && (c.Verb == "RETR" || c.Verb == "STOR" || c.Verb == "APPE" || c.Verb == "STOU"):
+			// As base/protocols/ftp fills them: the fuid and the sniffed
+			// type of the file the data connection carried (files.zeek),
+			// and for RETR the last number of the 150 reply (main.zeek).
+			if fuid := transferFUID(ch); fuid != "" {
+				row[18] = zStr(fuid)
+				if ct := ch.Transfer.Content; ct != nil && zeekMIME(ct.MIME) != "" {
+					row[10] = zStr(zeekMIME(ct.MIME))
+				}
+			}
+			if c.Verb == "RETR" && ch.Transfer.Opened150 {
+				row[11] = zNum(ch.Transfer.Opened150Number)
 			}
 		}
 	}
@@ -244,14 +251,15 @@ type zeekWriter struct {
 	root  *os.Root
 	o     ZeekOptions
 	ftp   *zeekLog
+	files *zeekLog
 	note  *zeekLog
 }
 
 // WithZeekLogs returns a Writer that writes inner's report and, in dir
-// (made if missing), Zeek's ftp.log for every session and notice.log for
-// its notices. The logs' names are
-// fixed, never taken from the wire, and opened through an os.Root, so
-// nothing is written outside dir.
+// (made if missing), Zeek's ftp.log for every session, files.log for the
+// files its data connections carried and notice.log for its notices. The
+// logs' names are fixed, never taken from the wire, and opened through an
+// os.Root, so nothing is written outside dir.
 func WithZeekLogs(inner Writer, dir string, o ZeekOptions) (Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--zeek-logs: %w", err)
@@ -262,6 +270,7 @@ func WithZeekLogs(inner Writer, dir string, o ZeekOptions) (Writer, error) {
 	}
 	z := &zeekWriter{inner: inner, root: root, o: o}
 	z.ftp = &zeekLog{path: "ftp", fields: ftpLogFields, json: o.JSON, root: root}
+	z.files = &zeekLog{path: "files", fields: filesLogFields, json: o.JSON, root: root}
 	z.note = &zeekLog{path: "notice", fields: noticeLogFields, json: o.JSON, root: root}
 	return z, nil
 }
@@ -272,6 +281,11 @@ func (z *zeekWriter) Session(s *analysis.Session) error {
 	}
 	for _, row := range ftpLogRows(s, z.o.ShowPasswords) {
 		if err := z.ftp.row(row, row[0].t); err != nil {
+			return err
+		}
+	}
+	for _, row := range filesLogRows(s) {
+		if err := z.files.row(row, row[0].t); err != nil {
 			return err
 		}
 	}
@@ -289,7 +303,7 @@ func (z *zeekWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 }
 
 func (z *zeekWriter) Flush() error {
-	if err := errors.Join(z.ftp.flush(), z.note.flush()); err != nil {
+	if err := errors.Join(z.ftp.flush(), z.files.flush(), z.note.flush()); err != nil {
 		return err
 	}
 	return z.inner.Flush()
@@ -297,7 +311,7 @@ func (z *zeekWriter) Flush() error {
 
 func (z *zeekWriter) Close(sum Summary) error {
 	end := sum.Capture.Last
-	err := errors.Join(z.ftp.close(end), z.note.close(end))
+	err := errors.Join(z.ftp.close(end), z.files.close(end), z.note.close(end))
 	if cerr := z.root.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("--zeek-logs: %w", cerr)
 	}

@@ -251,6 +251,9 @@ func (st *stream) End(s *analysis.Session, ch *analysis.Channel, whole bool) *an
 			c.Files++
 		}
 	}
+	if st.f != nil {
+		out.ExtractedBytes, out.ExtractCut = uint64(max(st.wrote, 0)), st.err != nil || st.capped
+	}
 	switch {
 	case st.err != nil:
 		out.ExtractError = fmt.Sprintf("write %s: %v", shown, unwrapPath(st.err))

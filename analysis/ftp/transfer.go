@@ -2,6 +2,7 @@ package ftp
 
 import (
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -195,6 +196,26 @@ func ParseOpeningSize(text string) (uint64, bool) {
 		end = i
 	}
 	return 0, false
+}
+
+// LastNumber returns the last run of decimal digits in a reply's first
+// line, 0 when there is none or it overflows (Zeek's extract_count(msg, F),
+// which its FTP scripts read a 150 reply's size with).
+func LastNumber(text string) uint64 {
+	line := firstTextLine(text)
+	end := len(line)
+	for end > 0 && (line[end-1] < '0' || line[end-1] > '9') {
+		end--
+	}
+	start := end
+	for start > 0 && line[start-1] >= '0' && line[start-1] <= '9' {
+		start--
+	}
+	n, err := strconv.ParseUint(line[start:end], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // ParseSizeReply returns the size a 213 reply to SIZE gives (RFC 3659 4).

@@ -219,3 +219,24 @@ func TestParseUniqueName(t *testing.T) {
 		}
 	}
 }
+
+// TestLastNumber: the last decimal number of a reply's first line, as
+// Zeek's extract_count(msg, F) finds it.
+func TestLastNumber(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want uint64
+	}{
+		{"Opening BINARY mode data connection for f (1234 bytes).", 1234},
+		{"Opening BINARY mode data connection for file2.txt", 2},
+		{"Accepted data connection", 0},
+		{"Opening data connection for 7.bin (99 bytes)\r\nsecond line 5", 99},
+		{"size 99999999999999999999999 bytes", 0},
+		{"", 0},
+		{"42", 42},
+	} {
+		if got := LastNumber(tc.text); got != tc.want {
+			t.Errorf("LastNumber(%q) = %d, want %d", tc.text, got, tc.want)
+		}
+	}
+}
