@@ -140,7 +140,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	out.BoolVarP(&o.verbose, "verbose", "v", false, "explain every channel, not only the failed ones")
 	out.BoolVar(&o.failOnBlocked, "fail-on-blocked", false, "exit with status 3 when any data connection was blocked")
 	out.StringSliceVar(&o.views, "report", []string{"sessions"}, "`VIEWS` to report, comma-separated: sessions (per session and channel), firewall (per server: ports, modes, TLS and suggested nftables/iptables rules and server settings; table or json)")
-	out.StringVar(&o.zeekLogs, "zeek-logs", "", "also write Zeek's logs (ftp.log, in Zeek's TSV layout) into `DIR`, made if missing")
+	out.StringVar(&o.zeekLogs, "zeek-logs", "", "also write Zeek's logs (ftp.log, files.log, notice.log, in Zeek's TSV layout) into `DIR`, made if missing")
 	out.BoolVar(&o.zeekJSON, "zeek-json", false, "write the --zeek-logs in Zeek's JSON form (one object per line) instead of TSV")
 	out.BoolVar(&o.ladder, "ladder", false, "draw each session as a sequence diagram (client and server lifelines, control exchanges, data connections and their fate; table format)")
 	out.StringVar(&o.html, "html", "", "also write the report as one self-contained HTML `FILE` (summary, timeline, filterable sessions with their ladders, firewall view; opens offline, fetches nothing), alongside any --format")

@@ -1,0 +1,145 @@
+package pcaps_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// tsvLog is a Zeek TSV log read by column name (the strict reader is
+// report's; this one only needs the values).
+type tsvLog struct {
+	col  map[string]int
+	rows [][]string
+}
+
+var zeekEscape = regexp.MustCompile(`\\x[0-9a-f]{2}`)
+
+func readTSVLog(t *testing.T, path string) tsvLog {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := tsvLog{col: map[string]int{}}
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if f, ok := strings.CutPrefix(line, "#fields\t"); ok {
+			for i, name := range strings.Split(f, "\t") {
+				l.col[name] = i
+			}
+		}
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		vals := strings.Split(line, "\t")
+		for i, v := range vals {
+			vals[i] = zeekEscape.ReplaceAllStringFunc(v, func(e string) string {
+				b, _ := strconv.ParseUint(e[2:], 16, 8)
+				return string([]byte{byte(b)})
+			})
+		}
+		l.rows = append(l.rows, vals)
+	}
+	return l
+}
+
+func (l tsvLog) get(row []string, name string) string { return row[l.col[name]] }
+
+// TestZeekFilesLogLab runs ftpscope as the README shows (-r capture
+// --zeek-logs DIR --hash md5,sha1,sha256 --mime) on the lab's transfer
+// ledger at both vantage points: every ftp.log fuid is a files.log row, the
+// JSON report's transfers carry the same fuids, and each file's digests
+// and seen_bytes are those of the real file the lab served or uploaded
+// (labFiles, never the capture), less a REST offset.
+func TestZeekFilesLogLab(t *testing.T) {
+	bin := ftpscope(t)
+	files := labFiles()
+	for _, vantage := range []string{"client", "server"} {
+		capture := filepath.Join("18-transfer-ledger", vantage+".pcap")
+		t.Run(capture, func(t *testing.T) {
+			dir := t.TempDir()
+			out, err := exec.Command(bin, "-r", capture, "--format", "json", "--zeek-logs", dir, "--hash", "md5,sha1,sha256", "--mime").Output()
+			if err != nil {
+				t.Fatalf("ftpscope: %v", err)
+			}
+			type transferRec struct {
+				Path   string `json:"path"`
+				Rest   int    `json:"rest_offset"`
+				Result string `json:"result"`
+				FUID   string `json:"fuid"`
+				Bytes  int    `json:"bytes"`
+			}
+			jsonFUIDs := map[string]transferRec{}
+			dec := json.NewDecoder(bytes.NewReader(out))
+			for dec.More() {
+				var rec struct {
+					Channels []struct {
+						Transfer *transferRec `json:"transfer"`
+					} `json:"channels"`
+				}
+				if err := dec.Decode(&rec); err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range rec.Channels {
+					if x := c.Transfer; x != nil && x.FUID != "" {
+						jsonFUIDs[x.FUID] = *x
+					}
+				}
+			}
+			ftpl := readTSVLog(t, filepath.Join(dir, "ftp.log"))
+			fl := readTSVLog(t, filepath.Join(dir, "files.log"))
+			byFUID := map[string][]string{}
+			for _, r := range fl.rows {
+				byFUID[fl.get(r, "fuid")] = r
+			}
+			checked := 0
+			for _, r := range ftpl.rows {
+				cmd, fuid := ftpl.get(r, "command"), ftpl.get(r, "fuid")
+				if cmd != "RETR" && cmd != "STOR" && cmd != "APPE" {
+					continue
+				}
+				x, inJSON := jsonFUIDs[fuid]
+				f := byFUID[fuid]
+				if fuid == "-" {
+					if inJSON {
+						t.Errorf("%s: no fuid in ftp.log, one in the JSON report", cmd)
+					}
+					continue
+				}
+				if f == nil || !inJSON {
+					t.Errorf("%s %s: fuid %s in files.log %v, in the JSON report %v", cmd, ftpl.get(r, "arg"), fuid, f != nil, inJSON)
+					continue
+				}
+				content, ok := files[x.Path]
+				if cmd != "RETR" {
+					content, ok = files["upload"], true
+				}
+				if !ok || x.Result != "complete" {
+					continue
+				}
+				content = content[x.Rest:]
+				for _, h := range []struct{ col, want string }{{"md5", md5hex(content)}, {"sha1", sha1hex(content)}, {"sha256", sha256hex(content)}} {
+					if got := fl.get(f, h.col); got != h.want {
+						t.Errorf("%s %s: %s %s, the real file's is %s", cmd, x.Path, h.col, got, h.want)
+					}
+				}
+				if got := fl.get(f, "seen_bytes"); got != strconv.Itoa(len(content)) || fl.get(f, "filename") != x.Path {
+					t.Errorf("%s %s: seen_bytes %s for %d bytes, filename %q", cmd, x.Path, got, len(content), fl.get(f, "filename"))
+				}
+				checked++
+			}
+			if len(jsonFUIDs) != len(fl.rows) {
+				t.Errorf("%d transfers with a fuid in the JSON report, %d files.log rows", len(jsonFUIDs), len(fl.rows))
+			}
+			if checked < 8 {
+				t.Errorf("only %d files checked against the real files", checked)
+			}
+		})
+	}
+}
