@@ -89,6 +89,9 @@ type jsonChannel struct {
 	// Transfer is the ledger entry of the transfer command that used
 	// the channel (issue 13); absent when none did.
 	Transfer *jsonTransfer `json:"transfer,omitempty"`
+	// Path follows the data connection along the capture points (--point;
+	// absent otherwise): what each point saw and where it was lost.
+	Path *jsonPath `json:"path,omitempty"`
 }
 
 type jsonNote struct {
@@ -139,6 +142,14 @@ type jsonSession struct {
 	// TLS/SSL), "implicit" (TLS from the first byte, implicit FTPS),
 	// "ccc" (AUTH, then clear again after CCC); absent without TLS.
 	TLSMode string `json:"tls_mode,omitempty"`
+	// Points, PointSessions, Rewrites and PointsNote are there in a run
+	// over several capture points (--point): the points that saw the
+	// control connection (path order), how each saw it, what NAT or an
+	// FTP helper rewrote between them, and what is odd about it.
+	Points        []string           `json:"points,omitempty"`
+	PointSessions []jsonPointSession `json:"point_sessions,omitempty"`
+	Rewrites      *[]jsonRewrite     `json:"rewrites,omitempty"`
+	PointsNote    string             `json:"points_note,omitempty"`
 }
 
 // tlsMode names a session's TLS from its notes.
@@ -280,6 +291,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 		// Channels went out one by one; the session closes the story.
 	}
 	rec := sessionJSON(s)
+	j.o.Points.pointsJSON(&rec, j.o.Points.Of(s))
 	if err := j.w.appendRecord(func(b []byte) []byte { return appendSessionJSON(b, &rec) }); err != nil {
 		return err
 	}

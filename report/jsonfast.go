@@ -251,6 +251,7 @@ func appendSessionJSON(b []byte, r *jsonSession) []byte {
 		b = append(b, `,"tls_mode":`...)
 		b = appendJSONString(b, r.TLSMode)
 	}
+	b = appendPointsJSON(b, r)
 	return append(b, "}\n"...)
 }
 
@@ -351,17 +352,7 @@ func appendChannelFields(b []byte, c *jsonChannel) []byte {
 	b = append(b, `,"rst":`...)
 	b = appendJSONBool(b, c.RST)
 	if i := c.ICMP; i != nil {
-		b = append(b, `,"icmp":{"from":`...)
-		b = appendJSONString(b, i.From)
-		b = append(b, `,"type":`...)
-		b = strconv.AppendUint(b, uint64(i.Type), 10)
-		b = append(b, `,"code":`...)
-		b = strconv.AppendUint(b, uint64(i.Code), 10)
-		b = append(b, `,"text":`...)
-		b = appendJSONString(b, i.Text)
-		b = append(b, `,"v6":`...)
-		b = appendJSONBool(b, i.V6)
-		b = append(b, '}')
+		b = appendICMPJSON(append(b, `,"icmp":`...), i)
 	}
 	if c.Superseded {
 		b = append(b, `,"superseded":true`...)
@@ -414,6 +405,125 @@ func appendChannelFields(b []byte, c *jsonChannel) []byte {
 	}
 	if c.Transfer != nil {
 		b = appendTransferJSON(append(b, `,"transfer":`...), c.Transfer)
+	}
+	if c.Path != nil {
+		b = appendPathJSON(append(b, `,"path":`...), c.Path)
+	}
+	return b
+}
+
+func appendICMPJSON(b []byte, i *jsonICMP) []byte {
+	b = append(b, `{"from":`...)
+	b = appendJSONString(b, i.From)
+	b = append(b, `,"type":`...)
+	b = strconv.AppendUint(b, uint64(i.Type), 10)
+	b = append(b, `,"code":`...)
+	b = strconv.AppendUint(b, uint64(i.Code), 10)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, i.Text)
+	b = append(b, `,"v6":`...)
+	b = appendJSONBool(b, i.V6)
+	return append(b, '}')
+}
+
+// appendPathJSON appends a channel's path along the capture points.
+func appendPathJSON(b []byte, p *jsonPath) []byte {
+	b = append(b, `{"points":`...)
+	b = appendJSONArray(b, p.Points, func(b []byte, q *jsonPathPoint) []byte {
+		b = append(b, `{"name":`...)
+		b = appendJSONString(b, q.Name)
+		b = append(b, `,"seen":`...)
+		b = appendJSONBool(b, q.Seen)
+		b = append(b, `,"announced":`...)
+		b = appendJSONString(b, q.Announced)
+		b = append(b, `,"syns":`...)
+		b = strconv.AppendInt(b, int64(q.SYNs), 10)
+		b = append(b, `,"synack":`...)
+		b = appendJSONBool(b, q.SYNACK)
+		b = append(b, `,"reset":`...)
+		b = appendJSONBool(b, q.Reset)
+		if q.ForgedReset {
+			b = append(b, `,"forged_reset":true`...)
+		}
+		if q.ICMP != nil {
+			b = appendICMPJSON(append(b, `,"icmp":`...), q.ICMP)
+		}
+		b = append(b, `,"payload_bytes":`...)
+		b = strconv.AppendUint(b, q.PayloadBytes, 10)
+		b = append(b, `,"verdict":`...)
+		b = appendJSONString(b, q.Verdict)
+		return append(b, '}')
+	})
+	b = append(b, `,"lost_between":`...)
+	b = appendJSONStrings(b, p.LostBetween)
+	if p.Lost != "" {
+		b = append(b, `,"lost":`...)
+		b = appendJSONString(b, p.Lost)
+	}
+	if p.LostBeyond != "" {
+		b = append(b, `,"lost_beyond":`...)
+		b = appendJSONString(b, p.LostBeyond)
+	}
+	b = append(b, `,"reason":`...)
+	b = appendJSONString(b, p.Reason)
+	return append(b, '}')
+}
+
+// appendPointsJSON appends a session's capture-point fields (--point).
+func appendPointsJSON(b []byte, r *jsonSession) []byte {
+	if len(r.Points) > 0 {
+		b = appendJSONStrings(append(b, `,"points":`...), r.Points)
+	}
+	if len(r.PointSessions) > 0 {
+		b = appendJSONArray(append(b, `,"point_sessions":`...), r.PointSessions, func(b []byte, p *jsonPointSession) []byte {
+			b = append(b, `{"name":`...)
+			b = appendJSONString(b, p.Name)
+			b = append(b, `,"client":`...)
+			b = appendJSONString(b, p.Client)
+			b = append(b, `,"server":`...)
+			b = appendJSONString(b, p.Server)
+			b = append(b, `,"start":`...)
+			b = appendJSONString(b, p.Start)
+			b = append(b, `,"uid":`...)
+			b = appendJSONString(b, p.UID)
+			b = append(b, `,"community_id":`...)
+			b = appendJSONString(b, p.CommunityID)
+			if p.Joined != "" {
+				b = append(b, `,"joined_by":`...)
+				b = appendJSONString(b, p.Joined)
+			}
+			return append(b, '}')
+		})
+	}
+	if r.Rewrites != nil {
+		b = appendJSONArray(append(b, `,"rewrites":`...), *r.Rewrites, func(b []byte, w *jsonRewrite) []byte {
+			b = append(b, `{"between":`...)
+			b = appendJSONStrings(b, w.Between)
+			b = append(b, `,"field":`...)
+			b = appendJSONString(b, w.Field)
+			b = append(b, `,"from":`...)
+			b = appendJSONString(b, w.From)
+			b = append(b, `,"to":`...)
+			b = appendJSONString(b, w.To)
+			if w.Side != "" {
+				b = append(b, `,"side":`...)
+				b = appendJSONString(b, w.Side)
+			}
+			if w.Channel != 0 {
+				b = append(b, `,"channel":`...)
+				b = strconv.AppendInt(b, int64(w.Channel), 10)
+			}
+			if w.Breaks {
+				b = append(b, `,"breaks":true`...)
+			}
+			b = append(b, `,"text":`...)
+			b = appendJSONString(b, w.Text)
+			return append(b, '}')
+		})
+	}
+	if r.PointsNote != "" {
+		b = append(b, `,"points_note":`...)
+		b = appendJSONString(b, r.PointsNote)
 	}
 	return b
 }

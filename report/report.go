@@ -49,6 +49,9 @@ type Options struct {
 	Stream bool
 	// Verbose adds every channel's reason and the session notes to tables.
 	Verbose bool
+	// Points is the join of a run over several capture points (--point),
+	// nil otherwise.
+	Points *Points
 }
 
 // New returns a Writer for format f writing to w.
@@ -74,6 +77,9 @@ type Summary struct {
 	// OpenSessions is the number of sessions held when the summary was
 	// taken: 0 at the end of a run, when every session is judged.
 	OpenSessions int
+	// Points is what a run over several capture points adds (nil
+	// otherwise); the fields above are then the first point's.
+	Points *PointsSummary
 }
 
 // Sessions is the number of sessions reported.

@@ -34,6 +34,8 @@ type jsonSummary struct {
 	Live        map[string]uint64 `json:"live,omitempty"`
 	// Notices counts the notice records by kind.
 	Notices map[string]uint64 `json:"notices"`
+	// Points: a run over several capture points (--point).
+	Points *jsonPointsSummary `json:"capture_points,omitempty"`
 }
 
 func summaryJSON(s Summary) jsonSummary {
@@ -85,6 +87,9 @@ func summaryJSON(s Summary) jsonSummary {
 	}
 	for _, d := range c.Damage {
 		j.Damage = append(j.Damage, jsonDamage{File: d.File, AfterPacket: d.AfterPacket, Offset: d.Offset, Error: d.Err.Error()})
+	}
+	if s.Points != nil {
+		j.Points = pointsSummaryJSON(s.Points)
 	}
 	if c.Live {
 		j.Live = map[string]uint64{"received": c.Received, "kernel_dropped": c.KernelDropped, "interface_dropped": c.InterfaceDropped}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/correlate"
 	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
@@ -78,6 +79,13 @@ type options struct {
 	showVersion bool
 
 	ports []uint16
+
+	// points is --point NAME=FILE in the order given; pointMaxSessions and
+	// pointMaxBytes bound each point's store (--point-max-sessions,
+	// --point-max-bytes).
+	points           []string
+	pointMaxSessions int
+	pointMaxBytes    int64
 }
 
 // twoCoresByDefault says whether capture files are read ahead on a second
@@ -98,6 +106,11 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	// Hidden: tests start the second-core reader on small captures with it.
 	in.Uint64Var(&o.pipeStartAfter, "pipe-start-after", capture.DefaultReadAheadStart, "bytes of frames read before the second-core reader starts")
 	_ = in.MarkHidden("pipe-start-after")
+	pts := pflag.NewFlagSet("points", pflag.ContinueOnError)
+	pts.StringArrayVar(&o.points, "point", nil, "read capture point `NAME=FILE` (repeat, in path order, client side first: --point client=c.pcap --point server=s.pcap; the same NAME again adds that point's rotated files): sessions are joined across the points, through NAT and FTP helpers, and each data connection is located where it was lost")
+	pts.IntVar(&o.pointMaxSessions, "point-max-sessions", correlate.DefaultMaxSessions, "sessions each --point holds until the join (the oldest past it are reported unjoined)")
+	o.pointMaxBytes = correlate.DefaultMaxBytes
+	pts.Var(byteSize{&o.pointMaxBytes}, "point-max-bytes", "estimated bytes of sessions each --point holds until the join (`SIZE`)")
 
 	live := pflag.NewFlagSet("live", pflag.ContinueOnError)
 	live.StringVarP(&o.iface, "interface", "i", "", "capture live from `IFACE` through libpcap (needs root or CAP_NET_RAW); a BPF filter may follow the options")
@@ -156,7 +169,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	mon.DurationVar(&o.metricsLinger, "metrics-linger", 0, "keep serving --metrics-listen for `DURATION` after the input ends, so that a last scrape sees a short run's totals (a signal ends it sooner)")
 	mon.BoolVar(&o.showVersion, "version", false, "print the version (module version, VCS revision, Go version) and exit")
 
-	secs := []section{{"Input", in}, {"Live capture", live}, {"Analysis", an}, {"Files", files}, {"Limits", lim}, {"Output", out}, {"Monitoring", mon}}
+	secs := []section{{"Input", in}, {"Capture points", pts}, {"Live capture", live}, {"Analysis", an}, {"Files", files}, {"Limits", lim}, {"Output", out}, {"Monitoring", mon}}
 	all := pflag.NewFlagSet("ftpscope", pflag.ContinueOnError)
 	all.SortFlags = false
 	for _, s := range secs {
@@ -169,6 +182,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 func printUsage(w io.Writer, secs []section) {
 	fmt.Fprint(w, `Usage: ftpscope -r FILE [-r FILE ...] [options]
        ftpscope -i IFACE [options] [BPF filter]
+       ftpscope --point NAME=FILE --point NAME=FILE [...] [options]
        ftpscope -D
 
 ftpscope reads packet captures and explains FTP: every control connection,
@@ -196,9 +210,20 @@ func (o *options) validate(rest []string) error {
 	if o.metricsLinger > 0 && o.metricsListen == "" {
 		return fmt.Errorf("--metrics-linger goes with --metrics-listen ADDR")
 	}
+	if len(o.points) > 0 {
+		if err := o.validatePoints(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case o.listIfaces:
 		return nil
+	case len(o.points) > 0 && (o.iface != "" || len(o.read) > 0):
+		return fmt.Errorf("--point reads each capture point's files itself: give the files as --point NAME=FILE, not with -r or -i")
+	case len(o.points) > 0:
+		if len(rest) > 0 {
+			return fmt.Errorf("unexpected argument %q", rest[0])
+		}
 	case o.iface != "" && len(o.read) > 0:
 		return fmt.Errorf("-r and -i exclude each other: read files or capture live")
 	case o.iface != "":
@@ -208,7 +233,7 @@ func (o *options) validate(rest []string) error {
 		}
 	case len(rest) > 0:
 		return fmt.Errorf("unexpected argument %q (a BPF filter goes with -i)", rest[0])
-	case len(o.read) == 0:
+	case len(o.read) == 0 && len(o.points) == 0:
 		return fmt.Errorf("nothing to read: give a capture file with -r FILE, or an interface with -i IFACE")
 	case o.writeFile != "" || o.dropUser != "":
 		return fmt.Errorf("-w and -Z go with live capture (-i)")

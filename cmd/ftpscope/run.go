@@ -57,6 +57,9 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer mon.stop(ctx, o.metricsLinger)
 	}
 	defer applyMemoryLimit(&o)()
+	if len(o.points) > 0 {
+		return runPoints(ctx, o, stdout, stderr)
+	}
 	src, err := openSource(ctx, o, stdin, stderr)
 	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		// Interrupted before the capture's header arrived (`tcpdump -w - |

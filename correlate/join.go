@@ -1,0 +1,496 @@
+package correlate
+
+import (
+	"hash/maphash"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ftpscope/ftpscope/analysis"
+)
+
+// Config tunes the join.
+type Config struct {
+	// Window is how far apart, once the clock offset is taken out, two
+	// sightings of one control connection may start (default 2 s): the
+	// transit between two points is far shorter, but a point whose capture
+	// began late sees the connection start later.
+	Window time.Duration
+	// MaxFallbackPairs caps the pairs of sessions compared line by line
+	// when their transcripts differ (a point that saw only part of one),
+	// so that the join's cost stays bounded (default 100000).
+	MaxFallbackPairs int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Window <= 0 {
+		c.Window = 2 * time.Second
+	}
+	if c.MaxFallbackPairs <= 0 {
+		c.MaxFallbackPairs = 100000
+	}
+	return c
+}
+
+// Session is one control connection as every point saw it.
+type Session struct {
+	// Seen holds, per point in path order, that point's session (nil
+	// where the point did not see it).
+	Seen []*analysis.Session
+	// Primary is the index of the point whose session the record is
+	// written from: the first, in path order, that saw it.
+	Primary int
+	// Paths follow Seen[Primary].Channels: each channel along the path.
+	Paths []*Path
+	// Rewrites lists what differs between two adjacent sightings: the
+	// control connection's addresses and the announcements.
+	Rewrites []Rewrite
+	// HowJoined says what joined the sightings (JoinedBy*), per point
+	// (zero for the primary and for points that did not see it).
+	HowJoined []JoinedBy
+	// Evicted says the session left its point's store before the join
+	// and is reported alone.
+	Evicted bool
+}
+
+// JoinedBy says what matched a point's session to the others.
+type JoinedBy uint8
+
+// How sightings are joined.
+const (
+	// JoinedNone: the primary, or not seen.
+	JoinedNone JoinedBy = iota
+	// JoinedTranscript: the same commands and replies in the same order.
+	JoinedTranscript
+	// JoinedPartial: a transcript sharing most of its lines (a point
+	// that saw only part of the connection).
+	JoinedPartial
+)
+
+// String names the way.
+func (j JoinedBy) String() string {
+	switch j {
+	case JoinedTranscript:
+		return "transcript"
+	case JoinedPartial:
+		return "partial-transcript"
+	}
+	return ""
+}
+
+// Points lists the indexes of the points that saw the session.
+func (s *Session) Points() []int {
+	var out []int
+	for i, x := range s.Seen {
+		if x != nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Offset is a point's clock against the first point's.
+type Offset struct {
+	// Offset is what to subtract from the point's times to get the first
+	// point's clock (zero for the first point); Known says it was measured.
+	Offset time.Duration
+	Known  bool
+	// Delay is the one-way transit from the previous point, measured with
+	// the offset (commands go one way, replies the other).
+	Delay time.Duration
+	// Samples counts the matched control lines it was measured from.
+	Samples int
+}
+
+// Result is the whole join.
+type Result struct {
+	// Names are the points, in path order.
+	Names []string
+	// Sessions are the joined control connections, by their first
+	// sighting's start on the first point's clock.
+	Sessions []*Session
+	// Offsets are per point.
+	Offsets []Offset
+	// OrderVotes counts, per point after the first, the matched sessions
+	// whose TTLs and transit agree with the given order against those that
+	// disagree (OrderWrong says the latter win).
+	OrderAgree, OrderDisagree []int
+	// Only counts, per point, the sessions no other point saw.
+	Only []int
+	// FallbackCapped is set when MaxFallbackPairs stopped the line-by-line
+	// comparison: some sessions may be left unjoined.
+	FallbackCapped bool
+}
+
+// OrderWrong reports whether the packets say point i (i >= 1) lies before
+// point i-1 on the path rather than after it.
+func (r *Result) OrderWrong(i int) bool {
+	return i > 0 && i < len(r.OrderDisagree) && r.OrderDisagree[i] > r.OrderAgree[i]
+}
+
+// Join matches the stores' sessions, points in path order (client side
+// first).
+func Join(points []*Store, cfg Config) *Result {
+	cfg = cfg.withDefaults()
+	n := len(points)
+	r := &Result{Offsets: make([]Offset, n), OrderAgree: make([]int, n), OrderDisagree: make([]int, n), Only: make([]int, n)}
+	for _, p := range points {
+		r.Names = append(r.Names, p.Name)
+	}
+	if n == 0 {
+		return r
+	}
+	r.Offsets[0].Known = true
+	var groups []*Session
+	for _, s := range points[0].Sessions() {
+		g := &Session{Seen: make([]*analysis.Session, n), HowJoined: make([]JoinedBy, n)}
+		g.Seen[0] = s
+		groups = append(groups, g)
+	}
+	seed := maphash.MakeSeed()
+	for k := 1; k < n; k++ {
+		groups = joinPoint(groups, k, points[k].Sessions(), r, cfg, seed)
+	}
+	for _, g := range groups {
+		for i, s := range g.Seen {
+			if s != nil {
+				g.Primary = i
+				break
+			}
+		}
+		if len(g.Points()) == 1 {
+			r.Only[g.Primary]++
+		}
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		return r.start(groups[i]).Before(r.start(groups[j]))
+	})
+	for _, g := range groups {
+		g.Paths = paths(g, r, cfg)
+		g.Rewrites = rewrites(g)
+	}
+	r.Sessions = groups
+	return r
+}
+
+// start is the group's first sighting's start on the first point's clock.
+func (r *Result) start(g *Session) time.Time {
+	for i, s := range g.Seen {
+		if s != nil {
+			return s.Start.Add(-r.Offsets[i].Offset)
+		}
+	}
+	return time.Time{}
+}
+
+// rep is a group's latest sighting before point k, to match point k
+// against.
+type rep struct {
+	g     *Session
+	point int
+	s     *analysis.Session
+	// start is the sighting's start on the first point's clock.
+	start time.Time
+	sig   uint64
+}
+
+// joinPoint matches point k's sessions to the groups of the points before
+// it and returns the groups with point k's unmatched sessions added.
+func joinPoint(groups []*Session, k int, sessions []*analysis.Session, r *Result, cfg Config, seed maphash.Seed) []*Session {
+	reps := make([]rep, 0, len(groups))
+	for _, g := range groups {
+		for i := k - 1; i >= 0; i-- {
+			if s := g.Seen[i]; s != nil {
+				reps = append(reps, rep{g: g, point: i, s: s, start: s.Start.Add(-r.Offsets[i].Offset), sig: signature(s, seed)})
+				break
+			}
+		}
+	}
+	sigs := make([]uint64, len(sessions))
+	for i, s := range sessions {
+		sigs[i] = signature(s, seed)
+	}
+	// A first offset from sessions whose transcript is unique at both
+	// ends: clocks that disagree by seconds would put every session
+	// outside the window.
+	rough, ok := roughOffset(reps, sessions, sigs)
+	byStart := make([]int, len(reps))
+	for i := range byStart {
+		byStart[i] = i
+	}
+	sort.Slice(byStart, func(a, b int) bool { return reps[byStart[a]].start.Before(reps[byStart[b]].start) })
+	taken := make([]bool, len(reps))
+	matched := make([]int, len(sessions)) // rep index + 1
+	// Pass 1: the same transcript, nearest in time (ports break ties: NAT
+	// usually keeps the client's port).
+	order := make([]int, len(sessions))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return sessions[order[a]].Start.Before(sessions[order[b]].Start) })
+	for _, i := range order {
+		s := sessions[i]
+		if j := nearest(reps, byStart, taken, s.Start.Add(-rough), cfg.Window, func(rp *rep) bool { return rp.sig == sigs[i] }, s); j >= 0 {
+			taken[j], matched[i] = true, j+1
+			reps[j].g.HowJoined[k] = JoinedTranscript
+		}
+	}
+	// Pass 2: transcripts that share most lines (one point saw part).
+	pairs := 0
+	for _, i := range order {
+		if matched[i] != 0 {
+			continue
+		}
+		s := sessions[i]
+		best, bestScore := -1, 0
+		lo := sort.Search(len(byStart), func(x int) bool {
+			return !reps[byStart[x]].start.Before(s.Start.Add(-rough - 2*cfg.Window))
+		})
+		for x := lo; x < len(byStart); x++ {
+			j := byStart[x]
+			if reps[j].start.After(s.Start.Add(-rough + 2*cfg.Window)) {
+				break
+			}
+			if taken[j] || !sameService(reps[j].s, s) {
+				continue
+			}
+			if pairs >= cfg.MaxFallbackPairs {
+				r.FallbackCapped = true
+				break
+			}
+			pairs++
+			a, b := tokens(reps[j].s), tokens(s)
+			sc := lcs(a, b)
+			if sc >= 2 && 2*sc >= min(len(a), len(b)) && sc > bestScore {
+				best, bestScore = j, sc
+			}
+		}
+		if best >= 0 {
+			taken[best], matched[i] = true, best+1
+			reps[best].g.HowJoined[k] = JoinedPartial
+		}
+	}
+	// The offset from the matched control lines, and the order check.
+	measure(reps, sessions, matched, k, r, rough, ok)
+	for i, s := range sessions {
+		if matched[i] != 0 {
+			reps[matched[i]-1].g.Seen[k] = s
+			continue
+		}
+		g := &Session{Seen: make([]*analysis.Session, len(r.Names)), HowJoined: make([]JoinedBy, len(r.Names))}
+		g.Seen[k] = s
+		groups = append(groups, g)
+	}
+	return groups
+}
+
+// sameService says two sightings could be one control connection: the
+// server's port is the same (NAT rewrites addresses; a port forward that
+// also moves the port is matched by transcript alone).
+func sameService(a, b *analysis.Session) bool {
+	return a.Server.Port() == b.Server.Port() || a.Client.Port() == b.Client.Port()
+}
+
+// nearest returns the untaken rep (by start, within window of t) that ok
+// accepts and that starts nearest t, preferring the same client port; -1
+// when none.
+func nearest(reps []rep, byStart []int, taken []bool, t time.Time, window time.Duration, ok func(*rep) bool, s *analysis.Session) int {
+	lo := sort.Search(len(byStart), func(x int) bool { return !reps[byStart[x]].start.Before(t.Add(-window)) })
+	best := -1
+	var bestD time.Duration
+	bestPort := false
+	for x := lo; x < len(byStart); x++ {
+		j := byStart[x]
+		rp := &reps[j]
+		if rp.start.After(t.Add(window)) {
+			break
+		}
+		if taken[j] || !ok(rp) {
+			continue
+		}
+		d := rp.start.Sub(t).Abs()
+		port := rp.s.Client.Port() == s.Client.Port()
+		if best < 0 || (port && !bestPort) || (port == bestPort && d < bestD) {
+			best, bestD, bestPort = j, d, port
+		}
+	}
+	return best
+}
+
+// roughOffset estimates point k's clock against the first point's from
+// the start times of sessions whose transcript occurs once at point k and
+// once among the reps; ok is false when there is none to measure.
+func roughOffset(reps []rep, sessions []*analysis.Session, sigs []uint64) (time.Duration, bool) {
+	count := map[uint64]int{}
+	at := map[uint64]int{}
+	for i := range reps {
+		count[reps[i].sig]++
+		at[reps[i].sig] = i
+	}
+	mine := map[uint64]int{}
+	for _, sg := range sigs {
+		mine[sg]++
+	}
+	var d []time.Duration
+	for i, s := range sessions {
+		if mine[sigs[i]] == 1 && count[sigs[i]] == 1 {
+			d = append(d, s.Start.Sub(reps[at[sigs[i]]].start))
+		}
+	}
+	if len(d) == 0 {
+		return 0, false
+	}
+	return median(d), true
+}
+
+// measure sets point k's offset and delay from the control lines of its
+// matched sessions, and counts how its matched sessions vote on the order.
+func measure(reps []rep, sessions []*analysis.Session, matched []int, k int, r *Result, rough time.Duration, roughOK bool) {
+	var cmd, rep0 []time.Duration // point k's time minus the earlier point's, first point's clock
+	agree, disagree := 0, 0
+	for i, s := range sessions {
+		if matched[i] == 0 {
+			continue
+		}
+		rp := reps[matched[i]-1]
+		earlier := r.Offsets[rp.point].Offset
+		a, b := rp.s.Exchanges, s.Exchanges
+		for _, p := range alignExchanges(a, b) {
+			d := b[p[1]].Time.Sub(a[p[0]].Time.Add(-earlier))
+			if a[p[0]].FromClient {
+				cmd = append(cmd, d)
+			} else {
+				rep0 = append(rep0, d)
+			}
+		}
+		// TTLs only decrease along the path: the client's packets arrive
+		// at a later point with a TTL no higher, the server's with one no
+		// lower.
+		if ca, cb := rp.s.ClientTrace, s.ClientTrace; ca.Packets > 0 && cb.Packets > 0 {
+			switch {
+			case ca.TTLMax > cb.TTLMax:
+				agree++
+			case ca.TTLMax < cb.TTLMax:
+				disagree++
+			}
+		}
+		if sa, sb := rp.s.ServerTrace, s.ServerTrace; sa.Packets > 0 && sb.Packets > 0 {
+			switch {
+			case sa.TTLMax < sb.TTLMax:
+				agree++
+			case sa.TTLMax > sb.TTLMax:
+				disagree++
+			}
+		}
+	}
+	o := &r.Offsets[k]
+	switch {
+	case len(cmd) > 0 && len(rep0) > 0:
+		// Commands travel toward point k, replies away from it: their
+		// differences are the offset plus and minus the transit.
+		mc, mr := median(cmd), median(rep0)
+		o.Offset, o.Delay, o.Known, o.Samples = (mc+mr)/2, (mc-mr)/2, true, len(cmd)+len(rep0)
+		switch {
+		case o.Delay > time.Millisecond/10:
+			agree++
+		case o.Delay < -time.Millisecond/10:
+			disagree++
+		}
+	case len(cmd)+len(rep0) > 0:
+		// One direction only: the offset carries the transit too.
+		o.Offset, o.Known, o.Samples = median(append(cmd, rep0...)), true, len(cmd)+len(rep0)
+	default:
+		o.Offset, o.Known = rough, roughOK
+	}
+	r.OrderAgree[k], r.OrderDisagree[k] = agree, disagree
+}
+
+// alignExchanges pairs the lines two transcripts share, in order (each a
+// pair of indexes).
+func alignExchanges(a, b []analysis.Exchange) [][2]int {
+	var out [][2]int
+	j := 0
+	for i := range a {
+		ta := token(a[i])
+		for x := j; x < len(b) && x < j+8; x++ {
+			if token(b[x]) == ta {
+				out = append(out, [2]int{i, x})
+				j = x + 1
+				break
+			}
+		}
+	}
+	return out
+}
+
+// signature hashes a session's transcript as every point sees it alike.
+func signature(s *analysis.Session, seed maphash.Seed) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, e := range s.Exchanges {
+		h.WriteString(token(e))
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// token is a control line as it reads at every point: commands whole
+// except the setup commands' arguments (an FTP helper rewrites PORT and
+// EPRT), replies by their code alone (it rewrites 227, and the texts of
+// most others do not tell them apart anyway).
+func token(e analysis.Exchange) string {
+	t := e.Text
+	if !e.FromClient {
+		if len(t) >= 3 {
+			return "<" + t[:3]
+		}
+		return "<" + t
+	}
+	verb, _, _ := strings.Cut(t, " ")
+	switch strings.ToUpper(verb) {
+	case "PORT", "EPRT", "LPRT":
+		return ">" + strings.ToUpper(verb)
+	}
+	return ">" + t
+}
+
+func tokens(s *analysis.Session) []string {
+	out := make([]string, len(s.Exchanges))
+	for i, e := range s.Exchanges {
+		out[i] = token(e)
+	}
+	return out
+}
+
+// lcs is the length of the longest common subsequence of a and b.
+func lcs(a, b []string) int {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for i := range a {
+		for j := range b {
+			switch {
+			case a[i] == b[j]:
+				cur[j+1] = prev[j] + 1
+			case cur[j] > prev[j+1]:
+				cur[j+1] = cur[j]
+			default:
+				cur[j+1] = prev[j+1]
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func median(d []time.Duration) time.Duration {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	n := len(d)
+	if n%2 == 1 {
+		return d[n/2]
+	}
+	return (d[n/2-1] + d[n/2]) / 2
+}
