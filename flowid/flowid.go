@@ -137,3 +137,31 @@ func FUID(orig, resp netip.AddrPort, start time.Time, isOrig bool) string {
 	out = appendBase62(out, uint64(binary.BigEndian.Uint32(sum[8:12])))
 	return string(out)
 }
+
+// PairHash hashes the unordered pair of addresses a and b (ports left out,
+// IPv4-mapped IPv6 addresses taken as IPv4): the same for both directions
+// and for every connection between two hosts, so a control connection and
+// its data connections hash alike. It is FNV-1a (64 bits) over the lesser
+// address's bytes, then the greater's, and never changes between runs,
+// machines or versions: --shard depends on every run agreeing on it.
+func PairHash(a, b netip.Addr) uint64 {
+	a, b = a.Unmap(), b.Unmap()
+	if b.Less(a) {
+		a, b = b, a
+	}
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	h := uint64(offset)
+	for _, x := range [2]netip.Addr{a, b} {
+		for _, c := range addrBytes(x) {
+			h ^= uint64(c)
+			h *= prime
+		}
+		// The length separates 4-byte from 16-byte addresses.
+		h ^= uint64(len(addrBytes(x)))
+		h *= prime
+	}
+	return h
+}

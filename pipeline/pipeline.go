@@ -15,6 +15,7 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/flowid"
 	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
 )
@@ -31,6 +32,9 @@ type Config struct {
 	// ProgressEvery is the least wall time between two Progress calls
 	// (DefaultProgressEvery when 0).
 	ProgressEvery time.Duration
+	// Shard, when split, keeps the run to its share of the control
+	// connections (flowid.Shard says how the N runs add up).
+	Shard flowid.Shard
 }
 
 // DefaultProgressEvery is how often Progress is called by default: often
@@ -61,7 +65,7 @@ const checkEvery = 1024
 func Run(ctx context.Context, src capture.Source, cfg Config, out report.Writer) (report.Summary, error) {
 	live := src.Stats().Live
 	e := newEngine(cfg, out, live)
-	e.progress, e.every = cfg.Progress, cfg.ProgressEvery
+	e.progress, e.every, e.shard = cfg.Progress, cfg.ProgressEvery, cfg.Shard
 	if e.every <= 0 {
 		e.every = DefaultProgressEvery
 	}
@@ -69,7 +73,7 @@ func Run(ctx context.Context, src capture.Source, cfg Config, out report.Writer)
 	e.close()
 	// A signal may also end the input first (standard input cut where it is).
 	interrupted := e.interrupted || ctx.Err() != nil
-	sum := report.Summary{Capture: src.Stats(), Reassembly: e.asm.Stats(), Analysis: e.an.Stats(), Interrupted: interrupted}
+	sum := e.summary(src, interrupted)
 	if interrupted {
 		sum.Capture.Damage = withoutInterruption(sum.Capture.Damage)
 	}
@@ -100,6 +104,10 @@ type engine struct {
 	progress func(report.Summary)
 	every    time.Duration
 	reported time.Time
+	// shard is Config.Shard; otherShard counts the control-port packets
+	// left to the other shards.
+	shard      flowid.Shard
+	otherShard uint64
 }
 
 // report calls Config.Progress when its period has passed.
@@ -112,7 +120,13 @@ func (e *engine) report(src capture.Source) {
 		return
 	}
 	e.reported = now
-	e.progress(report.Summary{Capture: src.Stats(), Reassembly: e.asm.Stats(), Analysis: e.an.Stats(), OpenSessions: e.an.OpenSessions()})
+	e.progress(e.summary(src, false))
+}
+
+// summary is the totals so far.
+func (e *engine) summary(src capture.Source, interrupted bool) report.Summary {
+	return report.Summary{Capture: src.Stats(), Reassembly: e.asm.Stats(), Analysis: e.an.Stats(), Interrupted: interrupted,
+		OpenSessions: e.an.OpenSessions(), Shard: e.shard, OtherShard: e.otherShard}
 }
 
 // newEngine builds the chain assembler -> analyzer -> out.
@@ -191,6 +205,19 @@ func (e *engine) packet(p *capture.Packet) {
 	}
 	switch p.Kind {
 	case capture.KindTCP:
+		if e.shard.Split() && !e.shard.Owns(p.Src.Addr(), p.Dst.Addr()) {
+			if e.asm.ControlPort(p) {
+				// Another shard's control connection: its run follows it.
+				e.otherShard++
+				break
+			}
+			// Never a control connection of this run (nor one found on
+			// another port), but maybe a data connection of one of its
+			// sessions, NAT'd to addresses that hash elsewhere.
+			e.an.Packet(p)
+			e.an.Trace(p, false)
+			break
+		}
 		control := e.asm.Packet(p)
 		if !control {
 			e.an.Packet(p)

@@ -185,6 +185,11 @@ func (a *Assembler) Packet(p *capture.Packet) bool {
 	return a.tracked(p)
 }
 
+// ControlPort reports whether the packet is on one of Config.ControlPorts.
+func (a *Assembler) ControlPort(p *capture.Packet) bool {
+	return a.ctrl.has(p.Src.Port()) || a.ctrl.has(p.Dst.Port())
+}
+
 // control handles a packet on a control port.
 func (a *Assembler) control(p *capture.Packet) {
 	fk := makeFlowKey(p.Src, p.Dst)

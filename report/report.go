@@ -10,6 +10,7 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
+	"github.com/ftpscope/ftpscope/flowid"
 	"github.com/ftpscope/ftpscope/reassembly"
 )
 
@@ -80,6 +81,11 @@ type Summary struct {
 	// Points is what a run over several capture points adds (nil
 	// otherwise); the fields above are then the first point's.
 	Points *PointsSummary
+	// Shard is the share of the control connections the run followed
+	// (--shard; the zero Shard for all of them), OtherShard the packets on
+	// a control port it left to the other shards' runs.
+	Shard      flowid.Shard
+	OtherShard uint64
 }
 
 // Sessions is the number of sessions reported.

@@ -36,6 +36,20 @@ type jsonSummary struct {
 	Notices map[string]uint64 `json:"notices"`
 	// Points: a run over several capture points (--point).
 	Points *jsonPointsSummary `json:"capture_points,omitempty"`
+	// Shard is there when the run was one shard of several (--shard K/N).
+	Shard *jsonShard `json:"shard,omitempty"`
+}
+
+// jsonShard says which share of the control connections a run followed:
+// the sessions, channels and their counts of the N runs add up to the
+// unsharded run's; the capture counters (packets, bytes) are each run's
+// own, since every run reads the whole input.
+type jsonShard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// OtherShard counts the packets on a control port left to the other
+	// shards' runs.
+	OtherShard uint64 `json:"other_shard_packets"`
 }
 
 func summaryJSON(s Summary) jsonSummary {
@@ -90,6 +104,9 @@ func summaryJSON(s Summary) jsonSummary {
 	}
 	if s.Points != nil {
 		j.Points = pointsSummaryJSON(s.Points)
+	}
+	if sh := s.Shard; sh.Split() {
+		j.Shard = &jsonShard{Index: sh.Index, Count: sh.Count, OtherShard: s.OtherShard}
 	}
 	if c.Live {
 		j.Live = map[string]uint64{"received": c.Received, "kernel_dropped": c.KernelDropped, "interface_dropped": c.InterfaceDropped}

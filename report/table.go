@@ -195,6 +195,9 @@ func (t *tableWriter) Close(sum Summary) error {
 	for _, d := range c.Damage {
 		fmt.Fprintf(w, "WARNING: %s; everything before it is reported above.\n", d.Error())
 	}
+	if sh := sum.Shard; sh.Split() {
+		fmt.Fprintf(w, "Shard %s: the control connections of the other %d shards are left to their runs (%d packets on a control port).\n", sh, sh.Count-1, sum.OtherShard)
+	}
 	if c.Live {
 		fmt.Fprintf(w, "libpcap: %d received, %d dropped by the kernel, %d dropped by the interface.\n", c.Received, c.KernelDropped, c.InterfaceDropped)
 		if c.KernelDropped+c.InterfaceDropped > 0 {

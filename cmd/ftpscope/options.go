@@ -12,6 +12,7 @@ import (
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/correlate"
+	"github.com/ftpscope/ftpscope/flowid"
 	"github.com/ftpscope/ftpscope/pipeline"
 	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
@@ -77,6 +78,9 @@ type options struct {
 	metricsLinger time.Duration
 	// showVersion is --version.
 	showVersion bool
+	// shardArg is --shard as given, shard as parsed.
+	shardArg string
+	shard    flowid.Shard
 
 	ports []uint16
 
@@ -123,6 +127,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 
 	an := pflag.NewFlagSet("analysis", pflag.ContinueOnError)
 	an.StringSliceVar(&o.controlPorts, "control-ports", []string{"21", "990"}, "TCP `PORTS` that carry FTP control (comma-separated; 990 is implicit FTPS, reported as TLS); FTP on other ports is still recognised from the conversation")
+	an.StringVar(&o.shardArg, "shard", "", "follow only shard `K/N` of the control connections (K from 0 to N-1, as JOB_COMPLETION_INDEX counts): those whose client and server addresses hash to K; N runs with K = 0..N-1 over the same input report every session exactly once between them")
 	an.BoolVar(&o.noDetect, "no-detect", false, "do not recognise FTP on ports outside --control-ports")
 	an.DurationVar(&o.dataTimeout, "data-timeout", 30*time.Second, "capture time a data connection may take to show its outcome; SYNs unanswered this long are dropped")
 	an.BoolVar(&o.showPasswords, "show-passwords", false, "show PASS arguments (redacted by default)")
@@ -203,6 +208,18 @@ with --fail-on-blocked.
 func (o *options) validate(rest []string) error {
 	if err := o.validateFiles(); err != nil {
 		return err
+	}
+	if o.shardArg != "" {
+		sh, err := flowid.ParseShard(o.shardArg)
+		if err != nil {
+			return fmt.Errorf("--shard: %w", err)
+		}
+		o.shard = sh
+		if sh.Split() && len(o.points) > 0 {
+			// Each point's run would keep its own share: a session kept
+			// at one point and left at the other would never be joined.
+			return fmt.Errorf("--shard splits one run of the engine: it does not go with --point")
+		}
 	}
 	if o.metricsLinger < 0 {
 		return fmt.Errorf("--metrics-linger must not be negative")
@@ -295,7 +312,7 @@ func (o *options) validate(rest []string) error {
 
 // engineConfig is the engine's configuration from the flags.
 func (o *options) engineConfig() pipeline.Config {
-	return pipeline.Config{Reassembly: o.reassemblyConfig(), Analysis: o.analysisConfig()}
+	return pipeline.Config{Reassembly: o.reassemblyConfig(), Analysis: o.analysisConfig(), Shard: o.shard}
 }
 
 func (o *options) analysisConfig() analysis.Config {
