@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"strings"
 	"unsafe"
 
@@ -53,7 +54,7 @@ type listingStream struct {
 func (ls *listingStream) Write(p []byte) bool {
 	ls.bytes += uint64(len(p))
 	for len(p) > 0 {
-		i := strings.IndexByte(string(p), '\n')
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			ls.add(p)
 			return true
@@ -77,12 +78,13 @@ func (ls *listingStream) add(b []byte) {
 }
 
 func (ls *listingStream) endLine() {
-	line, long := string(ls.line), ls.long
+	raw, long := ls.line, ls.long
 	ls.line, ls.long = ls.line[:0], false
-	if long {
+	if long || (ls.verb != "MLSD" && ls.verb != "NLST" && !maybeListLine(raw)) {
 		ls.l.Unparsed++
 		return
 	}
+	line := string(raw)
 	line = strings.TrimRight(line, "\r")
 	if strings.TrimSpace(line) == "" {
 		return
@@ -116,6 +118,25 @@ func (ls *listingStream) endLine() {
 	e.Target, _ = stored(e.Target)
 	ls.l.Entries = append(ls.l.Entries, e)
 	ls.remember(e)
+}
+
+// maybeListLine says whether a LIST line may parse: its first byte past
+// the blanks is a file type of ls -l or a digit (a DOS date), or it is
+// blank. Other lines are counted unparsed without copying them, so a server
+// that sends something else (or listings that are not text) costs no
+// allocation per line. The test is the parsers' own first check, so it
+// changes no result; a non-ASCII byte goes the long way (TrimSpace knows
+// Unicode blanks).
+func maybeListLine(b []byte) bool {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\v' || b[i] == '\f') {
+		i++
+	}
+	if i == len(b) {
+		return true
+	}
+	c := b[i]
+	return c >= 0x80 || (c >= '0' && c <= '9') || strings.IndexByte("-dlbcps", c) >= 0
 }
 
 // remember keeps a listed file's size in the session as soon as it is

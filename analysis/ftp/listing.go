@@ -108,8 +108,9 @@ type field struct {
 	end int
 }
 
-func fields(line string, max int) []field {
-	var out []field
+// fields appends to out (a caller's array, so the tokens stay off the
+// heap: a listing is parsed line by line as it streams) at most max tokens.
+func fields(out []field, line string, max int) []field {
 	i := 0
 	for len(out) < max {
 		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
@@ -137,7 +138,8 @@ func trimLineEnd(line string) string { return strings.TrimRight(line, "\r\n") }
 // "total N" line and blank lines are not entries.
 func ParseUnixListLine(line string) (ListEntry, error) {
 	line = trimLineEnd(line)
-	f := fields(line, 9)
+	var buf [9]field
+	f := fields(buf[:0], line, 9)
 	if len(f) < 6 || len(f[0].s) < 10 {
 		return ListEntry{}, syntaxError("not an ls -l line", line)
 	}
@@ -196,7 +198,8 @@ func ParseUnixListLine(line string) (ListEntry, error) {
 // "MM-DD-YY(YY)  HH:MM(AM|PM)  <DIR>|size  name".
 func ParseDOSListLine(line string) (ListEntry, error) {
 	line = trimLineEnd(line)
-	f := fields(line, 3)
+	var buf [3]field
+	f := fields(buf[:0], line, 3)
 	if len(f) < 3 {
 		return ListEntry{}, syntaxError("not a DOS listing line", line)
 	}
