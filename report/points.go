@@ -369,7 +369,11 @@ func PointWarnings(ps *PointsSummary) []string {
 				p.Name, p.Offset.Offset.Abs().Round(time.Millisecond), map[bool]string{true: "ahead of", false: "behind"}[p.Offset.Offset > 0], p.Offset.Samples))
 		}
 		if p.Only > 0 {
-			out = append(out, fmt.Sprintf("%d sessions were seen at point `%s` only", p.Only, p.Name))
+			verb := "s were"
+			if p.Only == 1 {
+				verb = " was"
+			}
+			out = append(out, fmt.Sprintf("%d session%s seen at point `%s` only", p.Only, verb, p.Name))
 		}
 		if p.Evicted > 0 {
 			out = append(out, fmt.Sprintf("point `%s`'s store reached its limit (%d sessions, %d bytes): %d sessions left it before the join and are reported unjoined (raise --point-max-sessions or --point-max-bytes)",
@@ -380,4 +384,129 @@ func PointWarnings(ps *PointsSummary) []string {
 		out = append(out, "the line-by-line comparison of partly seen sessions reached its limit: some may be left unjoined")
 	}
 	return out
+}
+
+// sightingCell says in a few words what one point saw of a data
+// connection, for the table's path grid.
+func sightingCell(s *correlate.Sighting) string {
+	if s.Channel == nil {
+		return "announcement not seen"
+	}
+	var parts []string
+	if s.SYNs > 0 {
+		parts = append(parts, fmt.Sprintf("SYN x%d", s.SYNs))
+	}
+	if s.SYNACK {
+		parts = append(parts, "SYN-ACK")
+	}
+	if s.Reset {
+		if s.Forged {
+			parts = append(parts, "RST (forged)")
+		} else {
+			parts = append(parts, "RST")
+		}
+	}
+	if s.ICMP != nil {
+		parts = append(parts, "ICMP from "+s.ICMP.From.String())
+	}
+	if s.Bytes > 0 {
+		parts = append(parts, fmt.Sprintf("%d bytes", s.Bytes))
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tablePoints writes a joined session's points, rewrites and channel
+// paths under its channel table.
+func (t *tableWriter) tablePoints(s *analysis.Session) error {
+	p := t.o.Points
+	g := p.Of(s)
+	if g == nil {
+		return nil
+	}
+	w := t.w
+	var seen []string
+	for _, i := range g.Points() {
+		x := g.Seen[i]
+		seen = append(seen, fmt.Sprintf("%s (%s -> %s)", p.Names[i], x.Client, x.Server))
+	}
+	fmt.Fprintf(w, "  points: %s\n", strings.Join(seen, ", "))
+	if note := p.SessionText(g); note != "" {
+		fmt.Fprintf(w, "  points: %s\n", note)
+	}
+	if len(g.Paths) > 0 && len(g.Points()) > 1 {
+		gr := t.sessionGrid()
+		head := []string{"#"}
+		for _, i := range g.Points() {
+			head = append(head, p.Names[i])
+		}
+		head = append(head, "Lost between")
+		gr.Header(head...)
+		for ci, pa := range g.Paths {
+			row := []string{fmt.Sprint(ci + 1)}
+			for k := range pa.Sightings {
+				row = append(row, sightingCell(&pa.Sightings[k]))
+			}
+			lost := "-"
+			switch {
+			case pa.Lost != correlate.LostNothing:
+				lost = fmt.Sprintf("%s: %s -> %s", strings.ToUpper(pa.Lost.String()), p.Names[pa.LastSaw], p.Names[pa.FirstMissed])
+			case pa.Beyond:
+				lost = "beyond " + p.Names[pa.LastSaw]
+			}
+			row = append(row, lost)
+			gr.Row(row...)
+		}
+		if err := gr.Render(w); err != nil {
+			return fmt.Errorf("render table: %w", err)
+		}
+		for ci, pa := range g.Paths {
+			if pa.Broken() || len(pa.Missed) > 0 || t.o.Verbose {
+				fmt.Fprintf(w, "  %d. path: %s\n", ci+1, p.PathText(pa))
+			}
+		}
+	}
+	for _, rw := range g.Rewrites {
+		fmt.Fprintf(w, "  rewrite: %s\n", p.RewriteText(rw))
+	}
+	return nil
+}
+
+// tablePointsTotals writes the capture points' part of the totals.
+func (t *tableWriter) tablePointsTotals(ps *PointsSummary) error {
+	w := t.w
+	fmt.Fprintf(w, "Capture points (%d session records, %d seen at every point)\n", ps.Joined, ps.AtAll)
+	g := newGrid(w)
+	g.Header("Point", "Files", "Sessions", "Only here", "Clock offset", "Transit", "Order", "Evicted")
+	for i, p := range ps.Points {
+		off, transit, order := "unknown", "-", "first"
+		if p.Offset.Known {
+			off = p.Offset.Offset.Round(time.Microsecond).String()
+		}
+		if i > 0 {
+			if p.Offset.Samples > 0 {
+				transit = p.Offset.Delay.Round(time.Microsecond).String()
+			}
+			switch {
+			case p.OrderWrong:
+				order = "WRONG"
+			case p.Agree > 0:
+				order = "confirmed"
+			default:
+				order = "unknown"
+			}
+		}
+		if err := appendRow(g, p.Name, strings.Join(p.Files, " "), fmt.Sprint(p.Sessions), fmt.Sprint(p.Only), off, transit, order, fmt.Sprint(p.Evicted)); err != nil {
+			return fmt.Errorf("table row: %w", err)
+		}
+	}
+	if err := g.Render(); err != nil {
+		return fmt.Errorf("render table: %w", err)
+	}
+	for _, m := range PointWarnings(ps) {
+		fmt.Fprintf(w, "WARNING: %s.\n", m)
+	}
+	return nil
 }

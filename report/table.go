@@ -92,6 +92,9 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 	fmt.Fprintf(w, "  %s\n", strings.Join(facts, "; "))
 	if len(s.Channels) == 0 {
 		fmt.Fprintf(w, "  no data connection was announced\n")
+		if err := t.tablePoints(s); err != nil {
+			return err
+		}
 	} else {
 		g := t.sessionGrid()
 		g.Header("#", "Method", "Announced", "Command", "Reply", "Connection", "SYN", "Bytes", "Verdict")
@@ -129,6 +132,9 @@ func (t *tableWriter) Session(s *analysis.Session) error {
 				continue
 			}
 			fmt.Fprintf(w, "  %d. %s: %s\n", i+1, c.Verdict, Reason(c))
+		}
+		if err := t.tablePoints(s); err != nil {
+			return err
 		}
 		if err := t.transfers(s); err != nil {
 			return err
@@ -173,7 +179,12 @@ func (t *tableWriter) Flush() error { return t.w.Flush() }
 func (t *tableWriter) Close(sum Summary) error {
 	w := t.w
 	a, c := sum.Analysis, sum.Capture
-	fmt.Fprintf(w, "Totals\n")
+	if sum.Points != nil && len(sum.Points.Points) > 0 {
+		// Each point's run has its own totals; the first point's stand for them here.
+		fmt.Fprintf(w, "Totals at point %s (the first; every point's in --format json)\n", "`"+sum.Points.Points[0].Name+"`")
+	} else {
+		fmt.Fprintf(w, "Totals\n")
+	}
 	g := newGrid(w)
 	g.Header("Sessions", "Channels", "ok", "dropped", "refused", "icmp", "not-seen", "unused", "unknown", "Blocked", "NAT", "TLS")
 	row := []string{u(a.Sessions), u(a.Channels)}
@@ -216,6 +227,11 @@ func (t *tableWriter) Close(sum Summary) error {
 	}
 	if ev := evictions(sum); ev != "" {
 		fmt.Fprintf(w, "Limits reached (evicted): %s.\n", ev)
+	}
+	if sum.Points != nil {
+		if err := t.tablePointsTotals(sum.Points); err != nil {
+			return err
+		}
 	}
 	return w.Flush()
 }

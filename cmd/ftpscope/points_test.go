@@ -358,7 +358,7 @@ func TestPointsThreePointChain(t *testing.T) {
 			t.Errorf("point %s: order %q, want confirmed", pt.Name, pt.Order)
 		}
 	}
-	if !strings.Contains(stderr, "1 sessions were seen at point `client` only") {
+	if !strings.Contains(stderr, "1 session was seen at point `client` only") {
 		t.Errorf("stderr does not say a session was seen at one point only:\n%s", stderr)
 	}
 }
@@ -394,6 +394,55 @@ func TestPointsUsage(t *testing.T) {
 		var out, errb bytes.Buffer
 		if st := run(context.Background(), tc.args, &out, &errb); st != exitUsage || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want usage error with %q", tc.args, st, errb.String(), tc.want)
+		}
+	}
+}
+
+// TestPointsTable: the table shows each channel's points, where it was
+// lost, the rewrites and the capture points' totals.
+func TestPointsTable(t *testing.T) {
+	p := threePoints(t)
+	var out, errb bytes.Buffer
+	if st := run(context.Background(), p.finish(), &out, &errb); st != exitOK {
+		t.Fatalf("exit %d: %s", st, errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"  points: client (10.0.1.2:40000 -> 203.0.113.5:21), fw (198.51.100.1:40000 -> 203.0.113.5:21), server (198.51.100.1:40000 -> 203.0.113.5:21)\n",
+		"| # | client          | fw              | server          | Lost between      |\n",
+		"| 1 | nothing         | SYN x2          | SYN x2          | SYN: fw -> client |\n",
+		"| 2 | SYN x1, SYN-ACK | SYN x1, SYN-ACK | SYN x1, SYN-ACK | -                 |\n",
+		"  1. path: the SYN left `fw` and never reached `client`: the block lies between them\n",
+		"  rewrite: channel 1's EPRT announced 10.0.1.2:50001 at `client` and 198.51.100.1:50001 at `fw`: rewritten on the way (an FTP helper); the rewritten channel never got through: the rewrite breaks it\n",
+		"  points: seen at `client` only: no other point's capture holds this control connection\n",
+		"Totals at point `client`",
+		"Capture points (2 session records, 1 seen at every point)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestPointsREADMEExample: the README's --point example is this run's
+// real output (its first session, and the capture points' totals).
+func TestPointsREADMEExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run where the README runs it: the file names are in the table.
+	t.Chdir("../../pcaps/05-active-reset")
+	var out, errb bytes.Buffer
+	if st := run(context.Background(), []string{"--point", "client=client.pcap", "--point", "server=server.pcap"}, &out, &errb); st != exitOK {
+		t.Fatalf("exit %d: %s", st, errb.String())
+	}
+	lines := strings.Split(out.String(), "\n")
+	first := strings.Join(lines[:19], "\n") + "\n"
+	totals := strings.Join(lines[len(lines)-8:], "\n")
+	for _, want := range []string{first, totals} {
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("README lacks the real output:\n%s", want)
 		}
 	}
 }
