@@ -120,3 +120,9 @@ func (w *wrap32) update(raw uint32) uint64 {
 	w.last = raw
 	return w.total
 }
+
+// Reopener is a Source with a file of its own (live capture's -w file) that
+// it can close and open again under the same name, for logrotate.
+type Reopener interface {
+	Reopen() error
+}

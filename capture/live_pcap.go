@@ -125,11 +125,13 @@ type liveSource struct {
 	// tick and accumulated here.
 	recv, drop, ifdrop wrap32
 
-	// The -w file: w writes through buf into file.
-	file *os.File
-	buf  *bufio.Writer
-	w    *pcapgo.Writer
-	werr error // first write error; writing stops there
+	// The -w file: w writes through buf into file; wname is its name, kept
+	// for Reopen.
+	wname string
+	file  *os.File
+	buf   *bufio.Writer
+	w     *pcapgo.Writer
+	werr  error // first write error; writing stops there
 
 	tick   time.Time // wall time of the last housekeeping (flush, counters)
 	closed bool
@@ -143,7 +145,7 @@ func (s *liveSource) openWriter(name string, h *pcap.Handle) error {
 	if err != nil {
 		return fmt.Errorf("write captured packets: %w", err)
 	}
-	s.file = f
+	s.file, s.wname = f, name
 	s.buf = bufio.NewWriterSize(f, 256<<10)
 	if h.Resolution() == gopacket.TimestampResolutionNanosecond {
 		s.w = pcapgo.NewWriterNanos(s.buf)
@@ -159,9 +161,41 @@ func (s *liveSource) openWriter(name string, h *pcap.Handle) error {
 	}
 	if err != nil {
 		f.Close()
+		s.file, s.buf, s.w = nil, nil, nil
 		return fmt.Errorf("write captured packets to %s: %w", name, err)
 	}
 	return nil
+}
+
+// Reopen implements Reopener: the -w file is flushed and closed, then
+// opened again under its name (logrotate has moved the old one away) and
+// begun with a pcap file header, so each file reads on its own. Writing
+// that had stopped on an error starts again in the new file. A failure is
+// returned and also ends the writing, as a failed write does (Damage).
+func (s *liveSource) Reopen() error {
+	if s.closed || s.wname == "" {
+		return nil
+	}
+	var err error
+	if s.file != nil {
+		if s.werr == nil {
+			err = s.buf.Flush()
+		}
+		if cerr := s.file.Close(); err == nil {
+			err = cerr
+		}
+		s.file, s.buf, s.w = nil, nil, nil
+	}
+	if err == nil {
+		s.werr = nil
+		err = s.openWriter(s.wname, s.h)
+	} else {
+		err = fmt.Errorf("write captured packets: %w", err)
+	}
+	if err != nil {
+		s.writeFailedName(s.wname, err)
+	}
+	return err
 }
 
 // Next implements Source.
@@ -270,10 +304,12 @@ func (s *liveSource) pollCounters() {
 // writeFailed stops writing the -w file and records why. The analysis goes
 // on: the live report matters more than the copy, and the damage entry
 // makes the run end with an error and a warning naming the file.
-func (s *liveSource) writeFailed(err error) {
+func (s *liveSource) writeFailed(err error) { s.writeFailedName(s.file.Name(), err) }
+
+func (s *liveSource) writeFailedName(name string, err error) {
 	s.werr = err
 	s.stats.Damage = append(s.stats.Damage, Damage{
-		File: s.file.Name(), AfterPacket: s.stats.Packets, Offset: -1,
+		File: name, AfterPacket: s.stats.Packets, Offset: -1,
 		Err: fmt.Errorf("writing the captured packets stopped: %w", err),
 	})
 }

@@ -35,6 +35,13 @@ type Config struct {
 	// Shard, when split, keeps the run to its share of the control
 	// connections (flowid.Shard says how the N runs add up).
 	Shard flowid.Shard
+	// Reopen, when it delivers, makes the run close its output files and
+	// open them again under their names (SIGHUP after logrotate): the
+	// report's (report.Reopen) and the source's -w file
+	// (capture.Reopener). It is looked at where interruption is: at every
+	// packet and idle tick of a live source, every checkEvery packets of
+	// files.
+	Reopen <-chan struct{}
 }
 
 // DefaultProgressEvery is how often Progress is called by default: often
@@ -65,7 +72,7 @@ const checkEvery = 1024
 func Run(ctx context.Context, src capture.Source, cfg Config, out report.Writer) (report.Summary, error) {
 	live := src.Stats().Live
 	e := newEngine(cfg, out, live)
-	e.progress, e.every, e.shard = cfg.Progress, cfg.ProgressEvery, cfg.Shard
+	e.progress, e.every, e.shard, e.reopen = cfg.Progress, cfg.ProgressEvery, cfg.Shard, cfg.Reopen
 	if e.every <= 0 {
 		e.every = DefaultProgressEvery
 	}
@@ -108,6 +115,21 @@ type engine struct {
 	// left to the other shards.
 	shard      flowid.Shard
 	otherShard uint64
+	// out is the report; reopen is Config.Reopen.
+	out    report.Writer
+	reopen <-chan struct{}
+}
+
+// reopenFiles closes and opens again the report's files and the source's.
+// A source that fails records it as damage and goes on; a report that
+// fails stops the run as a write error does.
+func (e *engine) reopenFiles(src capture.Source) {
+	if r, ok := src.(capture.Reopener); ok {
+		_ = r.Reopen() // recorded in the source's Damage
+	}
+	if err := report.Reopen(e.out); err != nil && e.werr == nil {
+		e.werr = err
+	}
 }
 
 // report calls Config.Progress when its period has passed.
@@ -131,7 +153,7 @@ func (e *engine) summary(src capture.Source, interrupted bool) report.Summary {
 
 // newEngine builds the chain assembler -> analyzer -> out.
 func newEngine(cfg Config, out report.Writer, flushEach bool) *engine {
-	e := &engine{}
+	e := &engine{out: out}
 	e.an = analysis.New(cfg.Analysis, analysis.Sink{
 		Session: func(s *analysis.Session) {
 			if e.werr == nil {
@@ -166,6 +188,8 @@ func (e *engine) read(ctx context.Context, src capture.Source, live bool) error 
 			case <-done:
 				e.interrupted = true
 				return nil
+			case <-e.reopen:
+				e.reopenFiles(src)
 			default:
 			}
 			e.report(src)

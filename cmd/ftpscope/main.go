@@ -12,7 +12,20 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// SIGHUP reopens the output files (logrotate's postrotate) instead of
+	// ending the run.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reopen := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reopen <- struct{}{}:
+			default: // one is pending already: it reopens them all
+			}
+		}
+	}()
+	code := runReopen(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, reopen)
 	stop()
 	os.Exit(code)
 }

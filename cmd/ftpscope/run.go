@@ -17,14 +17,15 @@ import (
 	"github.com/ftpscope/ftpscope/version"
 )
 
-// run is the whole program: parse args, read the captures, analyse, render.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runWith(ctx, args, os.Stdin, stdout, stderr)
-}
-
 // runWith is run with standard input given: flags, then the input and the
 // report the options describe, then the engine, then the exit status.
 func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runReopen(ctx, args, stdin, stdout, stderr, nil)
+}
+
+// runReopen is runWith with reopen, which delivers when the output files
+// are to be reopened (SIGHUP; nil for never).
+func runReopen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, reopen <-chan struct{}) int {
 	var o options
 	fs, secs := newFlagSet(&o)
 	fs.SetOutput(stderr)
@@ -106,6 +107,7 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if mon != nil {
 		cfg.Progress = mon.m.Progress
 	}
+	cfg.Reopen = reopen
 	sum, err := pipeline.Run(ctx, src, cfg, out)
 	status := exitStatus(o, sum, err, stderr)
 	if files != nil {
