@@ -17,6 +17,11 @@ import (
 	"github.com/ftpscope/ftpscope/version"
 )
 
+// run is the whole program: parse args, read the captures, analyse, render.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, os.Stdin, stdout, stderr)
+}
+
 // runWith is run with standard input given: flags, then the input and the
 // report the options describe, then the engine, then the exit status.
 func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
