@@ -116,6 +116,13 @@ func (d *dataTracker) payload(c *conn, fwd bool, p *capture.Packet) {
 		if c.noStream {
 			return
 		}
+		if isTLSRecord(p.Payload[:min(len(p.Payload), p.PayloadLen)]) {
+			// A protected data channel (PROT P): its bytes are TLS
+			// records, which no consumer can read a file or a listing from.
+			c.ch.DataTLS = true
+			c.noStream = true
+			return
+		}
 		var ps PayloadStream
 		if pc != nil {
 			ps = pc.Begin(c.ch.session, c.ch)

@@ -168,6 +168,10 @@ type Transfer struct {
 	// (extract_count(msg, F) in base/protocols/ftp/main.zeek).
 	Opened150       bool
 	Opened150Number uint64
+	// Encrypted says the data connection carried TLS (PROT P, RFC 4217
+	// 9): its bytes are records, not the file's, so they are held to no
+	// size and given to no hash, MIME sniffing or extraction.
+	Encrypted bool
 }
 
 // Duration is the time from the first to the last data segment.
@@ -200,7 +204,7 @@ func (t *Transfer) Needed() uint64 {
 // sizeChecked reports whether the wire bytes can be held to the announced
 // size: not in TYPE A or E, which convert line endings on the wire.
 func (t *Transfer) sizeChecked() bool {
-	return t.ExpectedFrom != SizeNone && (t.Type == "" || t.Type[0] == 'I' || t.Type[0] == 'L')
+	return t.ExpectedFrom != SizeNone && !t.Encrypted && (t.Type == "" || t.Type[0] == 'I' || t.Type[0] == 'L')
 }
 
 // xferState is what a session remembers for its transfers: the working
@@ -439,6 +443,7 @@ func (a *Analyzer) judgeTransfer(ch *Channel) {
 		return
 	}
 	t.Reply = ch.finalReply()
+	t.Encrypted = ch.DataTLS
 	at := ch.Connection()
 	if at != nil && at.Established() {
 		i := ch.dataIndex(t.Direction.FromServer())
@@ -448,7 +453,7 @@ func (a *Analyzer) judgeTransfer(ch *Channel) {
 		at = nil
 	}
 	t.Result, t.Cause = decideTransfer(t, at)
-	if t.Reply.Class() == ftp.Completion && t.Type != "" && t.Type[0] != 'A' && t.Type[0] != 'E' && at != nil {
+	if t.Reply.Class() == ftp.Completion && t.Type != "" && t.Type[0] != 'A' && t.Type[0] != 'E' && at != nil && !t.Encrypted {
 		need := func(size uint64) uint64 { return size - min(size, t.RestOffset) }
 		t.SizeMismatch = t.Listed && t.Bytes != need(t.ListedBytes) ||
 			(t.ExpectedFrom == SizeOpening || t.ExpectedFrom == SizeReply) && t.Bytes != t.Needed() && t.Bytes != t.ExpectedBytes

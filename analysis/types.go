@@ -291,6 +291,11 @@ type Channel struct {
 	// Transfer is the ledger entry of the transfer command that used the
 	// channel (nil when none did): path, parameters, bytes and result.
 	Transfer *Transfer
+	// DataTLS says the data connection's first payload began with a TLS
+	// handshake record: the channel is protected (PROT P, RFC 4217 9),
+	// whatever the control channel showed of the PROT command (nothing,
+	// when it was encrypted too). A channel whose data did not is clear.
+	DataTLS bool
 
 	session *Session
 	final   bool

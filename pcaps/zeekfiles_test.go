@@ -143,3 +143,83 @@ func TestZeekFilesLogLab(t *testing.T) {
 		})
 	}
 }
+
+// TestDataProtectionCCC: the lab's CCC session (pcaps/20-ccc-proftpd:
+// curl sent PROT P before CCC, as its log and proftpd's show) fetches
+// /pub/small.txt over a TLS-protected data connection. At both vantage
+// points the channel's data_protection is "tls", the transfer is complete
+// on the server's 226 without being held to the 4096 bytes the 150
+// announced (the wire carries TLS records: 4670 bytes), no digest or MIME
+// type is made of the ciphertext, and the Zeek logs have the RETR row
+// without a fuid and no files.log; every channel of a clear lab session
+// says "clear".
+func TestDataProtectionCCC(t *testing.T) {
+	bin := ftpscope(t)
+	curlLog, err := os.ReadFile(filepath.Join("20-ccc-proftpd", "logs", "r1-curl.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(curlLog), "> PROT P") || !strings.Contains(string(curlLog), "> CCC") {
+		t.Fatalf("the lab's curl did not send PROT P and CCC:\n%s", curlLog)
+	}
+	type channel struct {
+		Command        string `json:"command"`
+		DataProtection string `json:"data_protection"`
+		Transfer       *struct {
+			Path         string `json:"path"`
+			Result       string `json:"result"`
+			Bytes        int    `json:"bytes"`
+			SizeMismatch bool   `json:"size_mismatch"`
+			SHA256       string `json:"sha256"`
+			MIME         string `json:"mime_type"`
+			FUID         string `json:"fuid"`
+		} `json:"transfer"`
+	}
+	channelsOf := func(t *testing.T, args ...string) []channel {
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			t.Fatalf("ftpscope %v: %v", args, err)
+		}
+		var chs []channel
+		dec := json.NewDecoder(bytes.NewReader(out))
+		for dec.More() {
+			var rec struct {
+				Channels []channel `json:"channels"`
+			}
+			if err := dec.Decode(&rec); err != nil {
+				t.Fatal(err)
+			}
+			chs = append(chs, rec.Channels...)
+		}
+		return chs
+	}
+	for _, vantage := range []string{"client", "server"} {
+		capture := filepath.Join("20-ccc-proftpd", vantage+".pcap")
+		t.Run(capture, func(t *testing.T) {
+			dir := t.TempDir()
+			chs := channelsOf(t, "-r", capture, "--format", "json", "--hash", "sha256", "--zeek-logs", dir)
+			if len(chs) != 1 || chs[0].Command != "RETR" || chs[0].Transfer == nil {
+				t.Fatalf("channels %+v", chs)
+			}
+			c, x := chs[0], chs[0].Transfer
+			if c.DataProtection != "tls" || x.Path != "/pub/small.txt" || x.Result != "complete" || x.SizeMismatch ||
+				x.Bytes <= 4096 || x.SHA256 != "" || x.MIME != "" || x.FUID != "" {
+				t.Errorf("channel %s, transfer %+v", c.DataProtection, *x)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "files.log")); !os.IsNotExist(err) {
+				t.Errorf("files.log of TLS records: %v", err)
+			}
+			ftpl := readTSVLog(t, filepath.Join(dir, "ftp.log"))
+			for _, r := range ftpl.rows {
+				if ftpl.get(r, "command") == "RETR" && ftpl.get(r, "fuid") != "-" {
+					t.Errorf("RETR row with fuid %s", ftpl.get(r, "fuid"))
+				}
+			}
+		})
+	}
+	for _, c := range channelsOf(t, "-r", filepath.Join("01-basic-v4", "client.pcap"), "--format", "json") {
+		if c.Transfer != nil && c.Transfer.Bytes > 0 && c.DataProtection != "clear" {
+			t.Errorf("%s %s: data_protection %q in a clear lab session", c.Command, c.Transfer.Path, c.DataProtection)
+		}
+	}
+}

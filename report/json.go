@@ -92,6 +92,10 @@ type jsonChannel struct {
 	// Path follows the data connection along the capture points (--point;
 	// absent otherwise): what each point saw and where it was lost.
 	Path *jsonPath `json:"path,omitempty"`
+	// DataProtection is what the data connection carried: "tls" when its
+	// first bytes were a TLS handshake (PROT P), "clear" otherwise; absent
+	// when it carried no byte.
+	DataProtection string `json:"data_protection,omitempty"`
 }
 
 type jsonNote struct {
@@ -150,6 +154,18 @@ type jsonSession struct {
 	PointSessions []jsonPointSession `json:"point_sessions,omitempty"`
 	Rewrites      *[]jsonRewrite     `json:"rewrites,omitempty"`
 	PointsNote    string             `json:"points_note,omitempty"`
+}
+
+// dataProtection names what a channel's data connection carried: "tls"
+// (PROT P), "clear", or "" when no byte crossed.
+func dataProtection(c *analysis.Channel) string {
+	switch {
+	case c.DataTLS:
+		return "tls"
+	case c.Bytes() > 0:
+		return "clear"
+	}
+	return ""
 }
 
 // tlsMode names a session's TLS from its notes.
@@ -283,6 +299,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings())
 	j.ArgumentLen = cutLen(c.Argument, c.ArgumentLen)
 	j.Transfer = transferJSON(c)
+	j.DataProtection = dataProtection(c)
 	return j
 }
 

@@ -409,6 +409,9 @@ func appendChannelFields(b []byte, c *jsonChannel) []byte {
 	if c.Path != nil {
 		b = appendPathJSON(append(b, `,"path":`...), c.Path)
 	}
+	if c.DataProtection != "" {
+		b = appendJSONString(append(b, `,"data_protection":`...), c.DataProtection)
+	}
 	return b
 }
 

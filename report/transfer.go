@@ -340,7 +340,10 @@ func TransferReason(t *analysis.Transfer) string {
 		}
 	case analysis.CauseCompleteUnsized:
 		fmt.Fprintf(&b, "the server replied %s after %d bytes", t.Reply, t.Bytes)
-		if t.ExpectedFrom != analysis.SizeNone {
+		switch {
+		case t.Encrypted:
+			b.WriteString("; the data connection is TLS (PROT P): its bytes are TLS records, held to no size")
+		case t.ExpectedFrom != analysis.SizeNone:
 			fmt.Fprintf(&b, "; in TYPE %s the wire bytes are not held to the size %d %s (line endings are converted)", t.Type, t.ExpectedBytes, sizeWhere(t))
 		}
 	case analysis.CauseCompleteLonger:

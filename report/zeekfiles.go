@@ -41,11 +41,13 @@ type zeekFile struct {
 // transfer's bytes when the channel has a transfer, else each direction
 // that carried any (a capture that missed the command). Zeek makes a file
 // of every data connection's stream with a byte in it, listings included;
-// an empty one is no file. The fuid is derived from the connection and the
+// an empty one is no file, and neither is a TLS-protected one. The fuid is derived from the connection and the
 // direction (flowid.FUID), so the same capture gives the same ids.
 func channelFiles(c *analysis.Channel) []zeekFile {
 	at := c.Connection()
-	if at == nil || !at.Established() || at.Bytes == 0 {
+	if at == nil || !at.Established() || at.Bytes == 0 || c.DataTLS {
+		// A protected channel (PROT P) carries TLS records: no file
+		// analysis reads a file in them.
 		return nil
 	}
 	start := connStart(at)
