@@ -30,6 +30,8 @@ func (c Config) withDefaults() Config {
 	if c.MaxFallbackPairs <= 0 {
 		c.MaxFallbackPairs = 100000
 	}
+	// Each pair costs at most lcsLines² comparisons: 100000 pairs are
+	// about 4e8, a second or two.
 	return c
 }
 
@@ -193,6 +195,8 @@ type rep struct {
 	// start is the sighting's start on the first point's clock.
 	start time.Time
 	sig   uint64
+	// toks are its tokens, made when first compared line by line.
+	toks []tok
 }
 
 // joinPoint matches point k's sessions to the groups of the points before
@@ -229,9 +233,11 @@ func joinPoint(groups []*Session, k int, sessions []*analysis.Session, r *Result
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return sessions[order[a]].Start.Before(sessions[order[b]].Start) })
+	idx := newSigIndex(reps, byStart)
 	for _, i := range order {
 		s := sessions[i]
-		if j := nearest(reps, byStart, taken, s.Start.Add(-rough), cfg.Window, func(rp *rep) bool { return rp.sig == sigs[i] }, s); j >= 0 {
+		if j := idx.nearest(sigs[i], s.Client.Port(), s.Start.Add(-rough), cfg.Window); j >= 0 {
+			idx.take(j)
 			taken[j], matched[i] = true, j+1
 			reps[j].g.HowJoined[k] = JoinedTranscript
 		}
@@ -243,6 +249,7 @@ func joinPoint(groups []*Session, k int, sessions []*analysis.Session, r *Result
 			continue
 		}
 		s := sessions[i]
+		mine := tokens(s)
 		best, bestScore := -1, 0
 		lo := sort.Search(len(byStart), func(x int) bool {
 			return !reps[byStart[x]].start.Before(s.Start.Add(-rough - 2*cfg.Window))
@@ -260,7 +267,10 @@ func joinPoint(groups []*Session, k int, sessions []*analysis.Session, r *Result
 				break
 			}
 			pairs++
-			a, b := tokens(reps[j].s), tokens(s)
+			if reps[j].toks == nil {
+				reps[j].toks = tokens(reps[j].s)
+			}
+			a, b := reps[j].toks, mine
 			sc := lcs(a, b)
 			if sc >= 2 && 2*sc >= min(len(a), len(b)) && sc > bestScore {
 				best, bestScore = j, sc
@@ -292,50 +302,162 @@ func sameService(a, b *analysis.Session) bool {
 	return a.Server.Port() == b.Server.Port() || a.Client.Port() == b.Client.Port()
 }
 
-// nearest returns the untaken rep (by start, within window of t) that ok
-// accepts and that starts nearest t, preferring the same client port; -1
-// when none.
-func nearest(reps []rep, byStart []int, taken []bool, t time.Time, window time.Duration, ok func(*rep) bool, s *analysis.Session) int {
-	lo := sort.Search(len(byStart), func(x int) bool { return !reps[byStart[x]].start.Before(t.Add(-window)) })
+// sigIndex finds, among the reps not yet taken, the one with a given
+// transcript that starts nearest a time, preferring the same client port.
+// Lists per transcript and per transcript and port, sorted by start, with
+// skip pointers over the taken entries (union-find), so that thousands of
+// sessions with one transcript (a brute-force run) cost no scan of those
+// already joined.
+type sigIndex struct {
+	reps   []rep
+	bySig  map[uint64]*timeList
+	byPort map[sigPort]*timeList
+	// pos is each rep's place in its transcript's and its port's list.
+	pos, ppos []int
+}
+
+type sigPort struct {
+	sig  uint64
+	port uint16
+}
+
+// timeList is reps sorted by start; next and prev skip taken entries.
+type timeList struct {
+	idx        []int
+	next, prev []int
+}
+
+func (l *timeList) add(j int) {
+	l.idx = append(l.idx, j)
+	l.next = append(l.next, len(l.next))
+	l.prev = append(l.prev, len(l.prev))
+}
+
+// free returns the first untaken entry at or after x (len when none).
+func (l *timeList) free(x int) int {
+	if x >= len(l.idx) {
+		return len(l.idx)
+	}
+	root := x
+	for root < len(l.idx) && l.next[root] != root {
+		root = l.next[root]
+	}
+	for x < len(l.idx) && l.next[x] != x {
+		x, l.next[x] = l.next[x], root
+	}
+	return root
+}
+
+// freeBefore returns the last untaken entry at or before x (-1 when none).
+func (l *timeList) freeBefore(x int) int {
+	if x < 0 {
+		return -1
+	}
+	root := x
+	for root >= 0 && l.prev[root] != root {
+		root = l.prev[root]
+	}
+	for x >= 0 && l.prev[x] != x {
+		x, l.prev[x] = l.prev[x], root
+	}
+	return root
+}
+
+func (l *timeList) take(x int) { l.next[x], l.prev[x] = x+1, x-1 }
+
+func newSigIndex(reps []rep, byStart []int) *sigIndex {
+	ix := &sigIndex{reps: reps, bySig: map[uint64]*timeList{}, byPort: map[sigPort]*timeList{}, pos: make([]int, len(reps)), ppos: make([]int, len(reps))}
+	for _, j := range byStart {
+		sl := ix.bySig[reps[j].sig]
+		if sl == nil {
+			sl = &timeList{}
+			ix.bySig[reps[j].sig] = sl
+		}
+		ix.pos[j] = len(sl.idx)
+		sl.add(j)
+		k := sigPort{reps[j].sig, reps[j].s.Client.Port()}
+		pl := ix.byPort[k]
+		if pl == nil {
+			pl = &timeList{}
+			ix.byPort[k] = pl
+		}
+		ix.ppos[j] = len(pl.idx)
+		pl.add(j)
+	}
+	return ix
+}
+
+// nearest returns the rep or -1.
+func (ix *sigIndex) nearest(sig uint64, port uint16, t time.Time, window time.Duration) int {
+	if l := ix.byPort[sigPort{sig, port}]; l != nil {
+		if j := ix.nearestIn(l, t, window); j >= 0 {
+			return j
+		}
+	}
+	if l := ix.bySig[sig]; l != nil {
+		return ix.nearestIn(l, t, window)
+	}
+	return -1
+}
+
+func (ix *sigIndex) nearestIn(l *timeList, t time.Time, window time.Duration) int {
+	x := sort.Search(len(l.idx), func(x int) bool { return !ix.reps[l.idx[x]].start.Before(t) })
 	best := -1
 	var bestD time.Duration
-	bestPort := false
-	for x := lo; x < len(byStart); x++ {
-		j := byStart[x]
-		rp := &reps[j]
-		if rp.start.After(t.Add(window)) {
-			break
-		}
-		if taken[j] || !ok(rp) {
+	for _, y := range []int{l.free(x), l.freeBefore(x - 1)} {
+		if y < 0 || y >= len(l.idx) {
 			continue
 		}
-		d := rp.start.Sub(t).Abs()
-		port := rp.s.Client.Port() == s.Client.Port()
-		if best < 0 || (port && !bestPort) || (port == bestPort && d < bestD) {
-			best, bestD, bestPort = j, d, port
+		j := l.idx[y]
+		if d := ix.reps[j].start.Sub(t).Abs(); d <= window && (best < 0 || d < bestD) {
+			best, bestD = j, d
 		}
 	}
 	return best
 }
 
+// take marks rep j joined in both its lists.
+func (ix *sigIndex) take(j int) {
+	ix.bySig[ix.reps[j].sig].take(ix.pos[j])
+	ix.byPort[sigPort{ix.reps[j].sig, ix.reps[j].s.Client.Port()}].take(ix.ppos[j])
+}
+
 // roughOffset estimates point k's clock against the first point's from
 // the start times of sessions whose transcript occurs once at point k and
 // once among the reps; ok is false when there is none to measure.
+//
+// Where every session has the same transcript (a brute-force run), the
+// transcript and the client's port together are unique: NAT usually
+// keeps the port.
 func roughOffset(reps []rep, sessions []*analysis.Session, sigs []uint64) (time.Duration, bool) {
-	count := map[uint64]int{}
-	at := map[uint64]int{}
-	for i := range reps {
-		count[reps[i].sig]++
-		at[reps[i].sig] = i
+	type key struct {
+		sig  uint64
+		port uint16
 	}
-	mine := map[uint64]int{}
-	for _, sg := range sigs {
-		mine[sg]++
+	count, at, mine := map[key]int{}, map[key]int{}, map[key]int{}
+	for i := range reps {
+		for _, k := range []key{{reps[i].sig, 0}, {reps[i].sig, reps[i].s.Client.Port()}} {
+			count[k]++
+			at[k] = i
+		}
+	}
+	for i, s := range sessions {
+		mine[key{sigs[i], 0}]++
+		mine[key{sigs[i], s.Client.Port()}]++
 	}
 	var d []time.Duration
-	for i, s := range sessions {
-		if mine[sigs[i]] == 1 && count[sigs[i]] == 1 {
-			d = append(d, s.Start.Sub(reps[at[sigs[i]]].start))
+	for _, withPort := range []bool{false, true} {
+		for i, s := range sessions {
+			k := key{sigs[i], 0}
+			if withPort {
+				k.port = s.Client.Port()
+			}
+			if mine[k] == 1 && count[k] == 1 {
+				d = append(d, s.Start.Sub(reps[at[k]].start))
+			}
+		}
+		if len(d) > 0 {
+			break
 		}
 	}
 	if len(d) == 0 {
@@ -429,7 +551,9 @@ func signature(s *analysis.Session, seed maphash.Seed) uint64 {
 	var h maphash.Hash
 	h.SetSeed(seed)
 	for _, e := range s.Exchanges {
-		h.WriteString(token(e))
+		t := token(e)
+		h.WriteByte(t.kind)
+		h.WriteString(t.text)
 		h.WriteByte(0)
 	}
 	return h.Sum64()
@@ -439,32 +563,43 @@ func signature(s *analysis.Session, seed maphash.Seed) uint64 {
 // except the setup commands' arguments (an FTP helper rewrites PORT and
 // EPRT), replies by their code alone (it rewrites 227, and the texts of
 // most others do not tell them apart anyway).
-func token(e analysis.Exchange) string {
+//
+// A token is a substring of the line: building one allocates nothing.
+func token(e analysis.Exchange) tok {
 	t := e.Text
 	if !e.FromClient {
-		if len(t) >= 3 {
-			return "<" + t[:3]
-		}
-		return "<" + t
+		return tok{'<', t[:min(3, len(t))]}
 	}
 	verb, _, _ := strings.Cut(t, " ")
 	switch strings.ToUpper(verb) {
 	case "PORT", "EPRT", "LPRT":
-		return ">" + strings.ToUpper(verb)
+		return tok{'>', strings.ToUpper(verb)}
 	}
-	return ">" + t
+	return tok{'>', t}
 }
 
-func tokens(s *analysis.Session) []string {
-	out := make([]string, len(s.Exchanges))
-	for i, e := range s.Exchanges {
+// tok is a control line's token: its direction and the text compared.
+type tok struct {
+	kind byte
+	text string
+}
+
+// tokens returns the tokens of a session's first lcsLines lines: enough to
+// tell two sightings of one connection, and a bound on the comparison's
+// cost.
+func tokens(s *analysis.Session) []tok {
+	ex := s.Exchanges[:min(len(s.Exchanges), lcsLines)]
+	out := make([]tok, len(ex))
+	for i, e := range ex {
 		out[i] = token(e)
 	}
 	return out
 }
 
+const lcsLines = 64
+
 // lcs is the length of the longest common subsequence of a and b.
-func lcs(a, b []string) int {
+func lcs(a, b []tok) int {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
