@@ -116,13 +116,13 @@ topology_down() {
 
 # ---------------------------------------------------------------- software
 
-# fetch_servers DIR: unpack vsftpd and proftpd into DIR without installing them
-# (Debian's FTP server packages conflict with each other, and an installed one would
-# start listening on the host). Sets VSFTPD, PROFTPD and their versions.
+# fetch_servers DIR: unpack vsftpd, proftpd and pure-ftpd into DIR without installing
+# them (Debian's FTP server packages conflict with each other, and an installed one
+# would start listening on the host). Sets VSFTPD, PROFTPD, PUREFTPD and their versions.
 fetch_servers() {
 	local dir=$1 pkg deb
 	mkdir -p "$dir/root"
-	for pkg in vsftpd proftpd-core proftpd-mod-crypto; do
+	for pkg in vsftpd proftpd-core proftpd-mod-crypto pure-ftpd pure-ftpd-common; do
 		if ! compgen -G "$dir/${pkg}_*.deb" >/dev/null; then
 			(cd "$dir" && apt-get download "$pkg" >/dev/null 2>&1) || die "apt-get download $pkg failed"
 		fi
@@ -135,6 +135,9 @@ fetch_servers() {
 	PROFTPD_MODULES=$dir/root/usr/lib/proftpd # mod_tls.so, from proftpd-mod-crypto
 	VSFTPD_VERSION=$VERSION_vsftpd
 	PROFTPD_VERSION=$VERSION_proftpd_core
+	PUREFTPD=$dir/root/usr/sbin/pure-ftpd
+	PUREPW=$dir/root/usr/bin/pure-pw # from pure-ftpd-common
+	PUREFTPD_VERSION=$VERSION_pure_ftpd
 }
 
 # make_ftp_root DIR: the files the clients list, fetch and store. Small, fixed content
@@ -300,9 +303,40 @@ server_start() {
 		start_bg server "$SDIR/logs/$kind-$id.stderr" "$NS_S" "$PROFTPD" -n -q -c "$SDIR/logs/$kind-$id.conf"
 		SOFTWARE_SERVER+=("proftpd $PROFTPD_VERSION")
 		;;
+	pure-ftpd)
+		pureftpd_start "$kind-$id" "$@"
+		SOFTWARE_SERVER+=("pure-ftpd $PUREFTPD_VERSION")
+		;;
 	*) die "unknown server $kind" ;;
 	esac
 	wait_for 10 server_listening || die "$kind did not start listening on port $CONTROL_PORT: $(cat "$SDIR/logs/$kind-$id.stderr")"
+}
+
+# pureftpd_start NAME [option...]: pure-ftpd with one virtual user (labuser/secret,
+# home $WORK/root, in a PureDB file), verbose protocol log (-d -d) and no name lookups
+# (-H). pure-ftpd logs only through syslog(3) to /dev/log, and neither the machine nor
+# CI need run a syslog daemon: the server runs in a private mount namespace whose /dev
+# is a directory of the lab's (the device nodes it needs bound in, and /dev/log the
+# socket of a sink, truthgen -syslog, that writes the log). The host's /dev is
+# untouched. Both processes are stopped by their PIDs (the sink after the server).
+pureftpd_start() {
+	local name=$1; shift
+	local dev=$WORK/pure-dev pw=$WORK/pureftpd.passwd db=$WORK/pureftpd.pdb d
+	rm -rf "$dev" "$pw" "$db"
+	mkdir -p "$dev"
+	for d in null zero urandom random; do : >"$dev/$d"; done
+	printf 'secret\nsecret\n' | "$PUREPW" useradd labuser -u 65534 -g 65534 -d "$WORK/root" -f "$pw" -F "$db" -m \
+		>/dev/null || die "pure-pw could not make the user database"
+	"$TRUTHGEN" -syslog "$dev/log" "$SDIR/$SERVER_LOG" 2>"$SDIR/logs/$name-syslog.stderr" &
+	PID_syslog=$!
+	LAB_PIDS+=("$PID_syslog")
+	wait_for 5 test -S "$dev/log" || die "the syslog sink did not start"
+	printf '%q ' "$PUREFTPD" -S ",$CONTROL_PORT" -l "puredb:$db" -E -H -d -d "$@" >"$SDIR/logs/$name.cmdline"
+	echo >>"$SDIR/logs/$name.cmdline"
+	# unshare and sh exec: the PID start_bg records is pure-ftpd's own.
+	start_bg server "$SDIR/logs/$name.stderr" "$NS_S" unshare -m sh -c \
+		'dev=$1; shift; for d in null zero urandom random; do mount --bind /dev/$d "$dev/$d" || exit 1; done
+		 mount --rbind "$dev" /dev && exec "$@"' sh "$dev" "$PUREFTPD" -S ",$CONTROL_PORT" -l "puredb:$db" -E -H -d -d "$@"
 }
 
 server_listening() {
@@ -329,6 +363,11 @@ server_stop() {
 		stop_pid "$child"
 	done
 	stop_named server
+	if [[ -n ${PID_syslog:-} ]]; then
+		sleep 0.2 # the server's last datagrams
+		stop_pid "$PID_syslog"
+		PID_syslog=
+	fi
 }
 
 # record_run ID TOOL LOG ACTIVE_FATE PASSIVE_FATE NOTE: one client invocation for spec.json.
@@ -396,13 +435,15 @@ scenario_end() {
 install_deps() {
 	local pkgs=(lftp curl tcpdump nftables conntrack openssl iproute2 iputils-ping jq procps
 		coreutils libwrap0 libcap2 libpam0g libssl3 libhiredis0.14 libmemcached11
-		libmemcachedutil2 libpcre2-posix3 libpcre2-8-0 libacl1 libncursesw6 libidn2-0 zlib1g)
+		libmemcachedutil2 libpcre2-posix3 libpcre2-8-0 libacl1 libncursesw6 libidn2-0 zlib1g
+		libsodium23 libcrypt1 util-linux)
 	local missing=() p
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 	done
 	if ((${#missing[@]})) || ! compgen -G "/var/cache/ftpscope-lab/proftpd-core_*.deb" >/dev/null ||
-		! compgen -G "/var/cache/ftpscope-lab/vsftpd_*.deb" >/dev/null; then
+		! compgen -G "/var/cache/ftpscope-lab/vsftpd_*.deb" >/dev/null ||
+		! compgen -G "/var/cache/ftpscope-lab/pure-ftpd_*.deb" >/dev/null; then
 		log "apt-get update (missing: ${missing[*]:-none}; server packages to fetch)"
 		apt-get update -qq >/dev/null || die "apt-get update failed"
 	fi

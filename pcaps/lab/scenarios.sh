@@ -11,7 +11,7 @@ ALL_SCENARIOS=(
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
 	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger 19-implicit-ftps 20-ccc-proftpd
-	21-ledger-proftpd-rate
+	21-ledger-proftpd-rate 22-ledger-pureftpd
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -549,5 +549,40 @@ LFTP
 	curl_run pass pass "curl REST 2500000 RETR" -u labuser:secret -C 2500000 "ftp://$S4/ledger/3%20MiB.bin"
 	curl_run pass pass "curl STOR" -u labuser:secret -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
 	curl_run pass pass "curl APPE, refused with 451" -u labuser:secret -a -T "$WORK/upload-me.txt" "ftp://$S4/upload/appended.txt"
+	scenario_end
+}
+
+# The ledger on a third server (issue 13): pure-ftpd with a virtual user. Its protocol
+# log comes through the lab's syslog sink (pureftpd_start). IPv4 and IPv6, both modes.
+sc_22_ledger_pureftpd() {
+	scenario_begin 22-ledger-pureftpd "the ledger on pure-ftpd: MLSD, 0 B to 1 MiB in both modes over IPv4 and IPv6, STOR, APPE, REST, ABOR" \
+		"pure-ftpd (virtual user labuser in a PureDB file) behind an open router serves /ledger. lftp over IPv4 lists it (MLSD), fetches empty.bin, one.bin and 1 MiB.bin passive and mss-1447.bin and mss-1449.bin active, and stores an upload; lftp over IPv6 does the same with EPSV and EPRT for mss-1448.bin and the name in UTF-8. curl resumes 1 MiB.bin at offset 1000 (REST), appends to the upload (APPE) and ends a ranged download of 1 MiB.bin with ABOR."
+	open_router
+	ledger_files "$WORK/root"
+	server_start pure-ftpd main
+	capture_start
+	lftp_run pass pass "lftp over IPv4: MLSD, PASV RETRs (0 B, 1 B, 1 MiB), PORT RETRs (MSS-1, MSS+1), PASV STOR" <<LFTP
+open ftp://labuser:secret@$S4
+cd /ledger
+cls -l
+get empty.bin
+get one.bin
+get "1 MiB.bin"
+set ftp:passive-mode off
+get mss-1447.bin
+get mss-1449.bin
+set ftp:passive-mode on
+put -O /upload $WORK/upload-me.txt -o pure-up.txt
+LFTP
+	lftp_run pass pass "lftp over IPv6: EPSV RETR (MSS), EPRT RETR (UTF-8 name)" <<LFTP
+open ftp://labuser:secret@[$S6]
+cd /ledger
+get mss-1448.bin
+set ftp:passive-mode off
+get "ünïcode 名.txt"
+LFTP
+	curl_run pass pass "curl REST 1000 RETR" -u labuser:secret -C 1000 "ftp://$S4/ledger/1%20MiB.bin"
+	curl_run pass pass "curl APPE" -u labuser:secret -a -T "$WORK/upload-me.txt" "ftp://$S4/upload/pure-up.txt"
+	curl_run pass pass "curl ranged RETR ended with ABOR" -u labuser:secret -r 0-999 "ftp://$S4/ledger/1%20MiB.bin"
 	scenario_end
 }

@@ -41,6 +41,8 @@ func parseServer(dir string, r Run) ([]logSession, error) {
 		return parseVsftpd(p)
 	case "proftpd":
 		return parseProftpd(p)
+	case "pure-ftpd":
+		return parsePureftpd(p)
 	}
 	return nil, fmt.Errorf("run %s: unknown server %q", r.ID, r.Server)
 }
@@ -147,10 +149,11 @@ func judge(r Run, cs, ss side) (TruthSession, TruthSession, error) {
 		if cc.command != sc.command && sc.command != "" {
 			return ct, st, fmt.Errorf("announcement %d: client log says %s, server log %s", i+1, cc.command, sc.command)
 		}
-		if cc.command != "" && sc.command == "" && r.Server == "vsftpd" {
+		if cc.command != "" && sc.command == "" && (r.Server == "vsftpd" || r.Server == "pure-ftpd") {
 			// lftp logs "---> LIST" for a command it queued and then dropped when it
 			// closed the connection; vsftpd logs every command it reads, so its log says
-			// what went on the wire. (proftpd logs a transfer only when it completes.)
+			// what went on the wire, and so does pure-ftpd's. (proftpd logs a transfer
+			// only when it completes.)
 			cc.command, cc.argument = "", ""
 		}
 		if cc.hidden {

@@ -63,6 +63,8 @@ var (
 	curlData    = regexp.MustCompile(`^\* Connecting to \S+ \(([^)]+)\) port ([0-9]+)$`)
 	vsftpdPid   = regexp.MustCompile(`\[pid ([0-9]+)\]`)
 	vsftpdLine  = regexp.MustCompile(`\[pid [0-9]+\] (?:\[[^]]*\] )?FTP (command|response): Client "[^"]*", "(.*)"$`)
+	pureLine    = regexp.MustCompile(`pure-ftpd: \([^)]*\) \[(INFO|DEBUG|NOTICE|WARNING|ERROR)\] (.*)$`)
+	pureCommand = regexp.MustCompile(`^Command \[([a-z0-9]+)\] \[(.*)\]$`)
 	proftpdLine = regexp.MustCompile(`^\S+ \S+ (\S+) ([0-9]+) "(.*)" (\S+) "(.*)"$`)
 )
 
@@ -283,6 +285,46 @@ func parseProftpd(path string) ([]logSession, error) {
 		cur.events = append(cur.events,
 			event{kind: evCmd, text: cmd, line: i + 1},
 			event{kind: evReply, code: c, text: code + " " + text, line: i + 1})
+	}
+	return out, nil
+}
+
+// parsePureftpd reads pure-ftpd's verbose syslog (-d -d, caught by the lab's sink):
+// "[INFO] New connection from" opens each session, "[DEBUG] Command [verb] [arg]" is a
+// command as received (verb lower-cased, PASS shown as <*>), "[DEBUG] NNN text" a reply
+// line (NNN- continues a multi-line reply). Like vsftpd, it logs every command it reads.
+func parsePureftpd(path string) ([]logSession, error) {
+	lines, err := readLines(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []logSession
+	for i, l := range lines {
+		m := pureLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		level, msg := m[1], m[2]
+		if level == "INFO" && strings.HasPrefix(msg, "New connection from ") {
+			out = append(out, logSession{})
+			continue
+		}
+		if level != "DEBUG" || len(out) == 0 {
+			continue
+		}
+		cur := &out[len(out)-1]
+		if c := pureCommand.FindStringSubmatch(msg); c != nil {
+			text := strings.ToUpper(c[1])
+			if c[2] != "" {
+				text += " " + c[2]
+			}
+			cur.events = append(cur.events, event{kind: evCmd, text: text, line: i + 1})
+			continue
+		}
+		if r := finalReply.FindStringSubmatch(msg); r != nil {
+			code, _ := strconv.Atoi(r[1])
+			cur.events = append(cur.events, event{kind: evReply, code: code, text: msg, line: i + 1})
+		}
 	}
 	return out, nil
 }

@@ -6,6 +6,11 @@
 // captures are what ftpscope is tested on, so they cannot also be the answer key.
 //
 // Usage: truthgen SCENARIO_DIR (reads SCENARIO_DIR/spec.json, writes SCENARIO_DIR/truth.json).
+//
+// truthgen -syslog SOCKET FILE is the lab's syslog for pure-ftpd, which logs only
+// through syslog(3): it receives datagrams on SOCKET (bound over /dev/log in the
+// server's private mount namespace) and appends each to FILE as one line, until
+// it is stopped.
 package main
 
 import (
@@ -17,6 +22,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "-syslog" {
+		if err := syslogSink(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintf(os.Stderr, "truthgen -syslog: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: truthgen SCENARIO_DIR")
 		os.Exit(2)

@@ -80,3 +80,36 @@ func TestExtractPairsRepliesInOrder(t *testing.T) {
 		t.Errorf("EPSV: %+v", *c[2])
 	}
 }
+
+// TestParsePureftpd: sessions split at "New connection", commands upper-cased
+// with their argument, only the last line of a multi-line reply is a reply.
+func TestParsePureftpd(t *testing.T) {
+	log := `<94>Dec  3 07:00:11 pure-ftpd: (?@10.0.1.2) [INFO] New connection from 10.0.1.2
+<95>Dec  3 07:00:11 pure-ftpd: (?@10.0.1.2) [DEBUG] 220-Welcome
+<95>Dec  3 07:00:11 pure-ftpd: (?@10.0.1.2) [DEBUG] 220 You will be disconnected after 15 minutes of inactivity.
+<95>Dec  3 07:00:11 pure-ftpd: (?@10.0.1.2) [DEBUG] Command [pasv] []
+<95>Dec  3 07:00:11 pure-ftpd: (labuser@10.0.1.2) [DEBUG] 227 Entering Passive Mode (10,0,2,2,117,48)
+<93>Dec  3 07:00:11 pure-ftpd: (labuser@10.0.1.2) [NOTICE] /x downloaded  (6 bytes, 45.77KB/sec)
+<94>Dec  3 07:00:12 pure-ftpd: (?@10.0.1.2) [INFO] New connection from 10.0.1.2
+<95>Dec  3 07:00:12 pure-ftpd: (?@10.0.1.2) [DEBUG] Command [eprt] [|1|10.0.1.2|43423|]
+`
+	p := filepath.Join(t.TempDir(), "pure.log")
+	if err := os.WriteFile(p, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := parsePureftpd(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) != 2 || len(ss[0].events) != 3 || len(ss[1].events) != 1 {
+		t.Fatalf("sessions %+v", ss)
+	}
+	e := ss[0].events
+	if e[0].kind != evReply || e[0].code != 220 || e[1].kind != evCmd || e[1].text != "PASV" ||
+		e[2].code != 227 || e[2].text != "227 Entering Passive Mode (10,0,2,2,117,48)" {
+		t.Errorf("first session %+v", e)
+	}
+	if c := ss[1].events[0]; c.kind != evCmd || c.text != "EPRT |1|10.0.1.2|43423|" {
+		t.Errorf("second session %+v", c)
+	}
+}

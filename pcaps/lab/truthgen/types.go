@@ -18,7 +18,7 @@ type Run struct {
 	ID          string `json:"id"`
 	Tool        string `json:"tool"`       // lftp or curl
 	ClientLog   string `json:"client_log"` // relative to the scenario directory
-	Server      string `json:"server"`     // vsftpd or proftpd
+	Server      string `json:"server"`     // vsftpd, proftpd or pure-ftpd
 	ServerLog   string `json:"server_log"`
 	ControlPort int    `json:"control_port"`
 	// Fate of a new data connection crossing the router, as configured in the ruleset:
