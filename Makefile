@@ -68,6 +68,14 @@ lab-ci: build
 pcaps:
 	bash pcaps/lab/run.sh
 
+# The manual page, from the flag definitions (ftpscope --help-man), into
+# bin/ftpscope.1: `man -l bin/ftpscope.1` reads it.
+.PHONY: man
+man:
+	@mkdir -p bin
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/ftpscope --help-man > bin/ftpscope.1
+	@echo "wrote bin/ftpscope.1 (man -l bin/ftpscope.1)"
+
 clean:
 	rm -rf bin
 

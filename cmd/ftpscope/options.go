@@ -76,8 +76,8 @@ type options struct {
 	// --metrics-linger.
 	metricsListen string
 	metricsLinger time.Duration
-	// showVersion is --version.
-	showVersion bool
+	// showVersion is --version; helpMan is the hidden --help-man (make man).
+	showVersion, helpMan bool
 	// shardArg is --shard as given, shard as parsed.
 	shardArg string
 	shard    flowid.Shard
@@ -173,6 +173,9 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	mon.StringVar(&o.metricsListen, "metrics-listen", "", "serve Prometheus metrics at http://`ADDR`/metrics (host:port; :9464 for every address) while the run lasts")
 	mon.DurationVar(&o.metricsLinger, "metrics-linger", 0, "keep serving --metrics-listen for `DURATION` after the input ends, so that a last scrape sees a short run's totals (a signal ends it sooner)")
 	mon.BoolVar(&o.showVersion, "version", false, "print the version (module version, VCS revision, Go version) and exit")
+	// Hidden: `make man` writes the manual page with it.
+	mon.BoolVar(&o.helpMan, "help-man", false, "write the manual page ftpscope(1) in roff and exit")
+	_ = mon.MarkHidden("help-man")
 
 	secs := []section{{"Input", in}, {"Capture points", pts}, {"Live capture", live}, {"Analysis", an}, {"Files", files}, {"Limits", lim}, {"Output", out}, {"Monitoring", mon}}
 	all := pflag.NewFlagSet("ftpscope", pflag.ContinueOnError)

@@ -42,6 +42,13 @@ func runReopen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintf(stderr, "ftpscope: %v\nRun 'ftpscope --help' for usage.\n", err)
 		return exitUsage
 	}
+	if o.helpMan {
+		if err := writeMan(stdout, secs); err != nil {
+			fmt.Fprintf(stderr, "ftpscope: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	}
 	if o.showVersion {
 		fmt.Fprintln(stdout, version.Get())
 		return exitOK
