@@ -169,6 +169,10 @@ func Join(points []*Store, cfg Config) *Result {
 		return r.start(groups[i]).Before(r.start(groups[j]))
 	})
 	for _, g := range groups {
+		if len(g.Points()) < 2 {
+			// Seen at one point: there is no path to follow.
+			continue
+		}
 		g.Paths = paths(g, r, cfg)
 		g.Rewrites = rewrites(g)
 	}

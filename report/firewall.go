@@ -18,6 +18,9 @@ type firewallWriter struct {
 	format   Format
 	w        io.Writer
 	book     *analysis.FirewallBook
+	// points is the join of a run over capture points (nil otherwise):
+	// the view then says between which points each block lies.
+	points *Points
 }
 
 // WithFirewall returns a Writer that adds the per-server firewall view to
@@ -26,10 +29,17 @@ type firewallWriter struct {
 // the per-session output of inner is left out and only the firewall view and
 // the totals remain. Formats other than table and JSON are refused.
 func WithFirewall(inner Writer, f Format, w io.Writer, sessions bool) (Writer, error) {
+	return WithFirewallAt(inner, f, w, sessions, nil)
+}
+
+// WithFirewallAt is WithFirewall for a run over several capture points
+// (pts, nil for one): the view adds the blocks located between the points,
+// which hop lost what.
+func WithFirewallAt(inner Writer, f Format, w io.Writer, sessions bool, pts *Points) (Writer, error) {
 	if f != Table && f != JSON {
 		return nil, fmt.Errorf("the firewall view is rendered as table or json, not %s", f)
 	}
-	return &firewallWriter{inner: inner, sessions: sessions, format: f, w: w, book: analysis.NewFirewallBook(0)}, nil
+	return &firewallWriter{inner: inner, sessions: sessions, format: f, w: w, book: analysis.NewFirewallBook(0), points: pts}, nil
 }
 
 func (fw *firewallWriter) Session(s *analysis.Session) error {
@@ -61,8 +71,14 @@ func (fw *firewallWriter) Close(sum Summary) error {
 	var err error
 	if fw.format == JSON {
 		err = firewallJSON(bw, fw.book)
+		if err == nil {
+			err = fw.points.blocksJSON(bw)
+		}
 	} else {
 		err = firewallTable(bw, fw.book)
+		if err == nil {
+			fw.points.blocksTable(bw)
+		}
 	}
 	if err != nil {
 		return err

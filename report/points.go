@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -507,6 +508,97 @@ func (t *tableWriter) tablePointsTotals(ps *PointsSummary) error {
 	}
 	for _, m := range PointWarnings(ps) {
 		fmt.Fprintf(w, "WARNING: %s.\n", m)
+	}
+	return nil
+}
+
+// BlockText says one located block in words.
+func (p *Points) BlockText(b correlate.Block) string {
+	kind, opener := "passive", "the client"
+	if b.ServerOpens {
+		kind, opener = "active", "the server"
+	}
+	ports := fmt.Sprint("port ", b.LowPort)
+	if b.HighPort != b.LowPort {
+		ports = fmt.Sprintf("ports %d-%d", b.LowPort, b.HighPort)
+	}
+	var s string
+	switch b.Packet {
+	case correlate.LostSYN:
+		s = fmt.Sprintf("%d %s data connection%s (opened by %s): the SYN from %s to %s %s passed %s and never reached %s",
+			b.Connections, kind, plural(b.Connections), opener, b.From, b.To, ports, p.name(b.LastSaw), p.name(b.FirstMissed))
+	default:
+		what := "SYN-ACK"
+		if b.Packet == correlate.LostReset {
+			what = "reset"
+		}
+		s = fmt.Sprintf("%d %s data connection%s (opened by %s, from %s to %s %s): the %s came back past %s and never reached %s (the return path)",
+			b.Connections, kind, plural(b.Connections), opener, b.From, b.To, ports, what, p.name(b.LastSaw), p.name(b.FirstMissed))
+	}
+	if b.ForgedResets > 0 {
+		s += fmt.Sprintf("; %d answered by a reset forged on the way", b.ForgedResets)
+	}
+	if len(b.ICMPFrom) > 0 {
+		var from []string
+		for _, a := range b.ICMPFrom {
+			from = append(from, a.String())
+		}
+		s += "; ICMP errors came from " + strings.Join(from, ", ")
+	}
+	return s
+}
+
+// blocksTable writes the firewall view's located blocks (nothing for a
+// run over one point).
+func (p *Points) blocksTable(w io.Writer) {
+	if p == nil || p.Result == nil {
+		return
+	}
+	bs := correlate.Blocks(p.Result)
+	fmt.Fprintf(w, "Blocks located between the capture points (%s):\n", strings.Join(p.Names, " -> "))
+	if len(bs) == 0 {
+		fmt.Fprintf(w, "  none: no data connection was lost between two points\n\n")
+		return
+	}
+	for _, b := range bs {
+		fmt.Fprintf(w, "  between %s and %s: %s\n", p.name(b.LastSaw), p.name(b.FirstMissed), p.BlockText(b))
+	}
+	fmt.Fprintln(w)
+}
+
+type jsonBlock struct {
+	Type         string   `json:"type"`
+	Between      []string `json:"between"`
+	Lost         string   `json:"lost"`
+	Mode         string   `json:"mode"`
+	From         string   `json:"from"`
+	To           string   `json:"to"`
+	Ports        []uint16 `json:"ports"`
+	Connections  int      `json:"connections"`
+	ForgedResets int      `json:"forged_resets"`
+	ICMPFrom     []string `json:"icmp_from"`
+	Text         string   `json:"text"`
+}
+
+// blocksJSON writes one {"type":"block",...} record per located block.
+func (p *Points) blocksJSON(w io.Writer) error {
+	if p == nil || p.Result == nil {
+		return nil
+	}
+	enc := newJSONEncoder(w)
+	for _, b := range correlate.Blocks(p.Result) {
+		j := jsonBlock{Type: "block", Between: []string{p.Names[b.LastSaw], p.Names[b.FirstMissed]}, Lost: b.Packet.String(), Mode: "passive",
+			From: b.From.String(), To: b.To.String(), Ports: []uint16{b.LowPort, b.HighPort}, Connections: b.Connections,
+			ForgedResets: b.ForgedResets, ICMPFrom: []string{}, Text: p.BlockText(b)}
+		if b.ServerOpens {
+			j.Mode = "active"
+		}
+		for _, a := range b.ICMPFrom {
+			j.ICMPFrom = append(j.ICMPFrom, a.String())
+		}
+		if err := enc.Encode(j); err != nil {
+			return err
+		}
 	}
 	return nil
 }

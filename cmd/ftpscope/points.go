@@ -170,7 +170,7 @@ func newPointsWriter(o options, stdout io.Writer, pts *report.Points) (report.Wr
 		return nil, err
 	}
 	if o.wants("firewall") {
-		if out, err = report.WithFirewall(out, report.Format(o.format), stdout, o.wants("sessions")); err != nil {
+		if out, err = report.WithFirewallAt(out, report.Format(o.format), stdout, o.wants("sessions"), pts); err != nil {
 			return nil, err
 		}
 	}

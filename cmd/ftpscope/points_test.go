@@ -446,3 +446,44 @@ func TestPointsREADMEExample(t *testing.T) {
 		}
 	}
 }
+
+// TestPointsFirewall: --report firewall says between which points each
+// block lies, in the table and as JSON records.
+func TestPointsFirewall(t *testing.T) {
+	p := threePoints(t)
+	args := append(p.finish(), "--report", "firewall")
+	var out, errb bytes.Buffer
+	if st := run(context.Background(), args, &out, &errb); st != exitOK {
+		t.Fatalf("exit %d: %s", st, errb.String())
+	}
+	want := "  between `fw` and `client`: 1 active data connection (opened by the server): the SYN from 203.0.113.5 to 198.51.100.1 port 50001 passed `fw` and never reached `client`\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("firewall view lacks %q:\n%s", want, out.String())
+	}
+	out.Reset()
+	if st := run(context.Background(), append(args, "--format", "json"), &out, &errb); st != exitOK {
+		t.Fatalf("exit %d: %s", st, errb.String())
+	}
+	n := 0
+	for _, l := range strings.Split(out.String(), "\n") {
+		if !strings.HasPrefix(l, `{"type":"block"`) {
+			continue
+		}
+		n++
+		var b struct {
+			Between     []string `json:"between"`
+			Lost, Mode  string
+			Connections int
+			Ports       []int
+		}
+		if err := json.Unmarshal([]byte(l), &b); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(b.Between, ",") != "fw,client" || b.Lost != "syn" || b.Mode != "active" || b.Connections != 1 || len(b.Ports) != 2 || b.Ports[0] != 50001 {
+			t.Errorf("block %s", l)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d block records, want 1:\n%s", n, out.String())
+	}
+}
