@@ -566,6 +566,9 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	case ftp.TransferVerb:
 		p.ch = a.useChannel(st, cmd.Verb, arg, argLen, l.Time)
 		a.transferCommand(st, cmd.Verb, arg, p.ch)
+		if a.cfg.Audit && p.rec > 0 && cmd.Verb == "STOR" {
+			a.markOverwrite(st, int(p.rec)-1, arg)
+		}
 	case ftp.AbortVerb:
 		a.abort(st)
 	}

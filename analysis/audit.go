@@ -80,6 +80,10 @@ type CommandRecord struct {
 	ReplyText string
 	// Risk marks commands that change the server's files (ftp.RiskOf).
 	Risk ftp.Risk
+	// Overwrite marks a STOR to a path that a listing earlier in the
+	// session showed as a file (with its size): it replaces a file the
+	// client had seen, not a new one.
+	Overwrite bool
 }
 
 // Audit is what a session's client did: its logins and its commands.
@@ -111,6 +115,17 @@ func (a *Analyzer) audit(st *sessionState) *Audit {
 		a.charge(st.s, auditCost)
 	}
 	return st.s.Audit
+}
+
+// markOverwrite marks the STOR recorded at Commands[i] when a listing
+// earlier in the session showed a file where it stores (the listed sizes
+// the ledger keeps, bounded by maxListedSizes).
+func (a *Analyzer) markOverwrite(st *sessionState, i int, arg string) {
+	x := a.xfer(st)
+	p, relative := x.resolve(arg)
+	if _, ok := x.listedSizes[p]; ok && p != "" && !relative {
+		st.s.Audit.Commands[i].Overwrite = true
+	}
 }
 
 // auditCommand records a command in the session's audit and ties the

@@ -212,6 +212,8 @@ type jsonCommand struct {
 	Reply       *int   `json:"reply"`
 	ReplyText   string `json:"reply_text,omitempty"`
 	Risk        string `json:"risk,omitempty"`
+	// Overwrite marks a STOR over a file a listing of the session showed.
+	Overwrite bool `json:"overwrite,omitempty"`
 }
 
 // replyPtr is a reply code as JSON writes it: null when none came.
@@ -239,7 +241,7 @@ func auditJSON(rec *jsonSession, au *analysis.Audit) {
 	rec.CommandLog = make([]jsonCommand, 0, len(au.Commands))
 	for _, c := range au.Commands {
 		rec.CommandLog = append(rec.CommandLog, jsonCommand{Time: stamp(c.Time), Command: c.Verb, Argument: c.Arg,
-			ArgumentLen: cutLen(c.Arg, int(c.ArgLen)), Reply: replyPtr(c.Code), ReplyText: c.ReplyText, Risk: c.Risk.String()})
+			ArgumentLen: cutLen(c.Arg, int(c.ArgLen)), Reply: replyPtr(c.Code), ReplyText: c.ReplyText, Risk: c.Risk.String(), Overwrite: c.Overwrite})
 	}
 	rec.CommandLogDropped = au.CommandsDropped
 }

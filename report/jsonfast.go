@@ -587,5 +587,8 @@ func appendCommandJSON(b []byte, c *jsonCommand) []byte {
 		b = append(b, `,"risk":`...)
 		b = appendJSONString(b, c.Risk)
 	}
+	if c.Overwrite {
+		b = append(b, `,"overwrite":true`...)
+	}
 	return append(b, '}')
 }

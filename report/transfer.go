@@ -9,6 +9,7 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/analysis/ftp"
+	"github.com/ftpscope/ftpscope/flowid"
 )
 
 // The transfer ledger's words and records (issue 13): analysis decides a
@@ -312,6 +313,14 @@ func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel) []byt
 	b = strconv.AppendInt(b, int64(l.Dropped), 10)
 	b = append(b, `,"unparsed_lines":`...)
 	b = strconv.AppendInt(b, int64(l.Unparsed), 10)
+	if at := c.Connection(); at != nil {
+		b = append(b, `,"community_id":`...)
+		b = appendJSONString(b, flowid.CommunityID(at.From, at.To, flowid.ProtoTCP))
+	}
+	if fuid := transferFUID(c); fuid != "" {
+		b = append(b, `,"fuid":`...)
+		b = appendJSONString(b, fuid)
+	}
 	return append(b, "}\n"...)
 }
 
