@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -179,7 +180,7 @@ func TestTransferLedger(t *testing.T) {
 // checkLedgerFacts holds one transfer to the files' truth.
 func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path string, n, missing uint64, expected *int64, from string, rest int, result, reason string) {
 	t.Helper()
-	wantDir := map[string]string{"RETR": "download", "STOR": "upload", "APPE": "upload", "LIST": "listing", "NLST": "listing", "MLSD": "listing"}[cmd]
+	wantDir := map[string]string{"RETR": "download", "STOR": "upload", "STOU": "upload", "APPE": "upload", "LIST": "listing", "NLST": "listing", "MLSD": "listing"}[cmd]
 	if dir != wantDir {
 		t.Errorf("%s %s: direction %q, want %q", cmd, path, dir, wantDir)
 	}
@@ -190,7 +191,7 @@ func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path stri
 		t.Errorf("%s %s: no reason", cmd, path)
 	}
 	content, known := files[path]
-	if cmd == "STOR" || cmd == "APPE" {
+	if cmd == "STOR" || cmd == "STOU" || cmd == "APPE" {
 		content, known = files["upload"], true
 	}
 	if !known || result == "failed" {
@@ -226,7 +227,7 @@ func checkLedgerFacts(t *testing.T, files map[string][]byte, cmd, dir, path stri
 func TestTransferContent(t *testing.T) {
 	bin := ftpscope(t)
 	files := labFiles()
-	for _, scenario := range []string{"01-basic-v4", "02-extended-v4-v6", "03-proftpd", "15-long-session-abort-kill", "18-transfer-ledger", "21-ledger-proftpd-rate", "22-ledger-pureftpd"} {
+	for _, scenario := range []string{"01-basic-v4", "02-extended-v4-v6", "03-proftpd", "15-long-session-abort-kill", "18-transfer-ledger", "21-ledger-proftpd-rate", "22-ledger-pureftpd", "23-stou-tnftp"} {
 		for _, vantage := range []string{"client", "server"} {
 			capture := filepath.Join(scenario, vantage+".pcap")
 			t.Run(capture, func(t *testing.T) {
@@ -264,7 +265,7 @@ func TestTransferContent(t *testing.T) {
 							continue
 						}
 						content, ok := files[x.Path]
-						if c.Command == "STOR" || c.Command == "APPE" {
+						if c.Command == "STOR" || c.Command == "STOU" || c.Command == "APPE" {
 							content, ok = files["upload"], true
 						}
 						if ok {
@@ -494,6 +495,60 @@ func TestTransferCaptureCut(t *testing.T) {
 		c, o := check(vantage+" with a lost segment", write(func(i int) bool { return i != lost }))
 		if o == 0 {
 			t.Errorf("%s: a segment lost at packet %d, yet %d downloads complete and none not", vantage, lost, c)
+		}
+	}
+}
+
+// TestStouNamesFromServerLogs: every STOU (tnftp's sunique, lab scenario
+// 23-stou-tnftp) is a complete upload under the name the server gave it. The
+// names come from the servers' own logs (vsftpd's one-line 150, pure-ftpd's
+// multi-line one), never from the captures.
+func TestStouNamesFromServerLogs(t *testing.T) {
+	bin := ftpscope(t)
+	dir := "23-stou-tnftp"
+	fileLine := regexp.MustCompile(`150[ -]FILE: ([^"]+)"?$`)
+	var want []string
+	for _, log := range []string{"vsftpd-main.log", "pure-ftpd-main.log"} {
+		data, err := os.ReadFile(filepath.Join(dir, "logs", log))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, l := range strings.Split(string(data), "\n") {
+			if m := fileLine.FindStringSubmatch(l); m != nil {
+				want = append(want, "/upload/"+m[1])
+				n++
+			}
+		}
+		if n < 2 {
+			t.Fatalf("%s names %d stored files, want at least 2", log, n)
+		}
+	}
+	for _, vantage := range []string{"client", "server"} {
+		out, err := exec.Command(bin, "-r", filepath.Join(dir, vantage+".pcap"), "--format", "json").Output()
+		if err != nil {
+			t.Fatalf("ftpscope: %v", err)
+		}
+		var got []string
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			var l ledgerLine
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range l.Channels {
+				if c.Command != "STOU" || c.Transfer == nil {
+					continue
+				}
+				if c.Transfer.Result != "complete" || c.Transfer.Bytes != 3000 {
+					t.Errorf("%s: STOU %s %s with %d bytes", vantage, c.Transfer.Path, c.Transfer.Result, c.Transfer.Bytes)
+				}
+				got = append(got, c.Transfer.Path)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: STOU paths\n got %v\nwant %v (the servers' logs)", vantage, got, want)
 		}
 	}
 }

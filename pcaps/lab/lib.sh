@@ -413,6 +413,22 @@ curl_run() {
 	SOFTWARE_CLIENT+=("curl $CURL_VERSION")
 }
 
+# tnftp_run NOTE HOST: one `tnftp -n -d -v` session with the script on stdin (its
+# commands: user, sunique, put, ...). tnftp is the client here that sends STOU (its
+# sunique toggle). Its log shows no data-connection events, so truthgen accepts it only
+# through an open router: both fates are pass.
+tnftp_run() {
+	server_idle
+	RUN_N=$((RUN_N + 1))
+	local id=r$RUN_N
+	cat >"$SDIR/logs/$id-tnftp.script"
+	mkdir -p "$WORK/dl"
+	(cd "$WORK/dl" && timeout 60 ip netns exec "$NS_C" tnftp -n -d -v -q 6 "$2" <"$SDIR/logs/$id-tnftp.script") \
+		>"$SDIR/logs/$id-tnftp.log" 2>&1 || true
+	record_run "$id" tnftp "logs/$id-tnftp.log" pass pass "$1"
+	SOFTWARE_CLIENT+=("tnftp $TNFTP_VERSION")
+}
+
 # scenario_end: stop everything, write spec.json and derive truth.json from the logs.
 scenario_end() {
 	[[ -n ${PID_server:-} ]] && server_stop
@@ -433,7 +449,7 @@ scenario_end() {
 # install_deps: the client tools, capture and firewall tools, and the libraries the
 # unpacked servers link against. apt-get update runs once, and only if something is missing.
 install_deps() {
-	local pkgs=(lftp curl tcpdump nftables conntrack openssl iproute2 iputils-ping jq procps
+	local pkgs=(lftp curl tnftp tcpdump nftables conntrack openssl iproute2 iputils-ping jq procps
 		coreutils libwrap0 libcap2 libpam0g libssl3 libhiredis0.14 libmemcached11
 		libmemcachedutil2 libpcre2-posix3 libpcre2-8-0 libacl1 libncursesw6 libidn2-0 zlib1g
 		libsodium23 libcrypt1 util-linux)
@@ -454,6 +470,7 @@ install_deps() {
 	command -v go >/dev/null || die "go is needed to build the truth generator"
 	LFTP_VERSION=$(dpkg-query -W -f='${Version}' lftp)
 	CURL_VERSION=$(dpkg-query -W -f='${Version}' curl)
+	TNFTP_VERSION=$(dpkg-query -W -f='${Version}' tnftp)
 	NFT_VERSION=$(dpkg-query -W -f='${Version}' nftables)
 }
 

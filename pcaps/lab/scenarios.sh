@@ -11,7 +11,7 @@ ALL_SCENARIOS=(
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
 	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger 19-implicit-ftps 20-ccc-proftpd
-	21-ledger-proftpd-rate 22-ledger-pureftpd
+	21-ledger-proftpd-rate 22-ledger-pureftpd 23-stou-tnftp
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -584,5 +584,39 @@ LFTP
 	curl_run pass pass "curl REST 1000 RETR" -u labuser:secret -C 1000 "ftp://$S4/ledger/1%20MiB.bin"
 	curl_run pass pass "curl APPE" -u labuser:secret -a -T "$WORK/upload-me.txt" "ftp://$S4/upload/pure-up.txt"
 	curl_run pass pass "curl ranged RETR ended with ABOR" -u labuser:secret -r 0-999 "ftp://$S4/ledger/1%20MiB.bin"
+	scenario_end
+}
+
+# STOU on real software (issue 13): tnftp's sunique makes put send STOU; the server
+# names the stored file in its 150 reply (RFC 1123 4.1.2.9: "FILE: name"), vsftpd in
+# one line, pure-ftpd in a multi-line 150. Both modes, both servers.
+sc_23_stou_tnftp() {
+	scenario_begin 23-stou-tnftp "STOU: tnftp stores under unique names on vsftpd and pure-ftpd" \
+		"An open router. tnftp with sunique on stores upload-me.txt three times into /upload, passive (EPSV) and active (EPRT), first on vsftpd (anonymous: it stores as the name given, then name.1, name.2; its 150 reply says FILE: name), then on pure-ftpd (labuser: it makes its own names, given in a multi-line 150 reply). ftpscope must give each STOU the path the server named."
+	open_router
+	server_start vsftpd main
+	capture_start
+	tnftp_run "tnftp sunique on vsftpd: EPSV STOU twice, EPRT STOU" "$S4" <<TNFTP
+user anonymous lab
+cd /upload
+sunique
+put $WORK/upload-me.txt stou.txt
+put $WORK/upload-me.txt stou.txt
+passive off
+put $WORK/upload-me.txt stou.txt
+bye
+TNFTP
+	server_stop
+	PID_server=
+	server_start pure-ftpd main
+	tnftp_run "tnftp sunique on pure-ftpd: EPSV STOU, EPRT STOU" "$S4" <<TNFTP
+user labuser secret
+cd /upload
+sunique
+put $WORK/upload-me.txt stou.txt
+passive off
+put $WORK/upload-me.txt stou.txt
+bye
+TNFTP
 	scenario_end
 }

@@ -30,6 +30,11 @@ func parseClient(dir string, r Run) ([]logSession, error) {
 		return parseLftp(p)
 	case "curl":
 		return parseCurl(p)
+	case "tnftp":
+		if r.PassiveFate != "pass" || r.ActiveFate != "pass" {
+			return nil, fmt.Errorf("run %s: tnftp's log shows no data connections, so it can only run through an open router", r.ID)
+		}
+		return parseTnftp(p)
 	}
 	return nil, fmt.Errorf("run %s: unknown client tool %q", r.ID, r.Tool)
 }

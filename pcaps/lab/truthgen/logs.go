@@ -55,17 +55,18 @@ func readLines(path string) ([]string, error) {
 }
 
 var (
-	finalReply  = regexp.MustCompile(`^([1-5][0-9][0-9])(?: |$)`)
-	lftpCtrl    = regexp.MustCompile(`^---- Connecting to \S+ \(([^)]+)\) port ([0-9]+)$`)
-	lftpData    = regexp.MustCompile(`^---- Connecting data socket to \(([^)]+)\) port ([0-9]+)$`)
-	lftpAccept  = regexp.MustCompile(`^---- Accepted data connection from \(([^)]+)\) port ([0-9]+)$`)
-	lftpSockErr = regexp.MustCompile(`^\*\*\*\* Data socket error \((.*)\)`)
-	curlData    = regexp.MustCompile(`^\* Connecting to \S+ \(([^)]+)\) port ([0-9]+)$`)
-	vsftpdPid   = regexp.MustCompile(`\[pid ([0-9]+)\]`)
-	vsftpdLine  = regexp.MustCompile(`\[pid [0-9]+\] (?:\[[^]]*\] )?FTP (command|response): Client "[^"]*", "(.*)"$`)
-	pureLine    = regexp.MustCompile(`pure-ftpd: \([^)]*\) \[(INFO|DEBUG|NOTICE|WARNING|ERROR)\] (.*)$`)
-	pureCommand = regexp.MustCompile(`^Command \[([a-z0-9]+)\] \[(.*)\]$`)
-	proftpdLine = regexp.MustCompile(`^\S+ \S+ (\S+) ([0-9]+) "(.*)" (\S+) "(.*)"$`)
+	finalReply     = regexp.MustCompile(`^([1-5][0-9][0-9])(?: |$)`)
+	lftpCtrl       = regexp.MustCompile(`^---- Connecting to \S+ \(([^)]+)\) port ([0-9]+)$`)
+	lftpData       = regexp.MustCompile(`^---- Connecting data socket to \(([^)]+)\) port ([0-9]+)$`)
+	lftpAccept     = regexp.MustCompile(`^---- Accepted data connection from \(([^)]+)\) port ([0-9]+)$`)
+	lftpSockErr    = regexp.MustCompile(`^\*\*\*\* Data socket error \((.*)\)`)
+	curlData       = regexp.MustCompile(`^\* Connecting to \S+ \(([^)]+)\) port ([0-9]+)$`)
+	vsftpdPid      = regexp.MustCompile(`\[pid ([0-9]+)\]`)
+	vsftpdLine     = regexp.MustCompile(`\[pid [0-9]+\] (?:\[[^]]*\] )?FTP (command|response): Client "[^"]*", "(.*)"$`)
+	tnftpConnected = regexp.MustCompile(`^Connected to (\S+?)\.?$`)
+	pureLine       = regexp.MustCompile(`pure-ftpd: \([^)]*\) \[(INFO|DEBUG|NOTICE|WARNING|ERROR)\] (.*)$`)
+	pureCommand    = regexp.MustCompile(`^Command \[([a-z0-9]+)\] \[(.*)\]$`)
+	proftpdLine    = regexp.MustCompile(`^\S+ \S+ (\S+) ([0-9]+) "(.*)" (\S+) "(.*)"$`)
 )
 
 // failKind maps a socket error text (errno string) to how the router stopped the SYN.
@@ -194,6 +195,78 @@ func parseCurl(path string) ([]logSession, error) {
 			pendingData = false
 		case l == "* Connection accepted from server":
 			add(event{kind: evDataAccepted})
+		}
+	}
+	if !connected {
+		return nil, nil
+	}
+	return []logSession{s}, nil
+}
+
+// parseTnftp reads `tnftp -d -v` output of one invocation: "Connected to HOST." opens
+// the control connection, "---> CMD" is a command sent, a line "NNN text" a final reply
+// (tnftp -d prints some replies twice: a final reply equal to the one before it, with
+// no command between, is the echo). tnftp logs no data-connection events of its own; a
+// transfer's 150/125 reply says its data connection was made: the passive one to the
+// announced endpoint (EPSV's host is the control server), or the active one accepted.
+// So only runs through an open router may use tnftp.
+func parseTnftp(path string) ([]logSession, error) {
+	lines, err := readLines(path)
+	if err != nil {
+		return nil, err
+	}
+	var s logSession
+	var host netip.Addr
+	connected := false
+	lastReply := ""
+	var announced netip.AddrPort // the latest passive announcement; zero after PORT/EPRT
+	active := false
+	for i, l := range lines {
+		add := func(e event) { e.line = i + 1; s.events = append(s.events, e) }
+		switch {
+		case !connected:
+			if m := tnftpConnected.FindStringSubmatch(l); m != nil {
+				a, err := netip.ParseAddr(strings.Trim(m[1], "[]"))
+				if err != nil {
+					return nil, fmt.Errorf("%s:%d: control host %q: %w", path, i+1, m[1], err)
+				}
+				host, connected = a, true
+			}
+		case strings.HasPrefix(l, "---> "):
+			text := l[5:]
+			add(event{kind: evCmd, text: text})
+			lastReply = ""
+			verb, _, _ := strings.Cut(text, " ")
+			if v := strings.ToUpper(verb); v == "PORT" || v == "EPRT" {
+				active, announced = true, netip.AddrPort{}
+			}
+		default:
+			m := finalReply.FindStringSubmatch(l)
+			if m == nil || (len(l) > 3 && l[3] == '-') || l == lastReply {
+				continue
+			}
+			lastReply = l
+			code, _ := strconv.Atoi(m[1])
+			add(event{kind: evReply, code: code, text: l})
+			switch code {
+			case 227:
+				if ap, err := parseSix(l[3:]); err == nil {
+					active, announced = false, ap
+				}
+			case 229:
+				if e := epsvPort.FindStringSubmatch(l); e != nil {
+					if p, err := strconv.ParseUint(e[4], 10, 16); err == nil {
+						active, announced = false, netip.AddrPortFrom(host, uint16(p))
+					}
+				}
+			case 125, 150:
+				if active {
+					add(event{kind: evDataAccepted})
+				} else if announced.IsValid() {
+					add(event{kind: evDataConnect, ap: announced})
+					add(event{kind: evDataOK})
+				}
+			}
 		}
 	}
 	if !connected {

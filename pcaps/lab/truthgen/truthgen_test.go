@@ -113,3 +113,46 @@ func TestParsePureftpd(t *testing.T) {
 		t.Errorf("second session %+v", c)
 	}
 }
+
+// TestParseTnftp: tnftp's echoed replies are dropped, a transfer's 150 gives the
+// passive connection to the control host and the EPSV port, or the accepted
+// active one.
+func TestParseTnftp(t *testing.T) {
+	log := `Connected to 10.0.2.2.
+220 (vsFTPd 3.0.3)
+---> EPSV
+229 Entering Extended Passive Mode (|||30001|)
+229 Entering Extended Passive Mode (|||30001|)
+---> STOU stou.txt
+150 FILE: stou.txt
+226 Transfer complete.
+---> EPRT |1|10.0.1.2|40000|
+200 EPRT command successful. Consider using EPSV.
+200 EPRT command successful. Consider using EPSV.
+---> STOU stou.txt
+150 FILE: stou.txt.1
+226 Transfer complete.
+`
+	p := filepath.Join(t.TempDir(), "tnftp.log")
+	if err := os.WriteFile(p, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ss, err := parseTnftp(p)
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("%v, %d sessions", err, len(ss))
+	}
+	info, err := extract(ss[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.channels) != 2 {
+		t.Fatalf("%d channels", len(info.channels))
+	}
+	p0, a1 := info.channels[0], info.channels[1]
+	if p0.command != "STOU" || p0.outcome != "established" || p0.dataTo.String() != "10.0.2.2:30001" || p0.reply != 226 {
+		t.Errorf("passive STOU %+v", p0)
+	}
+	if a1.command != "STOU" || !a1.accepted || a1.reply != 226 {
+		t.Errorf("active STOU %+v", a1)
+	}
+}
