@@ -31,6 +31,10 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/craft"
 )
@@ -625,8 +629,40 @@ func TestLiveNamespaces(t *testing.T) {
 		t.Fatalf("vsftpd does not listen within 10 s: %s", server.stderr.String())
 	}
 
-	wfile := filepath.Join(work, "live.pcap")
-	fs := l.startFtpscope(r, bin, "-i", "rs", "--format", "json", "-w", wfile, "-Z", "nobody", "tcp", "or", "icmp")
+	// The -w file is reopened after -Z (SIGHUP, below): its directory is
+	// nobody's.
+	wdir := filepath.Join(work, "w")
+	if err := os.Mkdir(wdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	if err := os.Chown(wdir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	wfile := filepath.Join(wdir, "live.pcap")
+	fs := l.startFtpscope(r, bin, "-i", "rs", "--format", "json", "-w", wfile, "-Z", "nobody",
+		"--metrics-listen", "127.0.0.1:0", "tcp", "or", "icmp")
+	m := metricsAddr.FindStringSubmatch(fs.stderr.String())
+	if m == nil {
+		t.Fatalf("no metrics address on stderr: %s", fs.stderr.String())
+	}
+	// The endpoint listens in the router's namespace: scraped from there.
+	scrapeNS := func() map[string]*dto.MetricFamily {
+		t.Helper()
+		body, err := l.try("ip", "netns", "exec", r, "curl", "-sS", "--max-time", "5", m[1])
+		if err != nil {
+			t.Fatalf("scrape %s: %v\n%s", m[1], err, body)
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("scrape: %v\n%s", err, body)
+		}
+		return fams
+	}
+	streamed := map[string]float64{} // "mode=...,verdict=..." of the channels streamed so far
+	sessionsSeen := 0
 	t.Logf("ftpscope: %s", strings.TrimSpace(fs.stderr.String()))
 	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", fs.cmd.Process.Pid))
 	if m := regexp.MustCompile(`(?m)^Uid:\s+(\d+)\s+(\d+)\s+(\d+)`).FindStringSubmatch(string(status)); m == nil ||
@@ -695,6 +731,41 @@ func TestLiveNamespaces(t *testing.T) {
 		if sess.Client != rec.Client || len(sess.Channels) != 1 || sess.Channels[0].Verdict != st.verdict {
 			t.Errorf("%s: session record %s with %d channels, want the channel's session %s", st.name, sess.Client, len(sess.Channels), rec.Client)
 		}
+		// Scraped during the run, the metrics count what was streamed.
+		streamed["mode="+rec.Chan.Mode+",verdict="+rec.Chan.Verdict]++
+		sessionsSeen++
+		fams := scrapeNS()
+		if v, _ := sample(fams, "ftpscope_sessions_total", ""); v != float64(sessionsSeen) {
+			t.Errorf("%s: ftpscope_sessions_total %v, %d session records streamed", st.name, v, sessionsSeen)
+		}
+		var all float64
+		for _, mm := range fams["ftpscope_channels_total"].GetMetric() {
+			all += mm.Counter.GetValue()
+		}
+		if all != float64(sessionsSeen) {
+			t.Errorf("%s: ftpscope_channels_total adds up to %v, %d channels streamed", st.name, all, sessionsSeen)
+		}
+		for k, n := range streamed {
+			if v, _ := sample(fams, "ftpscope_channels_total", k); v != n {
+				t.Errorf("%s: ftpscope_channels_total{%s} %v, %v streamed", st.name, k, v, n)
+			}
+		}
+		if v, _ := sample(fams, "ftpscope_packets_total", ""); v == 0 {
+			t.Errorf("%s: ftpscope_packets_total is 0 after a transfer", st.name)
+		}
+		if st.name == steps[0].name {
+			// logrotate: the -w file is moved away and ftpscope told to
+			// reopen it; the rest of the run goes to a new file.
+			if err := os.Rename(wfile, wfile+".1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := fs.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			if !waitFor(5*time.Second, func() bool { _, err := os.Stat(wfile); return err == nil }) {
+				t.Fatalf("SIGHUP: no new %s within 5 s; stderr:\n%s", wfile, fs.stderr.String())
+			}
+		}
 	}
 
 	fs.cmd.Process.Signal(os.Interrupt)
@@ -720,7 +791,9 @@ func TestLiveNamespaces(t *testing.T) {
 
 	// The -w file holds what was seen: reading it gives the same verdicts.
 	live := liveChannelsFrom(fs.raw.String())
-	stdout, stderr, code := runBin(t, bin, "-r", wfile, "--format", "json")
+	// The file moved away at SIGHUP and the one opened then, read
+	// together, hold the whole run.
+	stdout, stderr, code := runBin(t, bin, "-r", wfile+".1", "-r", wfile, "--format", "json")
 	if code != exitOK {
 		t.Fatalf("ftpscope -r %s: status %d: %s", wfile, code, stderr)
 	}
