@@ -46,8 +46,8 @@ func (o *options) validatePoints() error {
 		return fmt.Errorf("--point: --html, --zeek-logs, --extract, --hash and --mime read one capture point: run them with -r on each point's files")
 	case o.metricsListen != "":
 		return fmt.Errorf("--point: --metrics-listen follows one run of the engine: run it with -r on each point's files")
-	case o.ladder:
-		return fmt.Errorf("--point: --ladder draws one capture point: run it with -r on each point's files")
+	case o.ladder && o.format != string(report.Table):
+		return fmt.Errorf("--ladder draws on the terminal: use it with --format table")
 	case o.pointMaxSessions < 1 || o.pointMaxBytes < 1:
 		return fmt.Errorf("--point-max-sessions and --point-max-bytes must be at least 1")
 	}
@@ -168,6 +168,9 @@ func newPointsWriter(o options, stdout io.Writer, pts *report.Points) (report.Wr
 	out, err := report.New(report.Format(o.format), stdout, report.Options{Verbose: o.verbose, Points: pts})
 	if err != nil {
 		return nil, err
+	}
+	if o.ladder {
+		out = report.WithLadderAt(out, stdout, pts)
 	}
 	if o.wants("firewall") {
 		if out, err = report.WithFirewallAt(out, report.Format(o.format), stdout, o.wants("sessions"), pts); err != nil {

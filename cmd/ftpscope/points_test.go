@@ -231,7 +231,24 @@ func TestPointsReturnPathAndClockOffset(t *testing.T) {
 	p.line(t0.Add(5*time.Second+10*time.Millisecond), true, same("QUIT\r\n"))
 	p.line(t0.Add(5*time.Second+20*time.Millisecond), false, same("221 bye\r\n"))
 	p.close(t0.Add(5*time.Second + 30*time.Millisecond))
-	sessions, sum, stderr := runPointsJSON(t, p.finish()...)
+	args := p.finish()
+	sessions, sum, stderr := runPointsJSON(t, args...)
+	var lad, errb bytes.Buffer
+	if st := run(context.Background(), append(args, "--ladder"), &lad, &errb); st != exitOK {
+		t.Fatalf("exit %d: %s", st, errb.String())
+	}
+	if os.Getenv("FTPSCOPE_SHOW") != "" {
+		t.Log(lad.String())
+	}
+	// The SYN crosses both points; the SYN-ACK dies on its way back.
+	for _, want := range []string{
+		"      |== SYN x3 ============================================================>|  #1 SYN-ACK lost\n",
+		"      |                                   X======================== SYN-ACK ==|\n",
+	} {
+		if !strings.Contains(lad.String(), want) {
+			t.Errorf("ladder lacks %q:\n%s", want, lad.String())
+		}
+	}
 	if len(sessions) != 1 || strings.Join(sessions[0].Points, ",") != "client,server" {
 		t.Fatalf("sessions %+v", sessions)
 	}
@@ -389,7 +406,7 @@ func TestPointsUsage(t *testing.T) {
 		{[]string{"--point", "ax.pcap", "--point", "b=y.pcap"}, "want NAME=FILE"},
 		{[]string{"--point", "a=x.pcap", "--point", "b=y.pcap", "-r", "z.pcap"}, "not with -r or -i"},
 		{[]string{"--point", "a=-", "--point", "b=y.pcap"}, "standard input"},
-		{[]string{"--point", "a=x.pcap", "--point", "b=y.pcap", "--ladder"}, "--ladder"},
+		{[]string{"--point", "a=x.pcap", "--point", "b=y.pcap", "--ladder", "-f", "json"}, "--ladder"},
 	} {
 		var out, errb bytes.Buffer
 		if st := run(context.Background(), tc.args, &out, &errb); st != exitUsage || !strings.Contains(errb.String(), tc.want) {
@@ -485,5 +502,32 @@ func TestPointsFirewall(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d block records, want 1:\n%s", n, out.String())
+	}
+}
+
+// TestPointsLadder: with --ladder a joined session is drawn with one
+// lifeline per point, each data connection's SYN ending where it died.
+func TestPointsLadder(t *testing.T) {
+	p := threePoints(t)
+	var out, errb bytes.Buffer
+	if st := run(context.Background(), append(p.finish(), "--ladder"), &out, &errb); st != exitOK {
+		t.Fatalf("exit %d: %s", st, errb.String())
+	}
+	got := out.String()
+	if os.Getenv("FTPSCOPE_SHOW") != "" {
+		t.Log(got)
+	}
+	for _, want := range []string{
+		"Ladder 1 over the points: client 10.0.1.2:40000 -> server 203.0.113.5:21, t=0 at 2026-03-01T09:00:00Z (point `client`'s clock)\n",
+		" seconds   client                                fw                                server\n",
+		"   0.070      |                 X=================|========================= SYN x2 ==|  #1 SYN lost\n",
+		"   3.022      |<----------------------------------|-- 227 Entering Passive Mode ... --|\n",
+		"   3.040      |== SYN ============================|==================================>|  #2 ok\n",
+		"   3.040      |<==================================|======================== SYN-ACK ==|\n",
+		"Ladder 2: client 10.0.1.2:40100 -> server 192.0.2.99:21",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("ladder lacks %q", want)
+		}
 	}
 }
