@@ -223,3 +223,94 @@ func TestDataProtectionCCC(t *testing.T) {
 		}
 	}
 }
+
+// lab24Session is what TestDataProtectionLab24 reads of a JSON record.
+type lab24Session struct {
+	Type     string `json:"type"`
+	TLSMode  string `json:"tls_mode"`
+	Channels []struct {
+		Command        string `json:"command"`
+		DataProtection string `json:"data_protection"`
+		Transfer       *struct {
+			Result string `json:"result"`
+			Bytes  int    `json:"bytes"`
+			SHA256 string `json:"sha256"`
+			FUID   string `json:"fuid"`
+		} `json:"transfer"`
+	} `json:"channels"`
+}
+
+// TestDataProtectionLab24: lftp with ftp:ssl-use-ccc on proftpd's mod_tls
+// (pcaps/24-ccc-prot-lftp) fetches /pub/small.txt with PROT C, then with
+// PROT P, both in clear control after CCC, as proftpd's log shows. At both
+// vantage points the session is tls_mode ccc with two RETR channels: the
+// PROT C one is clear and has the real file's digest, the PROT P one is tls
+// and has none; files.log holds the clear file only, with the real
+// digest, and its fuid is the first RETR's in ftp.log.
+func TestDataProtectionLab24(t *testing.T) {
+	bin := ftpscope(t)
+	dir := "24-ccc-prot-lftp"
+	plog, err := os.ReadFile(filepath.Join(dir, "logs", "proftpd-main.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prot []string
+	for _, line := range strings.Split(string(plog), "\n") {
+		for _, cmd := range []string{`"PROT C" 200`, `"PROT P" 200`, `"RETR pub/small.txt" 226`} {
+			if strings.Contains(line, cmd) {
+				prot = append(prot, cmd)
+			}
+		}
+	}
+	if strings.Join(prot, "; ") != `"PROT C" 200; "RETR pub/small.txt" 226; "PROT P" 200; "RETR pub/small.txt" 226` {
+		t.Fatalf("proftpd logged %v", prot)
+	}
+	real := sha256hex(labFiles()["/pub/small.txt"])
+	for _, vantage := range []string{"client", "server"} {
+		capture := filepath.Join(dir, vantage+".pcap")
+		t.Run(capture, func(t *testing.T) {
+			logs := t.TempDir()
+			out, err := exec.Command(bin, "-r", capture, "--format", "json", "--hash", "sha256", "--zeek-logs", logs).Output()
+			if err != nil {
+				t.Fatalf("ftpscope: %v", err)
+			}
+			var sessions []lab24Session
+			dec := json.NewDecoder(bytes.NewReader(out))
+			for dec.More() {
+				var rec lab24Session
+				if err := dec.Decode(&rec); err != nil {
+					t.Fatal(err)
+				}
+				if rec.Type == "session" {
+					sessions = append(sessions, rec)
+				}
+			}
+			if len(sessions) != 1 || sessions[0].TLSMode != "ccc" || len(sessions[0].Channels) != 2 {
+				t.Fatalf("sessions %+v", sessions)
+			}
+			clear, prot := sessions[0].Channels[0], sessions[0].Channels[1]
+			if clear.Command != "RETR" || clear.DataProtection != "clear" || clear.Transfer == nil || clear.Transfer.Result != "complete" ||
+				clear.Transfer.Bytes != 4096 || clear.Transfer.SHA256 != real || clear.Transfer.FUID == "" {
+				t.Errorf("PROT C channel %+v %+v", clear, clear.Transfer)
+			}
+			if prot.Command != "RETR" || prot.DataProtection != "tls" || prot.Transfer == nil || prot.Transfer.Result != "complete" ||
+				prot.Transfer.Bytes <= 4096 || prot.Transfer.SHA256 != "" || prot.Transfer.FUID != "" {
+				t.Errorf("PROT P channel %+v %+v", prot, prot.Transfer)
+			}
+			fl := readTSVLog(t, filepath.Join(logs, "files.log"))
+			if len(fl.rows) != 1 || fl.get(fl.rows[0], "sha256") != real || fl.get(fl.rows[0], "fuid") != clear.Transfer.FUID {
+				t.Errorf("files.log rows %v", fl.rows)
+			}
+			ftpl := readTSVLog(t, filepath.Join(logs, "ftp.log"))
+			var fuids []string
+			for _, r := range ftpl.rows {
+				if ftpl.get(r, "command") == "RETR" {
+					fuids = append(fuids, ftpl.get(r, "fuid"))
+				}
+			}
+			if len(fuids) != 2 || fuids[0] != clear.Transfer.FUID || fuids[1] != "-" {
+				t.Errorf("ftp.log RETR fuids %v", fuids)
+			}
+		})
+	}
+}

@@ -11,7 +11,7 @@ ALL_SCENARIOS=(
 	10-dnat-pasv-private 11-snat-no-helper 12-snat-ftp-helper
 	13-control-port-2121 14-ftps-helper-firewall 15-long-session-abort-kill
 	16-passive-range-firewall 17-bruteforce-proftpd 18-transfer-ledger 19-implicit-ftps 20-ccc-proftpd
-	21-ledger-proftpd-rate 22-ledger-pureftpd 23-stou-tnftp
+	21-ledger-proftpd-rate 22-ledger-pureftpd 23-stou-tnftp 24-ccc-prot-lftp
 )
 CI_SCENARIOS=(01-basic-v4 04-active-drop)
 
@@ -514,6 +514,31 @@ sc_20_ccc_proftpd() {
 	capture_start
 	curl_run pass pass "curl AUTH TLS, CCC, then EPSV RETR in clear" -u labuser:secret --ssl-reqd -k --ftp-ssl-ccc \
 		--ftp-ssl-ccc-mode active "ftp://$S4/pub/small.txt"
+	scenario_end
+}
+
+# CCC with lftp (issue 14 tests: ftp:ssl-use-ccc), and data-channel protection told
+# apart on real software: proftpd with mod_tls; lftp logs in over AUTH TLS, sends CCC
+# and fetches small.txt twice in clear control, once with PROT C (clear data: the
+# file's bytes are on the wire) and once with PROT P (TLS data connection).
+sc_24_ccc_prot_lftp() {
+	scenario_begin 24-ccc-prot-lftp "lftp AUTH TLS then CCC (ftp:ssl-use-ccc): PROT C and PROT P data channels (proftpd mod_tls)" \
+		"proftpd with mod_tls behind an open router. lftp logs in as labuser over AUTH TLS, sends CCC (ftp:ssl-use-ccc), and fetches /pub/small.txt twice in clear-text control: first with PROT C (ftp:ssl-protect-data off: the data connection is clear), then with PROT P (ftp:ssl-protect-data on: the data connection is TLS). ftpscope must report the session as TLS (tls_mode ccc), track both channels, hash the clear one as the real file, and call the other's data tls."
+	open_router
+	server_start proftpd main "ModulePath $PROFTPD_MODULES" "LoadModule mod_tls.c" "TLSEngine on" \
+		"TLSRSACertificateFile $WORK/cert.pem" "TLSRSACertificateKeyFile $WORK/key.pem" "TLSRequired off" \
+		"TLSOptions NoSessionReuseRequired" "TLSLog $SDIR/logs/proftpd-tls.log"
+	capture_start
+	lftp_run pass pass "lftp AUTH TLS, CCC, PROT C then PROT P RETR" <<LFTP
+set ftp:ssl-force yes
+set ftp:ssl-use-ccc yes
+set ssl:verify-certificate no
+set ftp:ssl-protect-data off
+open ftp://labuser:secret@$S4
+get /pub/small.txt -o small-clear.txt
+set ftp:ssl-protect-data on
+get /pub/small.txt -o small-tls.txt
+LFTP
 	scenario_end
 }
 
