@@ -123,6 +123,12 @@ type Result struct {
 	// FallbackCapped is set when MaxFallbackPairs stopped the line-by-line
 	// comparison: some sessions may be left unjoined.
 	FallbackCapped bool
+	// DataSeen counts, per point, the joined channels whose data
+	// connection the point saw (a SYN or the connection): a point that
+	// saw none while others did may have been captured with a filter
+	// (control port only), and a loss located before it is then no
+	// finding.
+	DataSeen []int
 }
 
 // OrderWrong reports whether the packets say point i (i >= 1) lies before
@@ -168,6 +174,7 @@ func Join(points []*Store, cfg Config) *Result {
 	sort.SliceStable(groups, func(i, j int) bool {
 		return r.start(groups[i]).Before(r.start(groups[j]))
 	})
+	r.DataSeen = make([]int, n)
 	for _, g := range groups {
 		if len(g.Points()) < 2 {
 			// Seen at one point: there is no path to follow.
@@ -175,6 +182,13 @@ func Join(points []*Store, cfg Config) *Result {
 		}
 		g.Paths = paths(g, r, cfg)
 		g.Rewrites = rewrites(g)
+		for _, p := range g.Paths {
+			for _, s := range p.Sightings {
+				if s.sawSYN() {
+					r.DataSeen[s.Point]++
+				}
+			}
+		}
 	}
 	r.Sessions = groups
 	return r

@@ -295,6 +295,9 @@ type PointSummary struct {
 	Only          int
 	OrderWrong    bool
 	Agree, Oppose int
+	// DataSeen counts the joined channels whose data connection the point
+	// saw; Lost those located as lost just before it.
+	DataSeen, LostBefore int
 }
 
 type jsonPointSummary struct {
@@ -375,6 +378,10 @@ func PointWarnings(ps *PointsSummary) []string {
 				verb = " was"
 			}
 			out = append(out, fmt.Sprintf("%d session%s seen at point `%s` only", p.Only, verb, p.Name))
+		}
+		if p.DataSeen == 0 && p.LostBefore > 0 {
+			out = append(out, fmt.Sprintf("point `%s` saw no data connection at all, and %d were located as lost just before it: right when everything was blocked before it; if its capture was filtered to the control port, those locations mean nothing",
+				p.Name, p.LostBefore))
 		}
 		if p.Evicted > 0 {
 			out = append(out, fmt.Sprintf("point `%s`'s store reached its limit (%d sessions, %d bytes): %d sessions left it before the join and are reported unjoined (raise --point-max-sessions or --point-max-bytes)",

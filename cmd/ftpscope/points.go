@@ -141,7 +141,8 @@ func runPoints(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		lim := st.Limits()
 		ps.Points = append(ps.Points, report.PointSummary{Name: names[i], Files: files[names[i]], Summary: sums[i],
 			Sessions: st.Len(), Evicted: st.Evicted, EvictedBytes: st.EvictedBytes, MaxSessions: lim.MaxSessions, MaxBytes: lim.MaxBytes,
-			Offset: res.Offsets[i], Only: res.Only[i], OrderWrong: res.OrderWrong(i), Agree: res.OrderAgree[i], Oppose: res.OrderDisagree[i]})
+			Offset: res.Offsets[i], Only: res.Only[i], OrderWrong: res.OrderWrong(i), Agree: res.OrderAgree[i], Oppose: res.OrderDisagree[i],
+			DataSeen: res.DataSeen[i], LostBefore: lostBefore(res, i)})
 	}
 	sum := sums[0]
 	sum.Points = ps
@@ -178,4 +179,17 @@ func newPointsWriter(o options, stdout io.Writer, pts *report.Points) (report.Wr
 		}
 	}
 	return out, nil
+}
+
+// lostBefore counts the channels located as lost just before point i.
+func lostBefore(r *correlate.Result, i int) int {
+	n := 0
+	for _, g := range r.Sessions {
+		for _, p := range g.Paths {
+			if p.Lost != correlate.LostNothing && p.FirstMissed == i {
+				n++
+			}
+		}
+	}
+	return n
 }
