@@ -138,6 +138,9 @@ type Sink struct {
 	// Session is called once per session, after all its channels are final;
 	// the Analyzer forgets the session when the call returns.
 	Session func(*Session)
+	// Notice is called once per notice a session keeps, as it is raised
+	// (the session still open); the notice stays in the session's Audit.
+	Notice func(*Session, *Notice)
 }
 
 // Stats counts the Analyzer's work and everything it had to drop.

@@ -167,6 +167,9 @@ func (a *Analyzer) notice(st *sessionState, n Notice) {
 		n.Source = st.s.Client.Addr()
 	}
 	au.Notices = append(au.Notices, n)
+	if a.sink.Notice != nil {
+		a.sink.Notice(st.s, &au.Notices[len(au.Notices)-1])
+	}
 	cost := int64(unsafe.Sizeof(n)) + strCost(n.User) + strCost(n.Verb) + strCost(n.Arg) + int64(len(n.Sources))*24
 	for _, u := range n.Users {
 		cost += strCost(u) + 16

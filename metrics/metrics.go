@@ -29,6 +29,10 @@ type Options struct {
 	// lists them, when it is written. Either way a channel is counted when
 	// it is printed, so the counters agree with the output.
 	ChannelsAsJudged bool
+	// NoticesAsRaised counts each notice when Writer.Notice is told of it,
+	// for outputs that print notices as they are raised (live table and
+	// JSON); otherwise with the session that holds them.
+	NoticesAsRaised bool
 	// Build is the build-info metric's labels (version.Get() when zero).
 	Build version.Info
 }
@@ -132,7 +136,7 @@ func (w writer) Session(s *analysis.Session) error {
 			m.channel(c)
 		}
 	}
-	if s.Audit != nil {
+	if s.Audit != nil && !m.o.NoticesAsRaised {
 		for i := range s.Audit.Notices {
 			m.notices.WithLabelValues(s.Audit.Notices[i].Kind.String()).Inc()
 		}
@@ -143,6 +147,13 @@ func (w writer) Session(s *analysis.Session) error {
 func (w writer) Channel(_ *analysis.Session, c *analysis.Channel) error {
 	if w.m.o.ChannelsAsJudged {
 		w.m.channel(c)
+	}
+	return nil
+}
+
+func (w writer) Notice(_ *analysis.Session, n *analysis.Notice) error {
+	if w.m.o.NoticesAsRaised {
+		w.m.notices.WithLabelValues(n.Kind.String()).Inc()
 	}
 	return nil
 }

@@ -168,6 +168,14 @@ func newEngine(cfg Config, out report.Writer, flushEach bool) *engine {
 				e.werr = out.Channel(s, c)
 			}
 		},
+		Notice: func(s *analysis.Session, n *analysis.Notice) {
+			if e.werr == nil {
+				e.werr = out.Notice(s, n)
+			}
+			if flushEach && e.werr == nil {
+				e.werr = out.Flush()
+			}
+		},
 	})
 	e.asm = reassembly.New(cfg.Reassembly, e.an)
 	return e

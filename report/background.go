@@ -114,6 +114,15 @@ func (b *background) Session(s *analysis.Session) error {
 	return nil
 }
 
+// Notice implements Writer: without Options.Stream (the background writer
+// serves capture files) every notice is written after its session.
+func (b *background) Notice(*analysis.Session, *analysis.Notice) error {
+	if b.failed.Load() {
+		return b.err
+	}
+	return nil
+}
+
 // Channel implements Writer: without Options.Stream no writer writes
 // anything for a channel on its own.
 func (b *background) Channel(*analysis.Session, *analysis.Channel) error {

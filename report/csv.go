@@ -82,6 +82,9 @@ func (c *csvWriter) Session(s *analysis.Session) error {
 
 func (c *csvWriter) Channel(*analysis.Session, *analysis.Channel) error { return nil }
 
+// Notice implements Writer: CSV has rows for channels only.
+func (c *csvWriter) Notice(*analysis.Session, *analysis.Notice) error { return nil }
+
 func (c *csvWriter) Close(Summary) error {
 	if !c.header {
 		c.header = true

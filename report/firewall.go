@@ -57,6 +57,14 @@ func (fw *firewallWriter) Channel(s *analysis.Session, c *analysis.Channel) erro
 	return nil
 }
 
+// Notice passes a notice on when the sessions are written too.
+func (fw *firewallWriter) Notice(s *analysis.Session, n *analysis.Notice) error {
+	if fw.sessions {
+		return fw.inner.Notice(s, n)
+	}
+	return nil
+}
+
 // Flush passes a flush on to the inner writer.
 func (fw *firewallWriter) Flush() error { return fw.inner.Flush() }
 

@@ -298,6 +298,9 @@ func (h *HTMLWriter) Session(s *analysis.Session) error {
 // Channel does nothing: each session brings its channels.
 func (h *HTMLWriter) Channel(*analysis.Session, *analysis.Channel) error { return h.err }
 
+// Notice implements Writer: the page shows each session's notices with it.
+func (h *HTMLWriter) Notice(*analysis.Session, *analysis.Notice) error { return h.err }
+
 // Flush writes the records held so far to the file (live capture flushes
 // after each session; the page is whole once Close ran).
 func (h *HTMLWriter) Flush() error {
@@ -379,6 +382,15 @@ func (t tee) Session(s *analysis.Session) error {
 func (t tee) Channel(s *analysis.Session, c *analysis.Channel) error {
 	for _, w := range t {
 		if err := w.Channel(s, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t tee) Notice(s *analysis.Session, n *analysis.Notice) error {
+	for _, w := range t {
+		if err := w.Notice(s, n); err != nil {
 			return err
 		}
 	}

@@ -314,10 +314,12 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	if err := j.w.appendRecord(func(b []byte) []byte { return appendSessionJSON(b, &rec) }); err != nil {
 		return err
 	}
-	ns := sessionNotices(s)
-	for i := range ns {
-		if err := j.enc.Encode(noticeJSON(s, &ns[i])); err != nil {
-			return err
+	if !j.o.Stream { // streamed, each notice went out when it was raised
+		ns := sessionNotices(s)
+		for i := range ns {
+			if err := j.enc.Encode(noticeJSON(s, &ns[i])); err != nil {
+				return err
+			}
 		}
 	}
 	// Each parsed directory listing follows its session as a record of
@@ -356,6 +358,15 @@ func sessionJSON(s *analysis.Session) jsonSession {
 	auditJSON(&rec, s.Audit)
 	rec.TLSMode = tlsMode(s)
 	return rec
+}
+
+// Notice implements Writer: with Options.Stream the notice record is
+// written as soon as it is raised (before its session's record).
+func (j *jsonWriter) Notice(s *analysis.Session, n *analysis.Notice) error {
+	if !j.o.Stream {
+		return nil
+	}
+	return j.enc.Encode(noticeJSON(s, n))
 }
 
 func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {

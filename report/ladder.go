@@ -50,6 +50,11 @@ func (l *ladderWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 	return l.inner.Channel(s, c)
 }
 
+// Notice passes a notice on to the inner writer.
+func (l *ladderWriter) Notice(s *analysis.Session, n *analysis.Notice) error {
+	return l.inner.Notice(s, n)
+}
+
 func (l *ladderWriter) Close(sum Summary) error { return l.inner.Close(sum) }
 
 // Flush passes a flush on to the inner writer.

@@ -11,6 +11,8 @@ type Memory struct {
 	Sessions []*analysis.Session
 	// Channels are the channels whose verdicts became final, in order.
 	Channels []*analysis.Channel
+	// Notices are copies of the notices as they were raised, in order.
+	Notices []analysis.Notice
 	// Summary is what Close was given; Closed says it was called.
 	Summary Summary
 	Closed  bool
@@ -27,6 +29,12 @@ func (m *Memory) Session(s *analysis.Session) error {
 // Channel implements Writer.
 func (m *Memory) Channel(_ *analysis.Session, c *analysis.Channel) error {
 	m.Channels = append(m.Channels, c)
+	return nil
+}
+
+// Notice implements Writer.
+func (m *Memory) Notice(_ *analysis.Session, n *analysis.Notice) error {
+	m.Notices = append(m.Notices, *n)
 	return nil
 }
 

@@ -23,6 +23,11 @@ type Writer interface {
 	// Channel is told of each channel as soon as its verdict is final
 	// (written only when Options.Stream asks for it).
 	Channel(s *analysis.Session, c *analysis.Channel) error
+	// Notice is told of each notice as it is raised, its session still
+	// open. With Options.Stream the JSON and Zeek writers write it then
+	// (and not again after the session); otherwise every notice is written
+	// after the record of its session.
+	Notice(s *analysis.Session, n *analysis.Notice) error
 	// Flush pushes every whole record written so far out to the
 	// destination: live capture flushes after each session, so that what
 	// is read as it comes is not held back by a buffer.

@@ -173,6 +173,17 @@ func (t *tableWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 	return t.w.Flush()
 }
 
+// Notice implements Writer: on a live link (Options.Stream) a notice is
+// one line as soon as it is raised, like a channel's; the session tables
+// do not list notices.
+func (t *tableWriter) Notice(s *analysis.Session, n *analysis.Notice) error {
+	if !t.o.Stream {
+		return nil
+	}
+	fmt.Fprintf(t.w, "%s  %s -> %s  notice %s: %s\n", stamp(n.Time), s.Client, s.Server, n.Kind, NoticeReason(n))
+	return t.w.Flush()
+}
+
 // Flush implements Writer. Each session's table is flushed as it is written.
 func (t *tableWriter) Flush() error { return t.w.Flush() }
 

@@ -243,6 +243,9 @@ type ZeekOptions struct {
 	JSON bool
 	// ShowPasswords logs passwords instead of <hidden>.
 	ShowPasswords bool
+	// Stream writes each notice.log row as the notice is raised (live
+	// capture), not after its session.
+	Stream bool
 }
 
 // zeekWriter writes the Zeek logs beside the report inner writes.
@@ -289,13 +292,26 @@ func (z *zeekWriter) Session(s *analysis.Session) error {
 			return err
 		}
 	}
-	ns := sessionNotices(s)
-	for i := range ns {
-		if err := z.note.row(noticeLogRow(s, &ns[i]), ns[i].Time); err != nil {
-			return err
+	if !z.o.Stream { // streamed, each notice row went out when it was raised
+		ns := sessionNotices(s)
+		for i := range ns {
+			if err := z.note.row(noticeLogRow(s, &ns[i]), ns[i].Time); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// Notice implements Writer: with Options.Stream the notice.log row is
+// written as soon as the notice is raised.
+func (z *zeekWriter) Notice(s *analysis.Session, n *analysis.Notice) error {
+	if z.o.Stream {
+		if err := z.note.row(noticeLogRow(s, n), n.Time); err != nil {
+			return err
+		}
+	}
+	return z.inner.Notice(s, n)
 }
 
 func (z *zeekWriter) Channel(s *analysis.Session, c *analysis.Channel) error {

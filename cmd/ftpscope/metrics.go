@@ -30,7 +30,8 @@ func startMetrics(o options, stderr io.Writer) (*metricsServer, error) {
 	}
 	// A channel is printed as it is judged by the live table and JSON
 	// outputs; CSV and files print it with its session.
-	m := metrics.New(metrics.Options{ChannelsAsJudged: o.iface != "" && o.format != string(report.CSV)})
+	live := o.iface != "" && o.format != string(report.CSV)
+	m := metrics.New(metrics.Options{ChannelsAsJudged: live, NoticesAsRaised: live})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

@@ -74,8 +74,11 @@ func (c *pointCollector) Session(s *analysis.Session) error {
 	return nil
 }
 func (c *pointCollector) Channel(*analysis.Session, *analysis.Channel) error { return nil }
-func (c *pointCollector) Flush() error                                       { return nil }
-func (c *pointCollector) Close(report.Summary) error                         { return nil }
+
+// Notice implements report.Writer: a point's notices stay in its sessions.
+func (c *pointCollector) Notice(*analysis.Session, *analysis.Notice) error { return nil }
+func (c *pointCollector) Flush() error                                     { return nil }
+func (c *pointCollector) Close(report.Summary) error                       { return nil }
 
 // runPoints is a run over several capture points: each point's files go
 // through the engine on their own, then the sessions are joined and written.

@@ -184,7 +184,7 @@ func newWriter(o options, stdout io.Writer, html, counted report.Writer) (report
 		out = report.WithLadder(out, stdout)
 	}
 	if o.zeekLogs != "" {
-		if out, err = report.WithZeekLogs(out, o.zeekLogs, report.ZeekOptions{JSON: o.zeekJSON, ShowPasswords: o.showPasswords}); err != nil {
+		if out, err = report.WithZeekLogs(out, o.zeekLogs, report.ZeekOptions{JSON: o.zeekJSON, ShowPasswords: o.showPasswords, Stream: o.iface != ""}); err != nil {
 			return nil, err
 		}
 	}
