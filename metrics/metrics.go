@@ -46,6 +46,10 @@ type Metrics struct {
 	channels *prometheus.CounterVec
 	blocked  prometheus.Counter
 	notices  *prometheus.CounterVec
+	// byChannel and byNotice are the counters of every known label value,
+	// looked up once: a label lookup hashes the values each time.
+	byChannel map[channelKey]prometheus.Counter
+	byNotice  map[analysis.NoticeKind]prometheus.Counter
 
 	// mu guards last, the engine's latest totals.
 	mu   sync.Mutex
@@ -69,13 +73,18 @@ func New(o Options) *Metrics {
 		Help: "Data channels reported as blocked (by a firewall, NAT or the path)."})
 	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ftpscope_notices_total",
 		Help: "Notices reported (brute force, bounce, SITE EXEC, ...), by kind."}, []string{"kind"})
+	m.byChannel = map[channelKey]prometheus.Counter{}
 	for _, v := range analysis.Verdicts {
 		for _, mode := range modes {
 			m.channels.WithLabelValues(v.String(), mode)
 		}
+		for _, mode := range []analysis.Mode{0, analysis.Active, analysis.Passive} {
+			m.byChannel[channelKey{v, mode}] = m.channels.WithLabelValues(v.String(), modeLabel(mode))
+		}
 	}
+	m.byNotice = map[analysis.NoticeKind]prometheus.Counter{}
 	for _, k := range analysis.NoticeKinds() {
-		m.notices.WithLabelValues(k.String())
+		m.byNotice[k] = m.notices.WithLabelValues(k.String())
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{Name: "ftpscope_build_info",
 		Help:        "Always 1: the running build's version, VCS revision and Go version as labels.",
@@ -84,6 +93,12 @@ func New(o Options) *Metrics {
 	m.reg.MustRegister(m.sessions, m.channels, m.blocked, m.notices, build, totals{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// channelKey names a channel counter.
+type channelKey struct {
+	v analysis.Verdict
+	m analysis.Mode
 }
 
 // modes are the values of the mode label: a channel's Mode as words, and
@@ -138,7 +153,12 @@ func (w writer) Session(s *analysis.Session) error {
 	}
 	if s.Audit != nil && !m.o.NoticesAsRaised {
 		for i := range s.Audit.Notices {
-			m.notices.WithLabelValues(s.Audit.Notices[i].Kind.String()).Inc()
+			k := s.Audit.Notices[i].Kind
+			if c, ok := m.byNotice[k]; ok {
+				c.Inc()
+			} else {
+				m.notices.WithLabelValues(k.String()).Inc()
+			}
 		}
 	}
 	return nil
@@ -159,7 +179,11 @@ func (w writer) Notice(_ *analysis.Session, n *analysis.Notice) error {
 }
 
 func (m *Metrics) channel(c *analysis.Channel) {
-	m.channels.WithLabelValues(c.Verdict.String(), modeLabel(c.Mode())).Inc()
+	if ctr, ok := m.byChannel[channelKey{c.Verdict, c.Mode()}]; ok {
+		ctr.Inc()
+	} else {
+		m.channels.WithLabelValues(c.Verdict.String(), modeLabel(c.Mode())).Inc()
+	}
 	if c.Blocked {
 		m.blocked.Inc()
 	}
