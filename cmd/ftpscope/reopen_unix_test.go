@@ -18,12 +18,12 @@ import (
 	"github.com/ftpscope/ftpscope/craft"
 )
 
-// reopenCapture writes a capture in four parts and returns it with the
-// offsets where the second, third and fourth begin: sessions A, UDP filler
-// that carries capture time past their end (so they are judged and
-// written), more filler (enough packets for a file run to look at its
-// signals again), and sessions B.
-func reopenCapture(t *testing.T, perPart int) ([]byte, [3]int) {
+// reopenCapture writes a capture in parts and returns it with the offsets
+// where each part ends: sessions A, UDP filler that carries capture time
+// past their end (so they are judged and written), fillerChunks chunks of
+// more filler (each enough packets for a file run to look at its signals
+// again), and sessions B (to the end).
+func reopenCapture(t *testing.T, perPart int) ([]byte, []int) {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := craft.NewWriter(&buf)
@@ -58,25 +58,33 @@ func reopenCapture(t *testing.T, perPart int) ([]byte, [3]int) {
 			_ = w.UDP(at.Add(span*time.Duration(i)/time.Duration(n)), a, b, []byte("x"))
 		}
 	}
-	var offs [3]int
-	mark := func(i int) {
+	var offs []int
+	mark := func() {
 		if err := w.Flush(); err != nil {
 			t.Fatal(err)
 		}
-		offs[i] = buf.Len()
+		offs = append(offs, buf.Len())
 	}
 	sessions(0, t0)
-	mark(0)
+	mark()
 	filler(t0.Add(time.Minute), 2000, 30*time.Second)
-	mark(1)
-	filler(t0.Add(2*time.Minute), 2000, 30*time.Second)
-	mark(2)
-	sessions(perPart, t0.Add(3*time.Minute))
+	mark()
+	for i := range fillerChunks {
+		filler(t0.Add(2*time.Minute+time.Duration(i)*10*time.Second), 1100, 5*time.Second)
+		mark()
+	}
+	sessions(perPart, t0.Add(5*time.Minute))
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes(), offs
 }
+
+// fillerChunks is how many chunks of filler may be needed before a file
+// run has looked at its signals after SIGHUP: the signal reaches the read
+// loop asynchronously, and a loaded machine may deliver it after the
+// packets of the first chunk are read.
+const fillerChunks = 10
 
 // zeekRows returns a Zeek TSV log's rows (the lines that are not headers)
 // and whether it has its header and its #close.
@@ -157,16 +165,23 @@ func TestSIGHUPReopens(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	// A file run looks at its signals every 1024 packets: the filler
-	// brings it there.
-	if _, err := stdin.Write(capBytes[offs[1]:offs[2]]); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the rotated ftp.log.1 finished", func() bool {
+	// A file run looks at its signals every 1024 packets: filler brings
+	// it there, a chunk at a time until the old file is finished.
+	closed := func() bool {
 		b, _ := os.ReadFile(rotated)
 		return bytes.Contains(b, []byte("\n#close\t"))
-	})
-	if _, err := stdin.Write(capBytes[offs[2]:]); err != nil {
+	}
+	next := 1
+	for ; next < len(offs)-1 && !closed(); next++ {
+		if _, err := stdin.Write(capBytes[offs[next]:offs[next+1]]); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(2*time.Second, closed)
+	}
+	if !closed() {
+		t.Fatalf("the rotated ftp.log.1 was not finished after %d chunks of filler; stderr:\n%s", fillerChunks, stderr.String())
+	}
+	if _, err := stdin.Write(capBytes[offs[next]:]); err != nil {
 		t.Fatal(err)
 	}
 	stdin.Close()
