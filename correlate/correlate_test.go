@@ -213,3 +213,87 @@ func TestStoreLimits(t *testing.T) {
 		t.Fatalf("len %d evicted %d bytes %d", st.Len(), st.Evicted, st.Bytes())
 	}
 }
+
+// FuzzJoin: whatever the points saw (transcripts of any lines, any times,
+// channels of any method with any attempts), the join neither fails nor
+// loses or doubles a session: each one is in exactly one record, at its
+// own point, and every path has a sighting per point of its record.
+func FuzzJoin(f *testing.F) {
+	f.Add([]byte("\x00\x01USER a\n\x01\x02230\n"), []byte("\x00\x01USER a\n\x01\x02230\n"), int64(0))
+	f.Add([]byte("\x02PASV\n\x05"), []byte(""), int64(5e9))
+	f.Fuzz(func(t *testing.T, a, b []byte, off int64) {
+		pa, pb := fuzzSessions(a, 0), fuzzSessions(b, time.Duration(off%int64(time.Hour)))
+		r := Join([]*Store{store("a", pa...), store("b", pb...)}, Config{MaxFallbackPairs: 1000})
+		seen := map[*analysis.Session]int{}
+		for _, g := range r.Sessions {
+			for i, s := range g.Seen {
+				if s != nil {
+					seen[s]++
+					if (i == 0) != slicesContains(pa, s) {
+						t.Fatalf("session of point %d in slot %d", 1-i, i)
+					}
+				}
+			}
+			for _, p := range g.Paths {
+				if len(p.Sightings) != len(g.Points()) {
+					t.Fatalf("%d sightings for %d points", len(p.Sightings), len(g.Points()))
+				}
+			}
+		}
+		for _, s := range append(pa, pb...) {
+			if seen[s] != 1 {
+				t.Fatalf("session in %d records", seen[s])
+			}
+		}
+	})
+}
+
+func slicesContains(ss []*analysis.Session, s *analysis.Session) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// fuzzSessions reads sessions from bytes: 0 starts a session, 1 a reply,
+// 2 a command line up to \n, 5 a channel (its method and attempt from the
+// next bytes).
+func fuzzSessions(b []byte, off time.Duration) []*analysis.Session {
+	var out []*analysis.Session
+	var s *analysis.Session
+	at := t0.Add(off)
+	for i := 0; i < len(b); i++ {
+		at = at.Add(time.Duration(b[i]) * time.Millisecond)
+		if s == nil || b[i] == 0 {
+			s = &analysis.Session{Client: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(len(out))), Server: netip.MustParseAddrPort("10.0.0.2:21"), Start: at}
+			out = append(out, s)
+			continue
+		}
+		switch b[i] % 6 {
+		case 1, 2:
+			j := i + 1
+			for j < len(b) && b[j] != '\n' {
+				j++
+			}
+			s.Exchanges = append(s.Exchanges, analysis.Exchange{Time: at, FromClient: b[i]%6 == 2, Text: string(b[i+1 : j])})
+			i = j
+		case 5:
+			c := &analysis.Channel{Method: analysis.SetupMethod(1 + int(b[i]/6)%6), Time: at}
+			if i+1 < len(b) {
+				i++
+				a := &analysis.Attempt{SYNs: int(b[i] % 3)}
+				if b[i]&4 != 0 {
+					a.SYNACK = at
+				}
+				if b[i]&8 != 0 {
+					a.RST = at
+				}
+				c.Attempts = append(c.Attempts, a)
+			}
+			s.Channels = append(s.Channels, c)
+		}
+	}
+	return out
+}
