@@ -18,6 +18,9 @@ type Points struct {
 	Names  []string
 	Result *correlate.Result
 	of     map[*analysis.Session]*correlate.Session
+	// blocks are the join's located blocks, gathered when it is set: the
+	// sessions may be let go as they are written.
+	blocks []correlate.Block
 }
 
 // NewPoints indexes a join by the sessions its records are written from.
@@ -37,7 +40,12 @@ func (p *Points) SetResult(r *correlate.Result) {
 	for _, g := range r.Sessions {
 		p.of[g.Seen[g.Primary]] = g
 	}
+	p.blocks = correlate.Blocks(r)
 }
+
+// Forget lets go of a session once its record is written, so that what the
+// points held is freed as the report is written.
+func (p *Points) Forget(s *analysis.Session) { delete(p.of, s) }
 
 // Single records s as seen at point alone, unjoined (it left the point's
 // store before the join: evicted).
@@ -561,7 +569,7 @@ func (p *Points) blocksTable(w io.Writer) {
 	if p == nil || p.Result == nil {
 		return
 	}
-	bs := correlate.Blocks(p.Result)
+	bs := p.blocks
 	fmt.Fprintf(w, "Blocks located between the capture points (%s):\n", strings.Join(p.Names, " -> "))
 	if len(bs) == 0 {
 		fmt.Fprintf(w, "  none: no data connection was lost between two points\n\n")
@@ -593,7 +601,7 @@ func (p *Points) blocksJSON(w io.Writer) error {
 		return nil
 	}
 	enc := newJSONEncoder(w)
-	for _, b := range correlate.Blocks(p.Result) {
+	for _, b := range p.blocks {
 		j := jsonBlock{Type: "block", Between: []string{p.Names[b.LastSaw], p.Names[b.FirstMissed]}, Lost: b.Packet.String(), Mode: "passive",
 			From: b.From.String(), To: b.To.String(), Ports: []uint16{b.LowPort, b.HighPort}, Connections: b.Connections,
 			ForgedResets: b.ForgedResets, ICMPFrom: []string{}, Text: p.BlockText(b)}

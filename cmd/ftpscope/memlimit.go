@@ -41,12 +41,17 @@ const (
 
 // memoryLimit returns the soft limit for the options: --max-memory, or
 // with auto, what the table limits can hold.
+//
+// A run over capture points (--point) holds each point's sessions until the
+// join: with auto, each point's store limit (--point-max-bytes) comes on
+// top, or the collector would run without end once the stores fill.
 func (o *options) memoryLimit() int64 {
 	if o.maxMemory > 0 {
 		return o.maxMemory
 	}
+	names, _ := o.pointFiles()
 	return max(memBase+memPerEntry*int64(max(o.maxStreams, o.maxSessions)),
-		memBase+streamReserve*int64(o.maxStreams)+o.analysisBudget())
+		memBase+streamReserve*int64(o.maxStreams)+o.analysisBudget()) + int64(len(names))*o.pointMaxBytes
 }
 
 // analysisBudget returns the analysis's share of the memory limit.

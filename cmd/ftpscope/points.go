@@ -98,10 +98,15 @@ func runPoints(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	status := exitOK
 	for i, name := range names {
 		stores[i] = correlate.NewStore(name, files[name], correlate.StoreConfig{MaxSessions: o.pointMaxSessions, MaxBytes: o.pointMaxBytes})
+		var src capture.Source
 		src, err := capture.OpenFiles(files[name], capture.FileOptions{})
 		if err != nil {
 			fmt.Fprintf(stderr, "ftpscope: point %s: %v\n", name, err)
 			return exitError
+		}
+		if !o.singleCore {
+			// As with -r: the files are read on a second core while one is free.
+			src = capture.ReadAhead(src, capture.ReadAheadConfig{StartAfter: o.pipeStartAfter})
 		}
 		col := &pointCollector{store: stores[i], point: i, out: out, pts: pts}
 		sum, err := pipeline.Run(ctx, src, cfg, col)
@@ -127,25 +132,38 @@ func runPoints(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	res := correlate.Join(stores, correlate.Config{})
 	pts.SetResult(res)
 	ps := &report.PointsSummary{Joined: len(res.Sessions), FallbackCapped: res.FallbackCapped}
+	lost := make([]int, len(names))
+	for i := range names {
+		lost[i] = lostBefore(res, i)
+	}
+	held := make([]int, len(names))
+	for i, st := range stores {
+		held[i] = st.Len()
+		st.Release()
+	}
 	blocked := false
-	for _, g := range res.Sessions {
+	for i, g := range res.Sessions {
 		if len(g.Points()) == len(names) {
 			ps.AtAll++
 		}
-		for _, c := range g.Seen[g.Primary].Channels {
+		prim := g.Seen[g.Primary]
+		for _, c := range prim.Channels {
 			blocked = blocked || c.Blocked
 		}
-		if err := out.Session(g.Seen[g.Primary]); err != nil {
+		if err := out.Session(prim); err != nil {
 			fmt.Fprintf(stderr, "ftpscope: write report: %v\n", err)
 			return exitError
 		}
+		// Written: let it go, so that the heap shrinks as the report is written.
+		pts.Forget(prim)
+		res.Sessions[i] = nil
 	}
 	for i, st := range stores {
 		lim := st.Limits()
 		ps.Points = append(ps.Points, report.PointSummary{Name: names[i], Files: files[names[i]], Summary: sums[i],
-			Sessions: st.Len(), Evicted: st.Evicted, EvictedBytes: st.EvictedBytes, MaxSessions: lim.MaxSessions, MaxBytes: lim.MaxBytes,
+			Sessions: held[i], Evicted: st.Evicted, EvictedBytes: st.EvictedBytes, MaxSessions: lim.MaxSessions, MaxBytes: lim.MaxBytes,
 			Offset: res.Offsets[i], Only: res.Only[i], OrderWrong: res.OrderWrong(i), Agree: res.OrderAgree[i], Oppose: res.OrderDisagree[i],
-			DataSeen: res.DataSeen[i], LostBefore: lostBefore(res, i)})
+			DataSeen: res.DataSeen[i], LostBefore: lost[i]})
 	}
 	sum := sums[0]
 	sum.Points = ps
@@ -188,6 +206,9 @@ func newPointsWriter(o options, stdout io.Writer, pts *report.Points) (report.Wr
 func lostBefore(r *correlate.Result, i int) int {
 	n := 0
 	for _, g := range r.Sessions {
+		if g == nil {
+			continue
+		}
 		for _, p := range g.Paths {
 			if p.Lost != correlate.LostNothing && p.FirstMissed == i {
 				n++
