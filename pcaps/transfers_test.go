@@ -145,18 +145,8 @@ func TestTransferLedger(t *testing.T) {
 		for _, vantage := range []string{"client", "server"} {
 			capture := filepath.Join(scenario, vantage+".pcap")
 			t.Run(capture, func(t *testing.T) {
-				out, err := exec.Command(bin, "-r", capture, "--format", "json").Output()
-				if err != nil {
-					t.Fatalf("ftpscope -r %s: %v", capture, err)
-				}
 				var got []wantTransfer
-				sc := bufio.NewScanner(bytes.NewReader(out))
-				sc.Buffer(nil, 16<<20)
-				for sc.Scan() {
-					var l ledgerLine
-					if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-						t.Fatal(err)
-					}
+				for _, l := range ledgerRecords(t, bin, capture) {
 					for _, c := range l.Channels {
 						x := c.Transfer
 						if x == nil {
@@ -175,6 +165,27 @@ func TestTransferLedger(t *testing.T) {
 			})
 		}
 	}
+}
+
+// ledgerRecords runs ftpscope --format json on a capture and returns its
+// records with their channels' transfers.
+func ledgerRecords(t *testing.T, bin, capture string) []ledgerLine {
+	t.Helper()
+	out, err := exec.Command(bin, "-r", capture, "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("ftpscope -r %s: %v", capture, err)
+	}
+	var recs []ledgerLine
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var l ledgerLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, l)
+	}
+	return recs
 }
 
 // checkLedgerFacts holds one transfer to the files' truth.
@@ -525,18 +536,8 @@ func TestStouNamesFromServerLogs(t *testing.T) {
 		}
 	}
 	for _, vantage := range []string{"client", "server"} {
-		out, err := exec.Command(bin, "-r", filepath.Join(dir, vantage+".pcap"), "--format", "json").Output()
-		if err != nil {
-			t.Fatalf("ftpscope: %v", err)
-		}
 		var got []string
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
-			var l ledgerLine
-			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-				t.Fatal(err)
-			}
+		for _, l := range ledgerRecords(t, bin, filepath.Join(dir, vantage+".pcap")) {
 			for _, c := range l.Channels {
 				if c.Command != "STOU" || c.Transfer == nil {
 					continue
