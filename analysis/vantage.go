@@ -15,6 +15,11 @@ type HostTrace struct {
 	Packets uint64
 	// TTLMin and TTLMax bound their IPv4 TTL or IPv6 hop limit.
 	TTLMin, TTLMax uint8
+	// SYN says the host's SYN (or SYN-ACK) was seen, ISN its initial
+	// sequence number: NAT leaves it as it is, so that two capture points
+	// can tell one control connection by it (in the struct's padding).
+	SYN bool
+	ISN uint32
 	// IPv4 counts IPv4 packets, IPIDZero those whose identification was 0.
 	IPv4, IPIDZero uint64
 }
@@ -152,6 +157,9 @@ func (a *Analyzer) traceControl(p *capture.Packet) {
 		h = &st.s.ClientTrace
 	}
 	h.add(p.TTL, p.IPID, p.Src.Addr().Unmap().Is4())
+	if p.Flags&capture.SYN != 0 && !h.SYN {
+		h.SYN, h.ISN = true, p.Seq
+	}
 	if len(p.Payload) > 0 && !st.opaque {
 		a.lintSegment(st, p, fromClient)
 	}

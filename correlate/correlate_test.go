@@ -297,3 +297,23 @@ func fuzzSessions(b []byte, off time.Duration) []*analysis.Session {
 	}
 	return out
 }
+
+// TestJoinBySequence: two connections with one transcript and one client
+// port (NAT reused it), the wrong one nearer in time: the client's ISN,
+// which NAT keeps, joins each with its own.
+func TestJoinBySequence(t *testing.T) {
+	lines := []string{"<220 hi", ">USER a", "<530 no"}
+	a1 := session("10.0.1.2:1000", "10.0.2.2:21", t0, lines...)
+	a2 := session("10.0.1.2:1000", "10.0.2.2:21", t0.Add(100*time.Millisecond), lines...)
+	a1.ClientTrace.SYN, a1.ClientTrace.ISN = true, 111
+	a2.ClientTrace.SYN, a2.ClientTrace.ISN = true, 222
+	b1 := shift(a1, "10.0.2.1:1000", "10.0.2.2:21", 90*time.Millisecond, 0)
+	b2 := shift(a2, "10.0.2.1:1000", "10.0.2.2:21", 90*time.Millisecond, 0)
+	// b1 starts at 90 ms, nearer a2 (100 ms) than a1 (0 ms).
+	r := Join([]*Store{store("client", a1, a2), store("server", b1, b2)}, Config{})
+	for _, g := range r.Sessions {
+		if g.Seen[1] == nil || g.Seen[0].ClientTrace.ISN != g.Seen[1].ClientTrace.ISN || g.HowJoined[1] != JoinedSequence {
+			t.Fatalf("ISN %d joined with %+v (%v)", g.Seen[0].ClientTrace.ISN, g.Seen[1], g.HowJoined)
+		}
+	}
+}

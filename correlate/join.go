@@ -68,6 +68,9 @@ const (
 	// JoinedPartial: a transcript sharing most of its lines (a point
 	// that saw only part of the connection).
 	JoinedPartial
+	// JoinedSequence: the same transcript and the same initial sequence
+	// number of the client's SYN.
+	JoinedSequence
 )
 
 // String names the way.
@@ -77,6 +80,8 @@ func (j JoinedBy) String() string {
 		return "transcript"
 	case JoinedPartial:
 		return "partial-transcript"
+	case JoinedSequence:
+		return "transcript-and-sequence"
 	}
 	return ""
 }
@@ -254,10 +259,13 @@ func joinPoint(groups []*Session, k int, sessions []*analysis.Session, r *Result
 	idx := newSigIndex(reps, byStart)
 	for _, i := range order {
 		s := sessions[i]
-		if j := idx.nearest(sigs[i], s.Client.Port(), s.Start.Add(-rough), cfg.Window); j >= 0 {
+		if j := idx.nearest(sigs[i], s, s.Start.Add(-rough), cfg.Window); j >= 0 {
 			idx.take(j)
 			taken[j], matched[i] = true, j+1
 			reps[j].g.HowJoined[k] = JoinedTranscript
+			if sameISN(reps[j].s, s) {
+				reps[j].g.HowJoined[k] = JoinedSequence
+			}
 		}
 	}
 	// Pass 2: transcripts that share most lines (one point saw part).
@@ -330,8 +338,20 @@ type sigIndex struct {
 	reps   []rep
 	bySig  map[uint64]*timeList
 	byPort map[sigPort]*timeList
-	// pos is each rep's place in its transcript's and its port's list.
-	pos, ppos []int
+	byISN  map[sigISN]*timeList
+	// pos is each rep's place in its transcript's, its port's and its
+	// client ISN's list (-1: none).
+	pos, ppos, ipos []int
+}
+
+type sigISN struct {
+	sig uint64
+	isn uint32
+}
+
+// sameISN says both sightings saw the client's SYN with one ISN.
+func sameISN(a, b *analysis.Session) bool {
+	return a.ClientTrace.SYN && b.ClientTrace.SYN && a.ClientTrace.ISN == b.ClientTrace.ISN
 }
 
 type sigPort struct {
@@ -384,8 +404,20 @@ func (l *timeList) freeBefore(x int) int {
 func (l *timeList) take(x int) { l.next[x], l.prev[x] = x+1, x-1 }
 
 func newSigIndex(reps []rep, byStart []int) *sigIndex {
-	ix := &sigIndex{reps: reps, bySig: map[uint64]*timeList{}, byPort: map[sigPort]*timeList{}, pos: make([]int, len(reps)), ppos: make([]int, len(reps))}
+	ix := &sigIndex{reps: reps, bySig: map[uint64]*timeList{}, byPort: map[sigPort]*timeList{}, byISN: map[sigISN]*timeList{},
+		pos: make([]int, len(reps)), ppos: make([]int, len(reps)), ipos: make([]int, len(reps))}
 	for _, j := range byStart {
+		ix.ipos[j] = -1
+		if ct := reps[j].s.ClientTrace; ct.SYN {
+			k := sigISN{reps[j].sig, ct.ISN}
+			il := ix.byISN[k]
+			if il == nil {
+				il = &timeList{}
+				ix.byISN[k] = il
+			}
+			ix.ipos[j] = len(il.idx)
+			il.add(j)
+		}
 		sl := ix.bySig[reps[j].sig]
 		if sl == nil {
 			sl = &timeList{}
@@ -405,9 +437,17 @@ func newSigIndex(reps []rep, byStart []int) *sigIndex {
 	return ix
 }
 
-// nearest returns the rep or -1.
-func (ix *sigIndex) nearest(sig uint64, port uint16, t time.Time, window time.Duration) int {
-	if l := ix.byPort[sigPort{sig, port}]; l != nil {
+// nearest returns the rep or -1: the same client ISN first (NAT keeps
+// it), then the same client port, then any.
+func (ix *sigIndex) nearest(sig uint64, s *analysis.Session, t time.Time, window time.Duration) int {
+	if ct := s.ClientTrace; ct.SYN {
+		if l := ix.byISN[sigISN{sig, ct.ISN}]; l != nil {
+			if j := ix.nearestIn(l, t, window); j >= 0 {
+				return j
+			}
+		}
+	}
+	if l := ix.byPort[sigPort{sig, s.Client.Port()}]; l != nil {
 		if j := ix.nearestIn(l, t, window); j >= 0 {
 			return j
 		}
@@ -438,6 +478,9 @@ func (ix *sigIndex) nearestIn(l *timeList, t time.Time, window time.Duration) in
 func (ix *sigIndex) take(j int) {
 	ix.bySig[ix.reps[j].sig].take(ix.pos[j])
 	ix.byPort[sigPort{ix.reps[j].sig, ix.reps[j].s.Client.Port()}].take(ix.ppos[j])
+	if ix.ipos[j] >= 0 {
+		ix.byISN[sigISN{ix.reps[j].sig, ix.reps[j].s.ClientTrace.ISN}].take(ix.ipos[j])
+	}
 }
 
 // roughOffset estimates point k's clock against the first point's from
