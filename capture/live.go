@@ -46,6 +46,11 @@ type LiveConfig struct {
 	// file, flushed every second and on idle reads, so that it can be read
 	// while the capture runs and survives the process being killed.
 	WriteFile string
+	// WriteLimit, when positive, rotates the -w file as tcpdump's -C does:
+	// before a packet is written to a file already larger than WriteLimit
+	// bytes, the file is closed and the next one opened, named WriteFile
+	// with 1, 2, 3, ... after it.
+	WriteLimit int64
 }
 
 // Interface is a device live capture can open.

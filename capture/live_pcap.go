@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ func OpenLive(cfg LiveConfig) (Source, error) {
 		stats:  Stats{Live: true},
 		tick:   time.Now(),
 	}
+	s.wlimit = cfg.WriteLimit
 	if cfg.WriteFile != "" {
 		if err := s.openWriter(cfg.WriteFile, h); err != nil {
 			h.Close()
@@ -129,6 +131,10 @@ type liveSource struct {
 	// for Reopen.
 	wname string
 	file  *os.File
+	// wlimit is LiveConfig.WriteLimit, wbytes the bytes in the current
+	// file, wseq its number after the first (0: the first, named wname).
+	wlimit, wbytes int64
+	wseq           int
 	buf   *bufio.Writer
 	w     *pcapgo.Writer
 	werr  error // first write error; writing stops there
@@ -140,12 +146,25 @@ type liveSource struct {
 // housekeepEvery is how many packets go by between looks at the wall clock.
 const housekeepEvery = 64
 
+// wfileName is the name of the current -w file: the name given, then with
+// the file's number after it once -C has rotated it (tcpdump's naming).
+func (s *liveSource) wfileName() string {
+	if s.wseq == 0 {
+		return s.wname
+	}
+	return s.wname + strconv.Itoa(s.wseq)
+}
+
 func (s *liveSource) openWriter(name string, h *pcap.Handle) error {
+	s.wbytes = 24 // the file header
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("write captured packets: %w", err)
 	}
-	s.file, s.wname = f, name
+	s.file = f
+	if s.wname == "" {
+		s.wname = name
+	}
 	s.buf = bufio.NewWriterSize(f, 256<<10)
 	if h.Resolution() == gopacket.TimestampResolutionNanosecond {
 		s.w = pcapgo.NewWriterNanos(s.buf)
@@ -188,14 +207,21 @@ func (s *liveSource) Reopen() error {
 	}
 	if err == nil {
 		s.werr = nil
-		err = s.openWriter(s.wname, s.h)
+		err = s.openWriter(s.wfileName(), s.h)
 	} else {
 		err = fmt.Errorf("write captured packets: %w", err)
 	}
 	if err != nil {
-		s.writeFailedName(s.wname, err)
+		s.writeFailedName(s.wfileName(), err)
 	}
 	return err
+}
+
+// rotate goes on to the next -w file (-C): the current one is finished and
+// the next number opened.
+func (s *liveSource) rotate() {
+	s.wseq++
+	_ = s.Reopen() // a failure is recorded as Damage and stops the writing
 }
 
 // Next implements Source.
@@ -224,10 +250,14 @@ again:
 		return nil, io.EOF
 	}
 
+	if s.w != nil && s.werr == nil && s.wlimit > 0 && s.wbytes > s.wlimit {
+		s.rotate()
+	}
 	if s.w != nil && s.werr == nil {
 		if err := s.w.WritePacket(ci, data); err != nil {
 			s.writeFailed(err)
 		}
+		s.wbytes += 16 + int64(len(data))
 	}
 	st := &s.stats
 	t := ci.Timestamp

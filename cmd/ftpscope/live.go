@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/ftpscope/ftpscope/capture"
@@ -17,6 +18,7 @@ func liveConfig(o options) capture.LiveConfig {
 		BufferSize:  o.bufferKiB * 1024,
 		Filter:      o.filter,
 		WriteFile:   o.writeFile,
+		WriteLimit:  o.writeLimit,
 		// Timeout stays at capture.DefaultLiveTimeout: it bounds how late
 		// a time-driven verdict is printed and how soon a signal is seen.
 	}
@@ -52,6 +54,9 @@ func openLive(o options, stderr io.Writer) (capture.Source, error) {
 	}
 	if o.writeFile != "" {
 		fmt.Fprintf(&b, ", writing packets to %s", o.writeFile)
+		if o.writeLimit > 0 {
+			fmt.Fprintf(&b, " (a new file, %s1, %s2, ..., past %d bytes)", o.writeFile, o.writeFile, o.writeLimit)
+		}
 	}
 	if acct != nil {
 		fmt.Fprintf(&b, ", running as %s", acct.name)
@@ -85,3 +90,29 @@ func listInterfaces(stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// fileSize is -C's pflag.Value: tcpdump's unit, millions of bytes, for a
+// bare number (-C 100 rotates at 100 000 000 bytes, as tcpdump does), or a
+// size with its unit (-C 64MiB).
+type fileSize struct{ v *int64 }
+
+func (f fileSize) String() string {
+	if f.v == nil || *f.v == 0 {
+		return "0"
+	}
+	return sizeText(*f.v)
+}
+
+func (f fileSize) Set(s string) error {
+	t := strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if n <= 0 || n > (int64(1)<<62)/1000000 {
+			return fmt.Errorf("%q: give a positive number of millions of bytes (tcpdump's -C), or a size such as 64MiB", s)
+		}
+		*f.v = n * 1000000
+		return nil
+	}
+	return byteSize{f.v}.Set(s)
+}
+
+func (f fileSize) Type() string { return "size" }

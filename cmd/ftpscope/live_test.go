@@ -1014,7 +1014,10 @@ func TestLiveReplay(t *testing.T) {
 	// dropped (verdicts are only comparable without drops).
 	compared := false
 	for _, buf := range []string{"4096", "262144"} {
-		fs := l.startFtpscope(ns, bin, "-i", "rb", "-B", buf, "--format", "json", "tcp", "or", "icmp")
+		// The copy is written with -C, rotated every 256 KiB as tcpdump
+		// names its files: read together they must give the same verdicts.
+		wpath := filepath.Join(t.TempDir(), "rot.pcap")
+		fs := l.startFtpscope(ns, bin, "-i", "rb", "-B", buf, "--format", "json", "-w", wpath, "-C", "256KiB", "tcp", "or", "icmp")
 		pps := replay("--topspeed")
 		var live []liveRec
 		for len(live) < replaySessions {
@@ -1048,6 +1051,30 @@ func TestLiveReplay(t *testing.T) {
 			t.Errorf("live verdicts differ from the file's (%d vs %d channels); first differences: %v",
 				len(got), len(want), firstDiff(got, want, 5))
 		}
+		rotated := []string{"-r", wpath}
+		for i := 1; ; i++ {
+			name := wpath + strconv.Itoa(i)
+			if _, err := os.Stat(name); err != nil {
+				break
+			}
+			if prev, _ := os.Stat(rotated[len(rotated)-1]); prev.Size() > 256<<10+int64(1<<16) {
+				t.Errorf("-C 256KiB: %s holds %d bytes", rotated[len(rotated)-1], prev.Size())
+			}
+			rotated = append(rotated, "-r", name)
+		}
+		if len(rotated) < 4 {
+			t.Errorf("-C 256KiB: %d files for %d packets", len(rotated)/2, packets)
+		}
+		stdout, stderr, code := runBin(t, bin, append(rotated, "--format", "json")...)
+		if code != exitOK {
+			t.Fatalf("ftpscope on the -C files: status %d: %s", code, stderr)
+		}
+		rotSessions, rotSum := liveParse(t, stdout)
+		if got := channelKeys(rotSessions); !slices.Equal(got, want) || rotSum == nil || rotSum.Packets != sum.Packets {
+			t.Errorf("the %d -C files give %d channels and %v packets; want the file's %d channels and the live %d packets",
+				len(rotated)/2, len(got), rotSum, len(want), sum.Packets)
+		}
+		t.Logf("-C 256KiB: %d files", len(rotated)/2)
 		compared = true
 		break
 	}

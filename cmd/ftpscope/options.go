@@ -28,13 +28,15 @@ const (
 
 // options holds every flag; it is passed by value, never kept globally.
 type options struct {
-	read          []string
-	iface         string
-	listIfaces    bool
-	snaplen       int
-	noPromisc     bool
-	bufferKiB     int
-	writeFile     string
+	read       []string
+	iface      string
+	listIfaces bool
+	snaplen    int
+	noPromisc  bool
+	bufferKiB  int
+	writeFile  string
+	// writeLimit is -C in bytes (0: one -w file).
+	writeLimit    int64
 	dropUser      string
 	filter        string
 	controlPorts  []string
@@ -123,6 +125,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	live.BoolVarP(&o.noPromisc, "no-promiscuous-mode", "p", false, "do not put the interface into promiscuous mode")
 	live.IntVarP(&o.bufferKiB, "buffer-size", "B", 4096, "kernel capture buffer in `KiB`")
 	live.StringVarP(&o.writeFile, "write", "w", "", "also write the captured packets to pcap `FILE`")
+	live.VarP(fileSize{&o.writeLimit}, "file-size", "C", "rotate the -w file as tcpdump -C does: before a packet goes to a file larger than `SIZE` (millions of bytes, as tcpdump counts, or a size such as 64MiB), the next file is begun, named FILE1, FILE2, ...")
 	live.StringVarP(&o.dropUser, "relinquish-privileges", "Z", "", "drop root privileges to `USER` right after opening the capture")
 
 	an := pflag.NewFlagSet("analysis", pflag.ContinueOnError)
@@ -212,6 +215,9 @@ func (o *options) validate(rest []string) error {
 	if err := o.validateFiles(); err != nil {
 		return err
 	}
+	if o.writeLimit != 0 && o.writeFile == "" {
+		return fmt.Errorf("-C rotates the -w file: give -w FILE")
+	}
 	if o.shardArg != "" {
 		sh, err := flowid.ParseShard(o.shardArg)
 		if err != nil {
@@ -255,8 +261,8 @@ func (o *options) validate(rest []string) error {
 		return fmt.Errorf("unexpected argument %q (a BPF filter goes with -i)", rest[0])
 	case len(o.read) == 0 && len(o.points) == 0:
 		return fmt.Errorf("nothing to read: give a capture file with -r FILE, or an interface with -i IFACE")
-	case o.writeFile != "" || o.dropUser != "":
-		return fmt.Errorf("-w and -Z go with live capture (-i)")
+	case o.writeFile != "" || o.dropUser != "" || o.writeLimit != 0:
+		return fmt.Errorf("-w, -C and -Z go with live capture (-i)")
 	}
 	seen := map[uint16]bool{}
 	for _, s := range o.controlPorts {
