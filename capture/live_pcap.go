@@ -135,9 +135,9 @@ type liveSource struct {
 	// file, wseq its number after the first (0: the first, named wname).
 	wlimit, wbytes int64
 	wseq           int
-	buf   *bufio.Writer
-	w     *pcapgo.Writer
-	werr  error // first write error; writing stops there
+	buf            *bufio.Writer
+	w              *pcapgo.Writer
+	werr           error // first write error; writing stops there
 
 	tick   time.Time // wall time of the last housekeeping (flush, counters)
 	closed bool
