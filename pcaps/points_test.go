@@ -21,6 +21,7 @@ type pointsLine struct {
 		Name   string `json:"name"`
 		Client string `json:"client"`
 		Server string `json:"server"`
+		Joined string `json:"joined_by"`
 	} `json:"point_sessions"`
 	Rewrites *[]struct {
 		Between []string `json:"between"`
@@ -154,6 +155,15 @@ func TestPointsCorpus(t *testing.T) {
 				}
 				if cs.Client != ss.Client || cs.Server != ss.Server {
 					natJoined++
+				}
+				// Both points saw the SYN, whose ISN NAT leaves alone; FTP on
+				// another port is recognised from its greeting, after the SYN.
+				want := "transcript-and-sequence"
+				if p := port(ss.Server); p != "21" && p != "990" {
+					want = "transcript"
+				}
+				if j := rec.PointSessions[1].Joined; j != want {
+					t.Errorf("run %s: joined by %q, want %s", cs.Run, j, want)
 				}
 				if len(rec.Channels) != len(cs.Channels) || len(cs.Channels) != len(ss.Channels) {
 					t.Errorf("run %s: %d channels, truth %d at client and %d at server", cs.Run, len(rec.Channels), len(cs.Channels), len(ss.Channels))
