@@ -84,15 +84,26 @@ const base62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 // the same four-tuple (port reuse) get two.
 func UID(client, server netip.AddrPort, start time.Time) string {
 	buf := make([]byte, 0, 16+2+16+2+8)
-	ca, sa := client.Addr().As16(), server.Addr().As16()
-	buf = append(buf, ca[:]...)
-	buf = binary.BigEndian.AppendUint16(buf, client.Port())
-	buf = append(buf, sa[:]...)
-	buf = binary.BigEndian.AppendUint16(buf, server.Port())
-	buf = binary.BigEndian.AppendUint64(buf, uint64(start.UnixNano()))
+	return zeekID('C', appendConn(buf, client, server, start))
+}
+
+// appendConn appends a connection's identity: both ends (addresses as 16
+// bytes, ports big-endian) and the nanosecond of its first packet.
+func appendConn(buf []byte, a, b netip.AddrPort, start time.Time) []byte {
+	aa, ba := a.Addr().As16(), b.Addr().As16()
+	buf = append(buf, aa[:]...)
+	buf = binary.BigEndian.AppendUint16(buf, a.Port())
+	buf = append(buf, ba[:]...)
+	buf = binary.BigEndian.AppendUint16(buf, b.Port())
+	return binary.BigEndian.AppendUint64(buf, uint64(start.UnixNano()))
+}
+
+// zeekID is prefix and the first 96 bits of the SHA-1 of buf in base62, the
+// form of Zeek's uids and fuids.
+func zeekID(prefix byte, buf []byte) string {
 	sum := sha1.Sum(buf)
 	out := make([]byte, 0, 18)
-	out = append(out, 'C')
+	out = append(out, prefix)
 	out = appendBase62(out, binary.BigEndian.Uint64(sum[0:8]))
 	out = appendBase62(out, uint64(binary.BigEndian.Uint32(sum[8:12])))
 	return string(out)
@@ -118,24 +129,13 @@ func appendBase62(dst []byte, v uint64) []byte {
 // same capture always gives the same id, and no uid collides with a fuid.
 func FUID(orig, resp netip.AddrPort, start time.Time, isOrig bool) string {
 	buf := make([]byte, 0, 8+16+2+16+2+8+1)
-	buf = append(buf, "FTP_DATA"...)
-	oa, ra := orig.Addr().As16(), resp.Addr().As16()
-	buf = append(buf, oa[:]...)
-	buf = binary.BigEndian.AppendUint16(buf, orig.Port())
-	buf = append(buf, ra[:]...)
-	buf = binary.BigEndian.AppendUint16(buf, resp.Port())
-	buf = binary.BigEndian.AppendUint64(buf, uint64(start.UnixNano()))
+	buf = appendConn(append(buf, "FTP_DATA"...), orig, resp, start)
 	if isOrig {
 		buf = append(buf, 1)
 	} else {
 		buf = append(buf, 0)
 	}
-	sum := sha1.Sum(buf)
-	out := make([]byte, 0, 18)
-	out = append(out, 'F')
-	out = appendBase62(out, binary.BigEndian.Uint64(sum[0:8]))
-	out = appendBase62(out, uint64(binary.BigEndian.Uint32(sum[8:12])))
-	return string(out)
+	return zeekID('F', buf)
 }
 
 // PairHash hashes the unordered pair of addresses a and b (ports left out,
