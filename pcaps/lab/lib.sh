@@ -331,12 +331,13 @@ pureftpd_start() {
 	PID_syslog=$!
 	LAB_PIDS+=("$PID_syslog")
 	wait_for 5 test -S "$dev/log" || die "the syslog sink did not start"
-	printf '%q ' "$PUREFTPD" -S ",$CONTROL_PORT" -l "puredb:$db" -E -H -d -d "$@" >"$SDIR/logs/$name.cmdline"
+	local cmd=("$PUREFTPD" -S ",$CONTROL_PORT" -l "puredb:$db" -E -H -d -d "$@")
+	printf '%q ' "${cmd[@]}" >"$SDIR/logs/$name.cmdline"
 	echo >>"$SDIR/logs/$name.cmdline"
 	# unshare and sh exec: the PID start_bg records is pure-ftpd's own.
 	start_bg server "$SDIR/logs/$name.stderr" "$NS_S" unshare -m sh -c \
 		'dev=$1; shift; for d in null zero urandom random; do mount --bind /dev/$d "$dev/$d" || exit 1; done
-		 mount --rbind "$dev" /dev && exec "$@"' sh "$dev" "$PUREFTPD" -S ",$CONTROL_PORT" -l "puredb:$db" -E -H -d -d "$@"
+		 mount --rbind "$dev" /dev && exec "$@"' sh "$dev" "${cmd[@]}"
 }
 
 server_listening() {
