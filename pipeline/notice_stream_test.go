@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,17 +100,9 @@ func TestNoticesStreamAsRaised(t *testing.T) {
 	file := records(t, path, false)
 	live := records(t, path, true)
 	t.Logf("file: %v\nlive: %v", file, live)
-	index := func(rs []string, s string) int {
-		for i, r := range rs {
-			if r == s {
-				return i
-			}
-		}
-		return -1
-	}
 	count := func(rs []string, prefix string) (n int) {
 		for _, r := range rs {
-			if len(r) >= len(prefix) && r[:len(prefix)] == prefix {
+			if strings.HasPrefix(r, prefix) {
 				n++
 			}
 		}
@@ -117,10 +111,10 @@ func TestNoticesStreamAsRaised(t *testing.T) {
 	if count(file, "notice") == 0 || count(file, "notice") != count(live, "notice") {
 		t.Fatalf("%d notices from the file, %d live; want the same, at least one", count(file, "notice"), count(live, "notice"))
 	}
-	if b, s := index(file, "notice bruteforce"), index(file, "session"); b < 0 || b < s {
+	if b, s := slices.Index(file, "notice bruteforce"), slices.Index(file, "session"); b < 0 || b < s {
 		t.Errorf("file: bruteforce notice at %d, session at %d: want it after its session", b, s)
 	}
-	if b, s := index(live, "notice bruteforce"), index(live, "session"); b < 0 || b > s {
+	if b, s := slices.Index(live, "notice bruteforce"), slices.Index(live, "session"); b < 0 || b > s {
 		t.Errorf("live: bruteforce notice at %d, session at %d: want it first", b, s)
 	}
 }
