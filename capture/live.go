@@ -2,9 +2,12 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/lestrrat-go/strftime"
 )
 
 // ErrLiveUnavailable is returned by OpenLive and ListInterfaces in a build
@@ -51,6 +54,27 @@ type LiveConfig struct {
 	// bytes, the file is closed and the next one opened, named WriteFile
 	// with 1, 2, 3, ... after it.
 	WriteLimit int64
+	// RotateEvery, when positive, rotates the -w file as tcpdump's -G
+	// does: once a packet's capture time is RotateEvery past the start of
+	// the current file, the next file is begun. WriteFile is then a
+	// strftime(3) pattern (it must hold a conversion, such as %H%M%S, or
+	// every file would have the same name), formatted with the local time
+	// the file begins at; with WriteLimit the numbers 1, 2, ... follow it,
+	// starting again with each new period.
+	RotateEvery time.Duration
+}
+
+// RotatedName is the -w file name a -G rotation gives pattern (a strftime(3)
+// pattern) for a file begun at t, in local time as tcpdump names them.
+func RotatedName(pattern string, t time.Time) (string, error) {
+	if !strings.Contains(pattern, "%") {
+		return "", fmt.Errorf("-w %q holds no time conversion (such as %%Y%%m%%d-%%H%%M%%S): every rotated file would have its name", pattern)
+	}
+	f, err := strftime.New(pattern, strftime.WithUnixSeconds('s'))
+	if err != nil {
+		return "", fmt.Errorf("-w %q is not a strftime pattern: %w", pattern, err)
+	}
+	return f.FormatString(t.Local()), nil
 }
 
 // Interface is a device live capture can open.

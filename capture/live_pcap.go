@@ -54,7 +54,17 @@ func OpenLive(cfg LiveConfig) (Source, error) {
 	}
 	s.wlimit = cfg.WriteLimit
 	if cfg.WriteFile != "" {
-		if err := s.openWriter(cfg.WriteFile, h); err != nil {
+		s.wname = cfg.WriteFile
+		if cfg.RotateEvery > 0 {
+			// The first file begins when the capture opens (no packet has
+			// a capture time yet); the next ones at their first packet.
+			s.wperiod, s.wstart = cfg.RotateEvery, time.Now()
+			if _, err := RotatedName(cfg.WriteFile, s.wstart); err != nil {
+				h.Close()
+				return nil, err
+			}
+		}
+		if err := s.openWriter(s.wfileName(), h); err != nil {
 			h.Close()
 			return nil, err
 		}
@@ -135,9 +145,13 @@ type liveSource struct {
 	// file, wseq its number after the first (0: the first, named wname).
 	wlimit, wbytes int64
 	wseq           int
-	buf            *bufio.Writer
-	w              *pcapgo.Writer
-	werr           error // first write error; writing stops there
+	// wperiod is LiveConfig.RotateEvery; wstart is when the current -G
+	// period began, whose time names the file (wname is then the pattern).
+	wperiod time.Duration
+	wstart  time.Time
+	buf     *bufio.Writer
+	w       *pcapgo.Writer
+	werr    error // first write error; writing stops there
 
 	tick   time.Time // wall time of the last housekeeping (flush, counters)
 	closed bool
@@ -149,10 +163,14 @@ const housekeepEvery = 64
 // wfileName is the name of the current -w file: the name given, then with
 // the file's number after it once -C has rotated it (tcpdump's naming).
 func (s *liveSource) wfileName() string {
-	if s.wseq == 0 {
-		return s.wname
+	name := s.wname
+	if s.wperiod > 0 {
+		name, _ = RotatedName(s.wname, s.wstart) // checked when the capture opened
 	}
-	return s.wname + strconv.Itoa(s.wseq)
+	if s.wseq == 0 {
+		return name
+	}
+	return name + strconv.Itoa(s.wseq)
 }
 
 func (s *liveSource) openWriter(name string, h *pcap.Handle) error {
@@ -250,7 +268,11 @@ again:
 		return nil, io.EOF
 	}
 
-	if s.w != nil && s.werr == nil && s.wlimit > 0 && s.wbytes > s.wlimit {
+	if s.w != nil && s.werr == nil && s.wperiod > 0 && ci.Timestamp.Sub(s.wstart) >= s.wperiod {
+		// -G: a new period, a new name; -C's numbers start again.
+		s.wstart, s.wseq = ci.Timestamp, -1
+		s.rotate()
+	} else if s.w != nil && s.werr == nil && s.wlimit > 0 && s.wbytes > s.wlimit {
 		s.rotate()
 	}
 	if s.w != nil && s.werr == nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ftpscope/ftpscope/capture"
 )
@@ -19,6 +20,7 @@ func liveConfig(o options) capture.LiveConfig {
 		Filter:      o.filter,
 		WriteFile:   o.writeFile,
 		WriteLimit:  o.writeLimit,
+		RotateEvery: o.rotateEvery,
 		// Timeout stays at capture.DefaultLiveTimeout: it bounds how late
 		// a time-driven verdict is printed and how soon a signal is seen.
 	}
@@ -54,6 +56,9 @@ func openLive(o options, stderr io.Writer) (capture.Source, error) {
 	}
 	if o.writeFile != "" {
 		fmt.Fprintf(&b, ", writing packets to %s", o.writeFile)
+		if o.rotateEvery > 0 {
+			fmt.Fprintf(&b, " (a new file every %v, named by the time it begins)", o.rotateEvery)
+		}
 		if o.writeLimit > 0 {
 			fmt.Fprintf(&b, " (a new file, %s1, %s2, ..., past %d bytes)", o.writeFile, o.writeFile, o.writeLimit)
 		}
@@ -90,6 +95,31 @@ func listInterfaces(stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
+
+// rotateSeconds is -G's pflag.Value: whole seconds, as tcpdump takes them,
+// or a Go duration (90s, 1h).
+type rotateSeconds struct{ v *time.Duration }
+
+func (r rotateSeconds) String() string {
+	if r.v == nil || *r.v == 0 {
+		return ""
+	}
+	return strconv.FormatInt(int64(*r.v/time.Second), 10)
+}
+
+func (r rotateSeconds) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if n, nerr := strconv.ParseInt(s, 10, 64); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < time.Second {
+		return fmt.Errorf("%q: give whole seconds (3600) or a duration (1h), at least 1s", s)
+	}
+	*r.v = d
+	return nil
+}
+
+func (r rotateSeconds) Type() string { return "secs" }
 
 // fileSize is -C's pflag.Value: tcpdump's unit, millions of bytes, for a
 // bare number (-C 100 rotates at 100 000 000 bytes, as tcpdump does), or a

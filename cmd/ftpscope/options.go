@@ -36,7 +36,9 @@ type options struct {
 	bufferKiB  int
 	writeFile  string
 	// writeLimit is -C in bytes (0: one -w file).
-	writeLimit    int64
+	writeLimit int64
+	// rotateEvery is -G (0: no time rotation).
+	rotateEvery   time.Duration
 	dropUser      string
 	filter        string
 	controlPorts  []string
@@ -126,6 +128,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	live.IntVarP(&o.bufferKiB, "buffer-size", "B", 4096, "kernel capture buffer in `KiB`")
 	live.StringVarP(&o.writeFile, "write", "w", "", "also write the captured packets to pcap `FILE`")
 	live.VarP(fileSize{&o.writeLimit}, "file-size", "C", "rotate the -w file as tcpdump -C does: before a packet goes to a file larger than `SIZE` (millions of bytes, as tcpdump counts, or a size such as 64MiB), the next file is begun, named FILE1, FILE2, ...")
+	live.VarP(rotateSeconds{&o.rotateEvery}, "rotate-seconds", "G", "rotate the -w file as tcpdump -G does: every `SECS` seconds of capture time a new file is begun, named by the -w FILE as a strftime pattern (it must hold a conversion, e.g. -w ftp-%Y%m%d-%H%M%S.pcap); with -C, the numbers 1, 2, ... follow the name and start again each period")
 	live.StringVarP(&o.dropUser, "relinquish-privileges", "Z", "", "drop root privileges to `USER` right after opening the capture")
 
 	an := pflag.NewFlagSet("analysis", pflag.ContinueOnError)
@@ -218,6 +221,14 @@ func (o *options) validate(rest []string) error {
 	if o.writeLimit != 0 && o.writeFile == "" {
 		return fmt.Errorf("-C rotates the -w file: give -w FILE")
 	}
+	if o.rotateEvery != 0 {
+		if o.writeFile == "" {
+			return fmt.Errorf("-G rotates the -w file: give -w FILE")
+		}
+		if _, err := capture.RotatedName(o.writeFile, time.Time{}); err != nil {
+			return fmt.Errorf("-G: %w", err)
+		}
+	}
 	if o.shardArg != "" {
 		sh, err := flowid.ParseShard(o.shardArg)
 		if err != nil {
@@ -261,7 +272,7 @@ func (o *options) validate(rest []string) error {
 		return fmt.Errorf("unexpected argument %q (a BPF filter goes with -i)", rest[0])
 	case len(o.read) == 0 && len(o.points) == 0:
 		return fmt.Errorf("nothing to read: give a capture file with -r FILE, or an interface with -i IFACE")
-	case o.writeFile != "" || o.dropUser != "" || o.writeLimit != 0:
+	case o.writeFile != "" || o.dropUser != "" || o.writeLimit != 0 || o.rotateEvery != 0:
 		return fmt.Errorf("-w, -C and -Z go with live capture (-i)")
 	}
 	seen := map[uint16]bool{}
