@@ -491,6 +491,13 @@ type liveRun struct {
 	raw  *syncBuffer // every stdout line, for the logs
 }
 
+// veth makes a veth pair a-b inside the namespace ns, both ends up.
+func (l *lab) veth(ns, a, b string) {
+	l.in(ns, "ip", "link", "add", a, "type", "veth", "peer", "name", b)
+	l.in(ns, "ip", "link", "set", a, "up")
+	l.in(ns, "ip", "link", "set", b, "up")
+}
+
 // startFtpscope starts ftpscope in ns and waits until it listens.
 func (l *lab) startFtpscope(ns, bin string, args ...string) *liveRun {
 	l.t.Helper()
@@ -529,6 +536,29 @@ func (l *lab) startFtpscope(ns, bin string, args ...string) *liveRun {
 }
 
 // next returns the next record of a type in types, waiting at most d.
+// sessionsThenStop reads up to n session records (each within 20 s of the
+// last), then stops ftpscope with SIGINT and returns them with its summary.
+func (r *liveRun) sessionsThenStop(t *testing.T, n int) ([]liveRec, liveRec) {
+	t.Helper()
+	var live []liveRec
+	for len(live) < n {
+		rec, ok := r.next(t, 20*time.Second, "session")
+		if !ok {
+			break
+		}
+		live = append(live, rec)
+	}
+	r.cmd.Process.Signal(os.Interrupt)
+	if code := r.wait(15 * time.Second); code != 0 {
+		t.Errorf("ftpscope after SIGINT: status %d: %s", code, r.stderr.String())
+	}
+	sum, ok := r.next(t, 5*time.Second, "summary")
+	if !ok {
+		t.Fatalf("no summary after SIGINT")
+	}
+	return live, sum
+}
+
 func (r *liveRun) next(t *testing.T, d time.Duration, types ...string) (liveRec, bool) {
 	t.Helper()
 	timeout := time.After(d)
@@ -996,9 +1026,7 @@ func TestLiveReplay(t *testing.T) {
 
 	l := newLab(t, "r")
 	ns := l.ns("replay")
-	l.in(ns, "ip", "link", "add", "ra", "type", "veth", "peer", "name", "rb")
-	l.in(ns, "ip", "link", "set", "ra", "up")
-	l.in(ns, "ip", "link", "set", "rb", "up")
+	l.veth(ns, "ra", "rb")
 
 	replay := func(args ...string) (pps string) {
 		t.Helper()
@@ -1019,22 +1047,7 @@ func TestLiveReplay(t *testing.T) {
 		wpath := filepath.Join(t.TempDir(), "rot.pcap")
 		fs := l.startFtpscope(ns, bin, "-i", "rb", "-B", buf, "--format", "json", "-w", wpath, "-C", "256KiB", "tcp", "or", "icmp")
 		pps := replay("--topspeed")
-		var live []liveRec
-		for len(live) < replaySessions {
-			rec, ok := fs.next(t, 20*time.Second, "session")
-			if !ok {
-				break
-			}
-			live = append(live, rec)
-		}
-		fs.cmd.Process.Signal(os.Interrupt)
-		if code := fs.wait(15 * time.Second); code != 0 {
-			t.Errorf("ftpscope after SIGINT: status %d: %s", code, fs.stderr.String())
-		}
-		sum, ok := fs.next(t, 5*time.Second, "summary")
-		if !ok {
-			t.Fatalf("no summary after SIGINT")
-		}
+		live, sum := fs.sessionsThenStop(t, replaySessions)
 		dropped := sum.Live["kernel_dropped"] + sum.Live["interface_dropped"]
 		t.Logf("-B %s KiB: tcpreplay sent %d packets at %s pps; ftpscope read %d, libpcap received %d, kernel dropped %d, interface dropped %d; %d sessions streamed",
 			buf, packets, pps, sum.Packets, sum.Live["received"], sum.Live["kernel_dropped"], sum.Live["interface_dropped"], len(live))
@@ -1156,9 +1169,7 @@ func TestLiveInterfaceGone(t *testing.T) {
 	bin := buildLiveTool(t)
 	l := newLab(t, "g")
 	ns := l.ns("gone")
-	l.in(ns, "ip", "link", "add", "ga", "type", "veth", "peer", "name", "gb")
-	l.in(ns, "ip", "link", "set", "ga", "up")
-	l.in(ns, "ip", "link", "set", "gb", "up")
+	l.veth(ns, "ga", "gb")
 	fs := l.startFtpscope(ns, bin, "-i", "gb", "--format", "json")
 	l.in(ns, "ip", "link", "del", "ga") // takes its peer gb with it
 	code := fs.wait(15 * time.Second)

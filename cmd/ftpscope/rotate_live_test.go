@@ -1,14 +1,12 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestLiveRotateSeconds replays a capture onto a veth pair for about four
@@ -27,11 +25,9 @@ func TestLiveRotateSeconds(t *testing.T) {
 	fileSessions, _ := liveParse(t, stdout)
 	want := channelKeys(fileSessions)
 
-	l := newLab(t, "g")
+	l := newLab(t, "G")
 	ns := l.ns("rotate")
-	l.in(ns, "ip", "link", "add", "ga", "type", "veth", "peer", "name", "gb")
-	l.in(ns, "ip", "link", "set", "ga", "up")
-	l.in(ns, "ip", "link", "set", "gb", "up")
+	l.veth(ns, "ga", "gb")
 
 	dir := t.TempDir()
 	pattern := filepath.Join(dir, "ftp-%Y%m%d-%H%M%S.pcap")
@@ -39,22 +35,7 @@ func TestLiveRotateSeconds(t *testing.T) {
 	// About four seconds of replay: a packet rate of a quarter of the file.
 	pps := packets / 4
 	l.in(ns, "tcpreplay", "-q", "-i", "ga", "--pps", strconv.Itoa(pps), file)
-	var live []liveRec
-	for len(live) < len(fileSessions) {
-		rec, ok := fs.next(t, 20*time.Second, "session")
-		if !ok {
-			break
-		}
-		live = append(live, rec)
-	}
-	fs.cmd.Process.Signal(os.Interrupt)
-	if code := fs.wait(15 * time.Second); code != 0 {
-		t.Errorf("ftpscope after SIGINT: status %d: %s", code, fs.stderr.String())
-	}
-	sum, ok := fs.next(t, 5*time.Second, "summary")
-	if !ok {
-		t.Fatalf("no summary after SIGINT")
-	}
+	live, sum := fs.sessionsThenStop(t, len(fileSessions))
 	if d := sum.Live["kernel_dropped"] + sum.Live["interface_dropped"]; d > 0 {
 		t.Skipf("the kernel dropped %d packets at %d pps: files not comparable", d, pps)
 	}
