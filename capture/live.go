@@ -67,14 +67,24 @@ type LiveConfig struct {
 // RotatedName is the -w file name a -G rotation gives pattern (a strftime(3)
 // pattern) for a file begun at t, in local time as tcpdump names them.
 func RotatedName(pattern string, t time.Time) (string, error) {
+	f, err := rotationPattern(pattern)
+	if err != nil {
+		return "", err
+	}
+	return f.FormatString(t.Local()), nil
+}
+
+// rotationPattern compiles a -G file name pattern, refusing one without a
+// conversion (every file would get the same name).
+func rotationPattern(pattern string) (*strftime.Strftime, error) {
 	if !strings.Contains(pattern, "%") {
-		return "", fmt.Errorf("-w %q holds no time conversion (such as %%Y%%m%%d-%%H%%M%%S): every rotated file would have its name", pattern)
+		return nil, fmt.Errorf("-w %q holds no time conversion (such as %%Y%%m%%d-%%H%%M%%S): every rotated file would have its name", pattern)
 	}
 	f, err := strftime.New(pattern, strftime.WithUnixSeconds('s'))
 	if err != nil {
-		return "", fmt.Errorf("-w %q is not a strftime pattern: %w", pattern, err)
+		return nil, fmt.Errorf("-w %q is not a strftime pattern: %w", pattern, err)
 	}
-	return f.FormatString(t.Local()), nil
+	return f, nil
 }
 
 // Interface is a device live capture can open.

@@ -18,6 +18,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcap"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/lestrrat-go/strftime"
 )
 
 // OpenLive starts capturing on cfg.Interface through libpcap. The returned
@@ -58,11 +59,12 @@ func OpenLive(cfg LiveConfig) (Source, error) {
 		if cfg.RotateEvery > 0 {
 			// The first file begins when the capture opens (no packet has
 			// a capture time yet); the next ones at their first packet.
-			s.wperiod, s.wstart = cfg.RotateEvery, time.Now()
-			if _, err := RotatedName(cfg.WriteFile, s.wstart); err != nil {
+			f, err := rotationPattern(cfg.WriteFile)
+			if err != nil {
 				h.Close()
 				return nil, err
 			}
+			s.wperiod, s.wstart, s.wfmt = cfg.RotateEvery, time.Now(), f
 		}
 		if err := s.openWriter(s.wfileName(), h); err != nil {
 			h.Close()
@@ -146,9 +148,11 @@ type liveSource struct {
 	wlimit, wbytes int64
 	wseq           int
 	// wperiod is LiveConfig.RotateEvery; wstart is when the current -G
-	// period began, whose time names the file (wname is then the pattern).
+	// period began, whose time names the file through wfmt (wname is then
+	// the pattern).
 	wperiod time.Duration
 	wstart  time.Time
+	wfmt    *strftime.Strftime
 	buf     *bufio.Writer
 	w       *pcapgo.Writer
 	werr    error // first write error; writing stops there
@@ -164,8 +168,8 @@ const housekeepEvery = 64
 // the file's number after it once -C has rotated it (tcpdump's naming).
 func (s *liveSource) wfileName() string {
 	name := s.wname
-	if s.wperiod > 0 {
-		name, _ = RotatedName(s.wname, s.wstart) // checked when the capture opened
+	if s.wfmt != nil {
+		name = s.wfmt.FormatString(s.wstart.Local())
 	}
 	if s.wseq == 0 {
 		return name

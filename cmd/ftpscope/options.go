@@ -273,7 +273,7 @@ func (o *options) validate(rest []string) error {
 	case len(o.read) == 0 && len(o.points) == 0:
 		return fmt.Errorf("nothing to read: give a capture file with -r FILE, or an interface with -i IFACE")
 	case o.writeFile != "" || o.dropUser != "" || o.writeLimit != 0 || o.rotateEvery != 0:
-		return fmt.Errorf("-w, -C and -Z go with live capture (-i)")
+		return fmt.Errorf("-w, -C, -G and -Z go with live capture (-i)")
 	}
 	seen := map[uint16]bool{}
 	for _, s := range o.controlPorts {
