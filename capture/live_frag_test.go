@@ -64,8 +64,7 @@ func TestLiveReassemblesFragments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &liveSource{h: h, name: "test0", lt: h.LinkType(), dec: newFrameDecoder(), defrag: newDefragmenter(),
-		stats: Stats{Live: true}, tick: time.Now()}
+	s := &liveSource{liveFrames: newLiveFrames("test0"), h: h, lt: h.LinkType(), tick: time.Now()}
 	defer s.Close()
 	var got []Packet
 	for range 100000 {

@@ -45,13 +45,10 @@ func OpenLive(cfg LiveConfig) (Source, error) {
 		}
 	}
 	s := &liveSource{
-		h:      h,
-		name:   cfg.Interface,
-		lt:     h.LinkType(),
-		dec:    newFrameDecoder(),
-		defrag: newDefragmenter(),
-		stats:  Stats{Live: true},
-		tick:   time.Now(),
+		liveFrames: newLiveFrames(cfg.Interface),
+		h:          h,
+		lt:         h.LinkType(),
+		tick:       time.Now(),
 	}
 	s.wlimit = cfg.WriteLimit
 	if cfg.WriteFile != "" {
@@ -124,16 +121,10 @@ func activate(cfg LiveConfig) (*pcap.Handle, error) {
 // Next and Close must be called from one goroutine (the packet loop); the
 // read timeout is what lets that loop notice a signal.
 type liveSource struct {
-	h     *pcap.Handle
-	name  string
-	lt    layers.LinkType
-	dec   *frameDecoder
-	pkt   Packet
-	stats Stats
-	// defrag reassembles IP fragments; frames numbers the frames read
-	// (fragments held included), as the file source does.
-	defrag *defragmenter
-	frames uint64
+	// liveFrames decodes, reassembles and counts the frames read.
+	liveFrames
+	h  *pcap.Handle
+	lt layers.LinkType
 
 	// libpcap's counters are 32-bit and wrap; they are polled at every
 	// tick and accumulated here.
@@ -285,50 +276,15 @@ again:
 		}
 		s.wbytes += 16 + int64(len(data))
 	}
-	st := &s.stats
-	t := ci.Timestamp
-	lt := s.lt
-	if !plainTCP4(data, lt) && !quickNotFragment(data, lt) {
-		// An IP fragment: kept until its datagram is whole, which then
-		// takes its place (as in files).
-		var f fragment
-		switch s.dec.fragmentOf(&f, data, lt) {
-		case isFragment:
-			st.Fragments++
-			dgram, done := s.defrag.add(&f, t, st)
-			if !done {
-				s.frames++
-				goto again
-			}
-			data, lt = dgram, layers.LinkTypeRaw
-		case badFragment:
-			st.FragmentsInvalid++
-		}
+	p := s.frame(data, ci, s.lt)
+	if p == nil {
+		goto again // a fragment kept until its datagram is whole
 	}
-	if st.Packets == 0 {
-		st.First = t
-	} else if t.Before(st.Last) {
-		st.BackwardsTime++
-	}
-	st.Last = t
-	st.Packets++
-	st.Bytes += uint64(ci.CaptureLength)
-	if st.Packets%housekeepEvery == 0 {
+	if s.stats.Packets%housekeepEvery == 0 {
 		if now := time.Now(); now.Sub(s.tick) >= writeFlushInterval {
 			s.housekeep(now)
 		}
 	}
-
-	// The record fields, then the same decoding and counting as files.
-	s.frames++
-	p := &s.pkt
-	p.Num = s.frames
-	p.File = s.name
-	p.FileNum = s.frames
-	p.Time = t
-	p.Len, p.CapLen = ci.Length, ci.CaptureLength
-	p.Interface = ci.InterfaceIndex
-	decodeCounted(s.dec, st, p, data, lt)
 	return p, nil
 }
 
