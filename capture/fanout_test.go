@@ -1,0 +1,275 @@
+package capture
+
+import (
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+)
+
+// fanoutFrame serializes an Ethernet frame (with one 802.1Q tag when vlan is
+// not 0) carrying a TCP segment from src to dst, with gopacket, so that the
+// header offsets come from somewhere else than the program under test.
+func fanoutFrame(t testing.TB, src, dst netip.Addr, vlan uint16) []byte {
+	t.Helper()
+	eth := &layers.Ethernet{
+		SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
+	}
+	var ip gopacket.NetworkLayer
+	ipType := layers.EthernetTypeIPv4
+	if src.Is4() {
+		ip = &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
+	} else {
+		ipType = layers.EthernetTypeIPv6
+		ip = &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
+	}
+	tcp := &layers.TCP{SrcPort: 40000, DstPort: 21, SYN: true, Seq: 1, Window: 1000}
+	if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
+		t.Fatal(err)
+	}
+	ls := []gopacket.SerializableLayer{eth}
+	if vlan != 0 {
+		eth.EthernetType = layers.EthernetTypeDot1Q
+		ls = append(ls, &layers.Dot1Q{VLANIdentifier: vlan, Type: ipType})
+	} else {
+		eth.EthernetType = ipType
+	}
+	ls = append(ls, ip.(gopacket.SerializableLayer), tcp, gopacket.Payload("USER x\r\n"))
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func fanoutVM(t testing.TB, rings int) *bpf.VM {
+	t.Helper()
+	prog, err := fanoutProgram(rings, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := bpf.NewVM(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vm
+}
+
+func runVM(t testing.TB, vm *bpf.VM, frame []byte) int {
+	t.Helper()
+	got, err := vm.Run(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestFanoutProgramMatchesFanoutRing(t *testing.T) {
+	pairs := []struct{ a, b string }{
+		{"192.0.2.10", "198.51.100.20"},
+		{"10.0.0.1", "10.0.0.2"},
+		{"10.0.0.1", "10.0.0.1"},
+		{"0.0.0.0", "255.255.255.255"},
+		{"2001:db8::1", "2001:db8::2"},
+		{"2001:db8:1::10", "fe80::1"},
+		{"::ffff:192.0.2.1", "2001:db8::1"}, // IPv4-mapped in an IPv6 header: hashed as IPv6
+		{"::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+	}
+	for _, rings := range []int{2, 3, 4, 7, 16, 64} {
+		vm := fanoutVM(t, rings)
+		for _, p := range pairs {
+			a, b := netip.MustParseAddr(p.a), netip.MustParseAddr(p.b)
+			want := FanoutRing(a, b, rings)
+			if rev := FanoutRing(b, a, rings); rev != want {
+				t.Errorf("rings %d: FanoutRing(%v, %v) = %d but the other way round %d", rings, a, b, want, rev)
+			}
+			if want < 0 || want >= rings {
+				t.Errorf("rings %d: FanoutRing(%v, %v) = %d, out of range", rings, a, b, want)
+			}
+			for _, vlan := range []uint16{0, 100} {
+				for _, dir := range [][2]netip.Addr{{a, b}, {b, a}} {
+					if got := runVM(t, vm, fanoutFrame(t, dir[0], dir[1], vlan)); got != want {
+						t.Errorf("rings %d, vlan %d: program gives %d for %v -> %v, FanoutRing %d", rings, vlan, got, dir[0], dir[1], want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestFanoutProgramNotIP(t *testing.T) {
+	vm := fanoutVM(t, 4)
+	arp := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(arp, gopacket.SerializeOptions{FixLengths: true},
+		&layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: layers.EthernetBroadcast, EthernetType: layers.EthernetTypeARP},
+		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
+			Operation: layers.ARPRequest, SourceHwAddress: []byte{2, 0, 0, 0, 0, 1}, SourceProtAddress: []byte{10, 0, 0, 1},
+			DstHwAddress: make([]byte, 6), DstProtAddress: []byte{10, 0, 0, 2}}); err != nil {
+		t.Fatal(err)
+	}
+	v4 := fanoutFrame(t, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.99"), 0)
+	v6 := fanoutFrame(t, netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::99"), 7)
+	qinq := fanoutFrame(t, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.99"), 7)
+	qinq[12], qinq[13] = 0x88, 0xa8 // outer S-tag ...
+	qinq = append(qinq[:16:16], append([]byte{0x81, 0x00, 0x00, 0x05}, qinq[16:]...)...)
+	for _, c := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"arp", arp.Bytes()},
+		{"empty", nil},
+		{"ethernet header only", v4[:14]},
+		{"ipv4 cut before the destination", v4[:14+18]},
+		{"ipv6 cut in the source", v6[:18+20]},
+		{"two tags", qinq},
+	} {
+		if got := runVM(t, vm, c.frame); got != 0 {
+			t.Errorf("%s: ring %d, want 0", c.name, got)
+		}
+	}
+	if got := FanoutRing(netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1"), 4); got != 0 {
+		t.Errorf("FanoutRing of a mixed pair = %d, want 0", got)
+	}
+	if got := FanoutRing(netip.Addr{}, netip.Addr{}, 4); got != 0 {
+		t.Errorf("FanoutRing of no addresses = %d, want 0", got)
+	}
+	if got := FanoutRing(netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), 1); got != 0 {
+		t.Errorf("FanoutRing with one ring = %d, want 0", got)
+	}
+}
+
+// TestFanoutSpread checks the rings share address pairs evenly: the load of a
+// worker follows, and an unmixed hash (the XOR alone, modulo a power of two)
+// would put all of a /24's clients of one server that differ only in high
+// bits on one ring.
+func TestFanoutSpread(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	server := netip.MustParseAddr("203.0.113.21")
+	for _, c := range []struct {
+		name   string
+		client func(i int) netip.Addr
+	}{
+		{"random", func(int) netip.Addr {
+			var b [4]byte
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			return netip.AddrFrom4(b)
+		}},
+		{"first octet", func(i int) netip.Addr { return netip.AddrFrom4([4]byte{byte(i), 0, 0, 1}) }},
+		{"last octet", func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}) }},
+		{"ipv6 interface id", func(i int) netip.Addr {
+			a := netip.MustParseAddr("2001:db8::").As16()
+			a[14], a[15] = byte(i>>8), byte(i)
+			return netip.AddrFrom16(a)
+		}},
+	} {
+		for _, rings := range []int{2, 4, 8} {
+			n := 256
+			count := make([]int, rings)
+			for i := range n {
+				a := c.client(i)
+				s := server
+				if a.Is6() {
+					s = netip.MustParseAddr("2001:db8:ffff::21")
+				}
+				count[FanoutRing(a, s, rings)]++
+			}
+			for r, k := range count {
+				if want := n / rings; k < want/2 || k > want*3/2 {
+					t.Errorf("%s, %d rings: ring %d has %d of %d pairs (%v)", c.name, rings, r, k, n, count)
+				}
+			}
+		}
+	}
+}
+
+// TestFanoutProgramKernelOffsets checks that the kernel's program is the
+// VM's with every packet offset moved by SKF_LL_OFF, and that both assemble.
+func TestFanoutProgramKernelOffsets(t *testing.T) {
+	vmProg, err := fanoutProgram(3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernel, err := fanoutProgram(3, skfLLOff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vmProg) != len(kernel) {
+		t.Fatalf("%d and %d instructions", len(vmProg), len(kernel))
+	}
+	loads := 0
+	for i := range kernel {
+		k, v := kernel[i], vmProg[i]
+		switch ki := k.(type) {
+		case bpf.LoadAbsolute:
+			ki.Off -= skfLLOff
+			k = ki
+			loads++
+		case bpf.LoadIndirect:
+			ki.Off -= skfLLOff
+			k = ki
+			loads++
+		}
+		if k != v {
+			t.Errorf("instruction %d: kernel %v, VM %v", i, kernel[i], vmProg[i])
+		}
+	}
+	if loads != 2+2+4*2 { // two EtherTypes, one IPv4 step, four IPv6 steps of two words
+		t.Errorf("%d packet loads, want 12", loads)
+	}
+	raw, err := bpf.Assemble(kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 255 {
+		t.Errorf("%d instructions", len(raw))
+	}
+	for _, rings := range []int{0, 1, 1<<16 + 1} {
+		if _, err := fanoutProgram(rings, skfLLOff); err == nil {
+			t.Errorf("fanoutProgram(%d) gave no error", rings)
+		}
+	}
+}
+
+// FuzzFanoutRing checks, on arbitrary address pairs, that the BPF program and
+// FanoutRing agree, in both directions and with a tag.
+func FuzzFanoutRing(f *testing.F) {
+	f.Add([]byte{192, 0, 2, 1}, []byte{198, 51, 100, 2}, uint8(2), false)
+	f.Add(make([]byte, 16), []byte("0123456789abcdef"), uint8(5), true)
+	vms := map[int]*bpf.VM{}
+	f.Fuzz(func(t *testing.T, a, b []byte, rings uint8, vlan bool) {
+		n := int(rings)%31 + 2
+		vm := vms[n]
+		if vm == nil {
+			vm = fanoutVM(t, n)
+			vms[n] = vm
+		}
+		var x, y netip.Addr
+		switch {
+		case len(a) >= 16 && len(b) >= 16:
+			x, y = netip.AddrFrom16([16]byte(a[:16])), netip.AddrFrom16([16]byte(b[:16]))
+		case len(a) >= 4 && len(b) >= 4:
+			x, y = netip.AddrFrom4([4]byte(a[:4])), netip.AddrFrom4([4]byte(b[:4]))
+		default:
+			return
+		}
+		var tag uint16
+		if vlan {
+			tag = 42
+		}
+		want := FanoutRing(x, y, n)
+		if rev := FanoutRing(y, x, n); rev != want {
+			t.Fatalf("FanoutRing(%v, %v, %d) = %d, reversed %d", x, y, n, want, rev)
+		}
+		for _, d := range [][2]netip.Addr{{x, y}, {y, x}} {
+			if got := runVM(t, vm, fanoutFrame(t, d[0], d[1], tag)); got != want {
+				t.Fatalf("%v -> %v, %d rings: program %d, FanoutRing %d", d[0], d[1], n, got, want)
+			}
+		}
+	})
+}
