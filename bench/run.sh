@@ -3,7 +3,11 @@
 # and tshark, on synthesized captures, as MEDIANS OF INTERLEAVED PAIRS, and
 # the targets of issue 11 checked; and issue 13's: --hash sha256 against
 # hashing the payload bytes alone (cmd/hashread), --extract against cp
-# writing the same files, and against tshark --export-objects ftp-data.
+# writing the same files, and against tshark --export-objects ftp-data; and
+# issue 16's: the offline speed-up of --workers 2 over --workers 1, and live
+# throughput with 1 and 2 workers (the highest tcpreplay rate of mixed-1g
+# that ftpscope -i follows without kernel drops, on a veth between two
+# network namespaces; root only).
 #
 # Duration on a 2-core machine with nothing else running: about 11 minutes
 # (plus about 3 minutes the first time, to synthesize and compress the
@@ -47,6 +51,17 @@
 #                         no tshark
 #   BENCH_ONLY=transfer   only issue 13's section (xfer-300m): under a
 #                         minute, with BENCH_QUICK=1 about 15 s
+#   BENCH_ONLY=live       only issue 16's section (--workers offline on
+#                         mixed-1g and control-30k, and live)
+#   BENCH_LIVE=0          skip the live section (it also skips itself, with
+#                         a word, when not root or tcpreplay or ip is missing)
+#   BENCH_LIVE_BUFFERS    the -B values (KiB) the live search runs with
+#                         (default "4096 65536": ftpscope's default, and 64 MiB)
+#   BENCH_LIVE_STEPS      bisection steps after --topspeed (default 4; QUICK 3)
+#   BENCH_LIVE_BUDGET     seconds one search (a worker count and a -B) may
+#                         take before it stops bisecting (default 55; QUICK 20)
+#   BENCH_LIVE_PACKETS    replay only the first N packets of mixed-1g
+#                         (default 0, the whole capture; BENCH_QUICK: 300000)
 #   BENCH_ROUNDS          rounds on the 1 GiB mixed capture (default 9; the
 #                         other captures use 5; BENCH_QUICK: 3)
 #   BENCH_TSHARK=0        skip tshark; BENCH_TSHARK_ROUNDS (default 3)
@@ -74,7 +89,7 @@ GO=${GO:-go}
 TIME=/usr/bin/time
 ONLY=${BENCH_ONLY:-}
 if [ "$QUICK" = 1 ]; then ROUNDS=${BENCH_ROUNDS:-3} ROUNDS_OTHER=3 TSHARK=0; fi
-case "$ONLY" in "" | transfer) ;; *) echo "bench: BENCH_ONLY is empty or transfer, not $ONLY" >&2; exit 1 ;; esac
+case "$ONLY" in "" | transfer | live) ;; *) echo "bench: BENCH_ONLY is empty, transfer or live, not $ONLY" >&2; exit 1 ;; esac
 began=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -150,15 +165,17 @@ compress() {
 
 # Transfer-heavy (issue 13): FTP ~90 % of the bytes, transfers up to 8 MiB,
 # about 250 MB of transfer payload in a ~320 MB capture.
-gen xfer-300m --size 300MiB --ftp-share 0.9 --max-transfer 8MiB --seed 7
+[ "$ONLY" != live ] && gen xfer-300m --size 300MiB --ftp-share 0.9 --max-transfer 8MiB --seed 7
 BIG=""
 if [ "$ONLY" != transfer ]; then
 	gen mixed-1g --size 1GiB --seed 1
 	gen control-30k --sessions 30000 --max-transfer 2KiB --ftp-share 0.2 --seed 6
+fi
+if [ -z "$ONLY" ]; then
 	gen small-20k --small-packets --sessions 20000 --seed 3
 	compress mixed-1g gz gzip -c
 fi
-if [ "$QUICK" != 1 ] && [ "$ONLY" != transfer ]; then
+if [ "$QUICK" != 1 ] && [ -z "$ONLY" ]; then
 	gen loss-1g --size 1GiB --loss 0.001 --seed 2
 	gen small-200k --small-packets --sessions 200000 --seed 3
 	command -v zstd >/dev/null && compress mixed-1g zst zstd -q -c
@@ -187,7 +204,7 @@ probe=$ROOT/pcaps/handmade/blocked-v4.pcap
 COMP=(gz)
 COMP_SKIPPED=""
 for ext in zst lz4; do
-	[ "$QUICK" = 1 ] || [ "$ONLY" = transfer ] && break
+	[ "$QUICK" = 1 ] || [ -n "$ONLY" ] && break
 	tool=zstd; [ $ext = lz4 ] && tool=lz4
 	if ! command -v $tool >/dev/null || [ ! -f "$CACHE/mixed-1g.pcap.$ext" ]; then
 		COMP_SKIPPED="$COMP_SKIPPED $ext($tool missing)"
@@ -247,6 +264,7 @@ run_prog() {
 		# The pipeline a user would type: the decompressor, and ftpscope
 		# reading standard input.
 		measure "$c.$p" bash -c "set -o pipefail; $dec <'$f.${p#pipe-}' | '$FTPSCOPE' -r - -f json" >"$o" ;;
+	w[0-9]*) local n=${p%%.*}; measure "$c.$p" "$FTPSCOPE" -r "$f" -f json --workers "${n#w}" >"$o" ;;
 	hash) measure "$c.$p" "$FTPSCOPE" -r "$f" -f json --hash sha256 >"$o" ;;
 	hashread) measure "$c.$p" "$HASHREAD" "$XFER/payload.bin" >"$o" ;;
 	extract)
@@ -342,7 +360,7 @@ comp_progs=()
 for e in "${COMP[@]}"; do comp_progs+=("direct-$e" "pipe-$e"); done
 have_tshark=0 have_xfer=0 have_xfer_tshark=0
 # ftpscope without --hash or --extract (an older tree) skips issue 13's targets.
-grep -q -- '--extract' <<<"$help" && grep -q -- '--hash' <<<"$help" && have_xfer=1
+[ "$ONLY" != live ] && grep -q -- '--extract' <<<"$help" && grep -q -- '--hash' <<<"$help" && have_xfer=1
 if [ "${BENCH_REPORT_ONLY:-0}" = 1 ]; then
 	[ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ] && [ -s "$CACHE/out/control-30k.tshark" ] && have_tshark=1
 	[ "$QUICK" != 1 ] && [ "$TSHARK" = 1 ] && [ -s "$CACHE/out/xfer-300m.tshark-x" ] && have_xfer_tshark=1
@@ -366,7 +384,7 @@ else
 		fi
 	fi
 fi
-if [ "${BENCH_REPORT_ONLY:-0}" != 1 ] && [ "$ONLY" != transfer ]; then
+if [ "${BENCH_REPORT_ONLY:-0}" != 1 ] && [ -z "$ONLY" ]; then
 	rounds mixed-1g "$ROUNDS" raw ft1 ft2
 	rounds control-30k "$ROUNDS_OTHER" raw ft2 ft1
 	rounds small-20k "$ROUNDS_OTHER" raw ft2
@@ -388,6 +406,221 @@ if [ "${BENCH_REPORT_ONLY:-0}" != 1 ] && [ "$ONLY" != transfer ]; then
 			echo "note: tshark is not installed (apt-get install tshark): no tshark comparison"
 		fi
 	fi
+fi
+
+# ---- issue 16: --workers offline, and live throughput ------------------------
+# The offline speed-up of --workers 2 over --workers 1 (both as a user runs
+# them, unpinned) on mixed-1g and control-30k, when ftpscope has the flag.
+have_workers=0
+grep -q -- '--workers' <<<"$help" && have_workers=1
+if [ "${BENCH_REPORT_ONLY:-0}" != 1 ] && [ "$ONLY" != transfer ] && [ $have_workers = 1 ]; then
+	rounds mixed-1g "$ROUNDS" w1 w2
+	rounds control-30k "$ROUNDS_OTHER" w2 w1
+fi
+
+# Live: the highest tcpreplay rate ftpscope follows. Two network namespaces
+# joined by a veth: tcpreplay sends the capture from vtx in one, ftpscope -i
+# vrx listens in the other (a namespace pair of the bench's own, so nothing
+# else talks on the link: IPv6 is off, no address is set). A rate is
+# FOLLOWED when libpcap counted no kernel or interface drop, ftpscope read
+# every packet tcpreplay sent, and ftpscope reported the sessions and channels of
+# the offline run of the same capture. The search is bounded: --topspeed
+# first; when it is not followed, --mbps bisected LIVE_STEPS times between 0
+# and the top speed's rate, within a time budget per worker count. One
+# replay per rate (a rate is a threshold, not a duration: no median here).
+LIVE=${BENCH_LIVE:-1}
+read -r -a LIVE_BUFS <<<"${BENCH_LIVE_BUFFERS:-4096 65536}"
+LIVE_STEPS=${BENCH_LIVE_STEPS:-4}
+LIVE_BUDGET=${BENCH_LIVE_BUDGET:-55}
+LIVE_PACKETS=${BENCH_LIVE_PACKETS:-0}
+if [ "$QUICK" = 1 ]; then
+	LIVE_STEPS=${BENCH_LIVE_STEPS:-3} LIVE_BUDGET=${BENCH_LIVE_BUDGET:-20} LIVE_PACKETS=${BENCH_LIVE_PACKETS:-300000}
+fi
+LIVE_NS_TX=ftpscope-bench-tx-$$ LIVE_NS_RX=ftpscope-bench-rx-$$
+LIVE_PID=""
+
+# live_stop: stops the ftpscope this script started (LIVE_PID) with SIGINT,
+# which makes it judge what is open and write its summary; SIGKILL after 15 s.
+live_stop() {
+	[ -n "$LIVE_PID" ] || return 0
+	local i
+	kill -INT "$LIVE_PID" 2>/dev/null || true
+	for ((i = 0; i < 150; i++)); do kill -0 "$LIVE_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$LIVE_PID" 2>/dev/null && { echo "note: ftpscope (pid $LIVE_PID) ignored SIGINT for 15 s: killed"; kill -KILL "$LIVE_PID" 2>/dev/null || true; }
+	wait "$LIVE_PID" 2>/dev/null || true
+	LIVE_PID=""
+}
+# live_cleanup: our ftpscope stopped, our two namespaces deleted (the veth
+# goes with them).
+live_cleanup() {
+	live_stop
+	ip netns del "$LIVE_NS_TX" 2>/dev/null || true
+	ip netns del "$LIVE_NS_RX" 2>/dev/null || true
+}
+live_setup() {
+	local n
+	live_cleanup
+	for n in "$LIVE_NS_TX" "$LIVE_NS_RX"; do
+		ip netns add "$n" || return 1
+		ip -n "$n" link set lo up || return 1
+		# Quiet links: no IPv6 autoconfiguration, router solicitations or DAD.
+		ip netns exec "$n" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6; echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6' || return 1
+	done
+	ip -n "$LIVE_NS_TX" link add vtx type veth peer name vrx netns "$LIVE_NS_RX" || return 1
+	ip -n "$LIVE_NS_TX" link set vtx up && ip -n "$LIVE_NS_RX" link set vrx up
+}
+# live_settle: waits until ftpscope has read what the kernel holds for it:
+# its CPU time grows by at most one tick in half a second (bounded: 30 s).
+live_settle() {
+	local i a b
+	a=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$LIVE_PID/stat" 2>/dev/null) || return 0
+	for ((i = 0; i < 60; i++)); do
+		sleep 0.5
+		b=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$LIVE_PID/stat" 2>/dev/null) || return 0
+		[ $((b - a)) -le 1 ] && return 0
+		a=$b
+	done
+}
+# jnum FILE KEY: the number after "KEY": in the summary record of FILE.
+jnum() { { grep '^{"type":"summary"' "$1" | tail -1 | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; } || true; }
+
+# live_try WORKERS BUFFER RATE: one replay at RATE (topspeed, or Mbit/s for
+# --mbps) to ftpscope with WORKERS workers and -B BUFFER; appends "rate mbps pps sent
+# read kernel_dropped interface_dropped sessions channels status received"
+# to $CACHE/out/live.wWORKERS.bBUFFER (read: the packets ftpscope analysed;
+# received: libpcap's count, which includes the dropped ones), status
+# followed, dropped, differs or failed.
+live_try() {
+	local w=$1 buf=$2 rate=$3 base=$CACHE/out/live.w$1.b$2
+	local out=$base.json err=$base.err rep=$base.tcpreplay i st=0 bound=60 wf=() rf=(--topspeed)
+	[ $have_workers = 1 ] && wf=(--workers "$w")
+	if [ "$rate" != topspeed ]; then
+		rf=(--mbps "$rate")
+		bound=$(awk -v b="$LIVE_BYTES" -v r="$rate" 'BEGIN { printf "%d", b * 8 / (r * 1e6) + 60 }')
+	fi
+	# Emptied here, not by the redirections below: those run in the child,
+	# after the parent may already have read the last run's "listening on".
+	: >"$out"
+	: >"$err"
+	ip netns exec "$LIVE_NS_RX" "$FTPSCOPE" -i vrx -B "$buf" --format json "${wf[@]}" >"$out" 2>"$err" &
+	LIVE_PID=$! # ip netns exec execs ftpscope: the PID is ftpscope's
+	for ((i = 0; i < 150; i++)); do
+		grep -q 'listening on' "$err" && break
+		kill -0 "$LIVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q 'listening on' "$err"; then
+		live_stop
+		echo "$rate - - - - - - - - failed" >>"$base"
+		echo "  ftpscope -i did not start listening within 15 s: $(head -c 300 "$err")"
+		return 1
+	fi
+	# -K: the capture is loaded into memory first, so tcpreplay's rate is
+	# not its reading's.
+	timeout "$bound" ip netns exec "$LIVE_NS_TX" tcpreplay -q -K -i vtx "${rf[@]}" "$LIVE_CAP" >"$rep" 2>&1 || st=$?
+	live_settle
+	live_stop
+	local mbps pps sent recv kd idr ses chs read status
+	read -r mbps pps <<<"$(sed -n 's/.*Rated: [0-9.]* Bps, \([0-9.]*\) Mbps, \([0-9.]*\) pps.*/\1 \2/p' "$rep" | tail -1)"
+	sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$rep" | tail -1)
+	recv=$(jnum "$out" received) kd=$(jnum "$out" kernel_dropped) idr=$(jnum "$out" interface_dropped)
+	ses=$(jnum "$out" session_count) chs=$(jnum "$out" channel_count) read=$(jnum "$out" packets)
+	if [ $st != 0 ] || [ -z "$mbps" ] || [ -z "$sent" ] || [ -z "$kd" ] || [ -z "$ses" ]; then
+		status=failed
+		echo "  replay at $rate with $w worker(s) failed (tcpreplay status $st): $(tail -3 "$rep" | tr '\n' ' ') $(tail -c 300 "$err")"
+	elif [ $((kd + idr)) -gt 0 ] || [ "$read" != "$sent" ]; then
+		status=dropped
+	elif [ "$ses" != "$LIVE_SESSIONS" ] || [ "$chs" != "$LIVE_CHANNELS" ]; then
+		status=differs
+	else
+		status=followed
+	fi
+	echo "$rate ${mbps:--} ${pps:--} ${sent:--} ${read:--} ${kd:--} ${idr:--} ${ses:--} ${chs:--} $status ${recv:--}" >>"$base"
+	echo "  $w worker(s), tcpreplay $( [ "$rate" = topspeed ] && echo --topspeed || echo "--mbps $rate"): ${mbps:-?} Mbit/s, ${pps:-?} pps;" \
+		"sent ${sent:-?}, ftpscope read ${read:-?} (libpcap: ${recv:-?} received, ${kd:-?} dropped by the kernel, ${idr:-?} by the interface); ${ses:-?} sessions, ${chs:-?} channels: $status"
+	[ $status != failed ]
+}
+
+# live_search WORKERS BUFFER: --topspeed, then the bisection, within
+# LIVE_BUDGET seconds.
+live_search() {
+	local w=$1 buf=$2 lo=0 hi mid began_w last need i f=$CACHE/out/live.w$1.b$2
+	began_w=$(date +%s)
+	rm -f "$f"
+	live_try "$w" "$buf" topspeed || return 0
+	last=$(tail -1 "$f")
+	case $last in *" followed "*) return 0 ;; *" differs "*) return 0 ;; esac
+	hi=$(awk '{ printf "%d", $2 }' <<<"$last")
+	for ((i = 0; i < LIVE_STEPS; i++)); do
+		mid=$(((lo + hi) / 2))
+		[ $mid -le $lo ] || [ $mid -lt 1 ] && break
+		# Skip a replay that the budget cannot hold (its duration at
+		# that rate, plus the start and stop around it).
+		need=$(awk -v b="$LIVE_BYTES" -v r="$mid" 'BEGIN { printf "%d", b * 8 / (r * 1e6) + 5 }')
+		if [ $(($(date +%s) - began_w + need)) -gt "$LIVE_BUDGET" ]; then
+			echo "  (the next step, --mbps $mid, takes about ${need}s: over the ${LIVE_BUDGET}s budget, the search stops)"
+			break
+		fi
+		live_try "$w" "$buf" "$mid" || break
+		case $(tail -1 "$f") in
+		*" followed "*) lo=$mid ;;
+		*" differs "*) break ;;
+		*) hi=$mid ;;
+		esac
+	done
+	return 0
+}
+
+live_skip=""
+if [ "${BENCH_REPORT_ONLY:-0}" = 1 ] || [ "$ONLY" = transfer ]; then
+	live_skip=-
+elif [ "$LIVE" = 0 ]; then
+	live_skip="BENCH_LIVE=0"
+elif [ "$(id -u)" != 0 ]; then
+	live_skip="not root (network namespaces and live capture need root)"
+else
+	command -v tcpreplay >/dev/null || apt_install tcpreplay
+	command -v ip >/dev/null || apt_install iproute2
+	for t in tcpreplay ip; do command -v $t >/dev/null || live_skip="$live_skip $t missing"; done
+fi
+if [ -z "$live_skip" ]; then
+	LIVE_CAP=$CACHE/mixed-1g.pcap
+	if [ "$LIVE_PACKETS" != 0 ]; then
+		# A prefix of mixed-1g (its first LIVE_PACKETS packets), made once.
+		LIVE_CAP=$CACHE/mixed-1g-first$LIVE_PACKETS.pcap
+		stamp="$(cat "$CACHE/mixed-1g.stamp") first $LIVE_PACKETS"
+		if [ ! -f "$LIVE_CAP" ] || [ "$(cat "$LIVE_CAP.stamp" 2>/dev/null)" != "$stamp" ]; then
+			command -v tcpdump >/dev/null || apt_install tcpdump
+			echo "cutting the first $LIVE_PACKETS packets of mixed-1g ..."
+			tcpdump -r "$CACHE/mixed-1g.pcap" -c "$LIVE_PACKETS" -w "$LIVE_CAP.tmp" 2>/dev/null || die "tcpdump -c failed"
+			mv "$LIVE_CAP.tmp" "$LIVE_CAP"
+			echo "$stamp" >"$LIVE_CAP.stamp"
+		fi
+	fi
+	LIVE_BYTES=$(stat -c %s "$LIVE_CAP")
+	# The offline run of the same capture: what a followed replay reports.
+	"$FTPSCOPE" -r "$LIVE_CAP" -f json >"$CACHE/out/live.offline.json"
+	LIVE_SESSIONS=$(jnum "$CACHE/out/live.offline.json" session_count)
+	LIVE_CHANNELS=$(jnum "$CACHE/out/live.offline.json" channel_count)
+	LIVE_FILE_PACKETS=$(jnum "$CACHE/out/live.offline.json" packets)
+	echo "$(basename "$LIVE_CAP" .pcap) $LIVE_BYTES $LIVE_FILE_PACKETS $LIVE_SESSIONS $LIVE_CHANNELS ${LIVE_BUFS[*]}" >"$CACHE/out/live.capture"
+	trap live_cleanup EXIT
+	trap 'live_cleanup; exit 130' INT TERM
+	live_setup || die "could not make the namespaces and the veth for the live section"
+	live_began=$(date +%s)
+	echo "live: $(basename "$LIVE_CAP") ($LIVE_FILE_PACKETS packets, $LIVE_SESSIONS sessions, $LIVE_CHANNELS channels offline)" \
+		"replayed to ftpscope -i, -B ${LIVE_BUFS[*]} KiB ..."
+	cat "$LIVE_CAP" >/dev/null
+	for b in "${LIVE_BUFS[@]}"; do
+		live_search 1 "$b"
+		[ $have_workers = 1 ] && live_search 2 "$b"
+	done
+	live_cleanup
+	trap - EXIT INT TERM
+	echo "$(($(date +%s) - live_began))" >"$CACHE/out/live.took"
+elif [ "$live_skip" != - ]; then
+	rm -f "$CACHE/out/live.capture"
+	echo "note: live section skipped: $live_skip"
 fi
 
 # ---- report ------------------------------------------------------------------
@@ -426,6 +659,7 @@ keys=""
 # A tshark series left by an earlier run is not this run's.
 [ $have_xfer = 1 ] && keys="$keys xfer-300m.ft2 xfer-300m.hash xfer-300m.hashread xfer-300m.extract xfer-300m.write xfer-300m.ft2.x"
 [ $have_xfer_tshark = 1 ] && keys="$keys xfer-300m.tshark-x xfer-300m.extract.t"
+[ "$ONLY" != transfer ] && keys="$keys mixed-1g.w1 mixed-1g.w2 control-30k.w1 control-30k.w2"
 for k in $keys; do
 	[ -s "$CACHE/out/$k" ] || continue
 	printf "%-12s %-10s %-28s %-9s %s MiB\n" "${k%%.*}" "${k#*.}" "$(secs "$k")" "$(cpus "$k")" "$(peak "$k")"
@@ -449,8 +683,8 @@ sum_pairs() {
 }
 
 echo
-if [ "$ONLY" = transfer ]; then
-	echo "(BENCH_ONLY=transfer: issue 11's captures and targets not run)"
+if [ -n "$ONLY" ]; then
+	echo "(BENCH_ONLY=$ONLY: issue 11's captures and targets not run)"
 else
 echo "targets (issue 11):"
 ratio_target "mixed-1g, one core vs the raw loop" mixed-1g.ft1 mixed-1g.raw "<=" 1.2
@@ -492,8 +726,14 @@ done
 fi
 
 echo
+if [ "$ONLY" = live ]; then
+	echo "(BENCH_ONLY=live: issue 13's transfers not run)"
+else
 echo "targets (issue 13, transfers; ftpscope on two cores):"
-if [ $have_xfer = 1 ] && [ -s "$CACHE/out/xfer-300m.hash" ]; then
+fi
+if [ "$ONLY" = live ]; then
+	:
+elif [ $have_xfer = 1 ] && [ -s "$CACHE/out/xfer-300m.hash" ]; then
 	mb=$(stat -c %s "$XFER/payload.bin" | awk '{ printf "%.0f MB", $1 / 1e6 }')
 	# Issue 13: "--hash sha256 costs no more than 1.2x what hashing the same
 	# payload bytes alone costs". What --hash costs is what it adds to a run
@@ -531,6 +771,74 @@ else
 fi
 
 echo
+echo "issue 16 (--workers offline; live throughput):"
+# info_ratio NAME A B: the speed-up A/B (wall time, per round: B is the
+# faster when it is over 1), with B's CPU time against A's; a soft target
+# of > 1.0 that RESULT does not count (the issue sets no number).
+info_ratio() {
+	local r ok
+	r=$(pairs "$2" "$3" 1)
+	ok=$(awk -v v="${r%% *}" 'BEGIN { print (v != "-" && v + 0 > 1.0) ? "met" : "not met" }')
+	printf "  [info] %-48s %s (cpu %s); soft target > 1.0: %s\n" "$1:" "$(fmt_pairs <<<"$r")" \
+		"$(pairs "$3" "$2" 2 | awk '{ printf "%.2fx [%.2f-%.2f] of one worker'"'"'s", $1, $2, $3 }')" "$ok"
+}
+if [ $have_workers = 1 ] && [ -s "$CACHE/out/mixed-1g.w2" ]; then
+	info_ratio "mixed-1g, --workers 2 speed-up over --workers 1" mixed-1g.w1 mixed-1g.w2
+	info_ratio "control-30k, --workers 2 speed-up over 1" control-30k.w1 control-30k.w2
+elif [ $have_workers = 0 ]; then
+	echo "  [----] offline --workers 2 vs --workers 1: --workers not available (ftpscope --help does not list it)"
+else
+	echo "  [----] offline --workers 2 vs --workers 1: not run (BENCH_ONLY=$ONLY)"
+fi
+# live_report WORKERS BUFFER: the search's outcome from
+# $CACHE/out/live.wWORKERS.bBUFFER.
+live_report() {
+	local w=$1 f=$CACHE/out/live.w$1.b$2 name
+	name="$1 worker$([ "$1" = 1 ] || echo s), -B $2"
+	if [ ! -s "$f" ]; then
+		if [ "$w" != 1 ] && [ $have_workers = 0 ]; then
+			echo "  [----] live, $name: --workers not available"
+		else
+			echo "  [----] live, $name: not run"
+		fi
+		return 0
+	fi
+	awk -v name="$name" '
+		{ n++ }
+		$10 == "failed" { failed = 1; next }
+		n == 1 { top = $0; tmbps = $2; tpps = $3; tkd = $6 + $7; tsent = $4; tst = $10 }
+		$10 == "followed" && ($2 + 0 > best + 0 || best == "") { best = $2; bpps = $3; brate = $1 }
+		$10 == "dropped" && $1 != "topspeed" && (low == "" || $2 + 0 < low + 0) { low = $2; lrate = $1; lkd = $6 + $7; lsent = $4 }
+		$10 == "differs" { differs = 1 }
+		{ tries = tries sprintf("%s%s %s", (n > 1 ? "; " : ""), ($1 == "topspeed" ? "topspeed" : $1), $10) }
+		END {
+			if (tst == "followed") {
+				printf "  [info] live, %s: followed at --topspeed, %.0f Mbit/s, %.0f pps, no drops (the sender'"'"'s top speed bounds this test, not ftpscope)\n", name, tmbps, tpps
+			} else if (tst != "") {
+				if (best != "") printf "  [info] live, %s: followed up to %.0f Mbit/s, %.0f pps (--mbps %s), no drops", name, best, bpps, brate
+				else printf "  [info] live, %s: no rate tried was followed", name
+				if (low != "") printf "; dropped at %.0f Mbit/s (--mbps %s; %d of %d packets dropped)", low, lrate, lkd, lsent
+				printf "; --topspeed %.0f Mbit/s, %.0f pps: %d of %d packets dropped (%.2f %%)\n", tmbps, tpps, tkd, tsent, (tsent > 0 ? 100 * tkd / tsent : 0)
+			}
+			if (failed) printf "  [----] live, %s: a replay failed (see the lines above the report)\n", name
+			printf "         (tried, in order: %s)\n", tries
+		}' "$f"
+}
+if [ -s "$CACHE/out/live.capture" ]; then
+	read -r lc lbytes lpackets lsessions lchannels lbufs <"$CACHE/out/live.capture"
+	echo "  live: $lc ($(awk -v b="$lbytes" 'BEGIN { printf "%.0f MB", b / 1e6 }'), $lpackets packets) replayed with tcpreplay -K from a veth end" \
+		"in one namespace to ftpscope -i vrx -B KiB --format json in another (-B $lbufs); one replay per rate: --topspeed, then --mbps bisected;" \
+		"followed = no kernel or interface drop, every packet sent read, and the offline run's $lsessions sessions and $lchannels channels;" \
+		"the rates are tcpreplay's own (Rated: Mbps, pps); took $(cat "$CACHE/out/live.took" 2>/dev/null || echo '?')s"
+	for b in $lbufs; do
+		live_report 1 "$b"
+		live_report 2 "$b"
+	done
+elif [ "$ONLY" != transfer ]; then
+	echo "  [----] live throughput: skipped${live_skip:+ ($live_skip)}"
+fi
+
+echo
 echo "checks:"
 if [ $have_xfer = 1 ] && [ -s "$CACHE/out/xfer-300m.hash.out" ]; then
 	# The bytes hashread and cp were given are those --hash digests: every
@@ -563,7 +871,28 @@ if [ $have_xfer_tshark = 1 ] && [ -d "$CACHE/out/xfer-300m.tshark-x.out.dir" ]; 
 		echo "  [FAIL] xfer-300m: $tonly of tshark's files are not among ftpscope's (digests in $XFER/tshark.contents)"; BROKEN=1
 	fi
 fi
-if [ "$ONLY" != transfer ]; then
+if [ "$ONLY" != transfer ] && [ -s "$CACHE/out/mixed-1g.w2" ]; then
+	same_reports mixed-1g w1 w2
+	same_reports control-30k w1 w2
+	[ -s "$CACHE/out/mixed-1g.ft2" ] && same_reports mixed-1g ft2 w2
+	read -r got want <<<"$(sessions control-30k w2)"
+	if [ "$got" = "$want" ]; then echo "  [ok]   control-30k, --workers 2: all $want sessions reported"; else echo "  [FAIL] control-30k, --workers 2: $got of $want sessions reported"; BROKEN=1; fi
+	[ $BROKEN = 0 ] && echo "  [ok]   --workers 1 and --workers 2 reports identical"
+fi
+if [ -s "$CACHE/out/live.capture" ]; then
+	for f in "$CACHE"/out/live.w?.b*; do
+		case $f in *.json | *.err | *.tcpreplay) continue ;; esac
+		[ -s "$f" ] || continue
+		w=${f##*/live.w} w=${w%%.*}
+		if grep -q ' differs ' "$f"; then
+			echo "  [FAIL] live, --workers $w, -B ${f##*.b}: a replay without drops reported other sessions or channels than the offline run (see $f)"
+			BROKEN=1
+		elif grep -q ' followed ' "$f"; then
+			echo "  [ok]   live, --workers $w, -B ${f##*.b}: every replay without drops reported the offline run's sessions and channels"
+		fi
+	done
+fi
+if [ -z "$ONLY" ]; then
 same_reports mixed-1g ft1 ft2
 same_reports control-30k ft1 ft2
 [ "$QUICK" != 1 ] && same_reports loss-1g ft1 ft2
