@@ -122,11 +122,14 @@ fuzz-short:
 hostile:
 	$(GO) test -count=1 -timeout=30m -run 'TestHostile' -v ./cmd/ftpscope ./capture -hostile-full
 
-# Speed and scale (issues 11 and 13): ftpscope against the raw read loop (cmd/rawread),
+# Speed and scale (issues 11, 13 and 16): ftpscope against the raw read loop (cmd/rawread),
 # tshark and hashing or writing the payload alone, on captures synthesized once into FTPSCOPE_BENCH_CACHE
 # (default /var/tmp/ftpscope-bench, outside the repository): every ratio a
 # median of interleaved pairs with its min-max, peak memory, compressed
-# input, and the targets checked (about 11 min on 2 quiet cores).
+# input, and the targets checked; the --workers 2 speed-up, and (as root)
+# live throughput with 1 and 2 workers: the highest tcpreplay rate over a
+# veth between two namespaces that ftpscope -i follows without drops
+# (about 15 min on 2 quiet cores, the live part at most 4).
 # BENCH_QUICK=1 runs a short subset; BENCH_STRICT=1 fails on a missed
 # target (bench/run.sh says more).
 .PHONY: bench bench-go

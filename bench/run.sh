@@ -9,9 +9,12 @@
 # that ftpscope -i follows without kernel drops, on a veth between two
 # network namespaces; root only).
 #
-# Duration on a 2-core machine with nothing else running: about 11 minutes
+# Duration on a 2-core machine with nothing else running: about 15 minutes
 # (plus about 3 minutes the first time, to synthesize and compress the
-# captures); allow 20 on a shared machine. BENCH_QUICK=1: about 2 minutes.
+# captures); allow 25 on a shared machine. Of it, issue 16's live section
+# takes at most about 4 minutes (each of its four searches stops bisecting
+# at BENCH_LIVE_BUDGET). BENCH_QUICK=1: about 3 minutes, the live part under
+# a minute.
 #
 # How it measures: the programs compared on a capture are run in rounds, one
 # run of each per round, in alternating order (A B C, then C B A, ...), so a
