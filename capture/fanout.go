@@ -35,7 +35,8 @@ const (
 // OpenAFPacket sends a packet between addresses a and b to, in either
 // direction: FanoutRing(a, b, n) == FanoutRing(b, a, n). The addresses are
 // the outermost IP header's (a tunnelled session lands where its tunnel's
-// endpoints hash to). They are taken as the packet carries them: an IPv6
+// endpoints hash to), except in an ICMP or ICMPv6 error, which goes where
+// the packet it quotes goes: the pair is then ICMPError's Src and Dst. They are taken as the packet carries them: an IPv6
 // packet's IPv4-mapped address is hashed as IPv6, so do not Unmap it. A pair
 // that is not two addresses of one family (a frame that is not IP) gives
 // ring 0, as the kernel sends frames that are not IP to the first ring. rings
@@ -157,10 +158,56 @@ func fanoutProgram(rings int, base uint32) ([]bpf.Instruction, error) {
 			bpf.LoadScratch{Dst: bpf.RegX, N: fanoutMemL3},
 		)
 	}
+	// An ICMP or ICMPv6 error (the kinds the decoder reads: ICMPError)
+	// goes where the packet it quotes goes, so that a firewall's
+	// admin-prohibited reaches the ring of the connection it refuses
+	// rather than the ring of the firewall and the client: the quoted IP
+	// header becomes the one hashed (its offset in M[0]). A fragment is
+	// hashed by its own header, as all its datagram's fragments are.
 	a.label("ipv4")
+	a.add(bpf.LoadIndirect{Off: base + 9, Size: 1}) // protocol
+	a.jumpIf(bpf.JumpNotEqual, 1, "ipv4-plain")
+	a.add(
+		bpf.LoadIndirect{Off: base + 6, Size: 2}, // flags, fragment offset
+		bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x3fff},
+	)
+	a.jumpIf(bpf.JumpNotEqual, 0, "ipv4-plain")
+	a.add(
+		bpf.LoadIndirect{Off: base + 0, Size: 1}, // version, IHL
+		bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x0f},
+		bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 2},
+		bpf.ALUOpX{Op: bpf.ALUOpAdd},
+		bpf.TAX{}, // X: the ICMP header
+		bpf.LoadIndirect{Off: base + 0, Size: 1},
+	)
+	for _, typ := range []uint32{3, 4, 5, 11, 12} { // unreachable, quench, redirect, time exceeded, parameter problem
+		a.jumpIf(bpf.JumpEqual, typ, "ipv4-quote")
+	}
+	a.jump("ipv4-plain")
+	a.label("ipv4-quote")
+	a.add(
+		bpf.TXA{},
+		bpf.ALUOpConstant{Op: bpf.ALUOpAdd, Val: 8}, // the quoted header
+		bpf.StoreScratch{Src: bpf.RegA, N: fanoutMemL3},
+	)
+	a.label("ipv4-plain")
+	a.add(bpf.LoadScratch{Dst: bpf.RegX, N: fanoutMemL3})
 	step(12, 16)
 	a.jump("finish")
+
 	a.label("ipv6")
+	a.add(bpf.LoadIndirect{Off: base + 6, Size: 1}) // next header
+	a.jumpIf(bpf.JumpNotEqual, 58, "ipv6-plain")
+	a.add(bpf.LoadIndirect{Off: base + 40, Size: 1}) // ICMPv6 type
+	a.jumpIf(bpf.JumpGreaterThan, 4, "ipv6-plain")   // unreachable, too big, time exceeded, parameter problem: 1 to 4
+	a.jumpIf(bpf.JumpEqual, 0, "ipv6-plain")
+	a.add(
+		bpf.TXA{},
+		bpf.ALUOpConstant{Op: bpf.ALUOpAdd, Val: 40 + 8}, // the quoted header
+		bpf.StoreScratch{Src: bpf.RegA, N: fanoutMemL3},
+	)
+	a.label("ipv6-plain")
+	a.add(bpf.LoadScratch{Dst: bpf.RegX, N: fanoutMemL3})
 	for i := uint32(0); i < 16; i += 4 {
 		step(8+i, 24+i)
 	}

@@ -219,8 +219,8 @@ func TestFanoutProgramKernelOffsets(t *testing.T) {
 			t.Errorf("instruction %d: kernel %v, VM %v", i, kernel[i], vmProg[i])
 		}
 	}
-	if loads != 2+2+4*2 { // two EtherTypes, one IPv4 step, four IPv6 steps of two words
-		t.Errorf("%d packet loads, want 12", loads)
+	if loads != 2+(4+2)+(2+4*2) { // two EtherTypes; IPv4: 4 for ICMP, one step of two words; IPv6: 2 for ICMPv6, four steps
+		t.Errorf("%d packet loads, want 18", loads)
 	}
 	raw, err := bpf.Assemble(kernel)
 	if err != nil {
@@ -272,4 +272,93 @@ func FuzzFanoutRing(f *testing.F) {
 			}
 		}
 	})
+}
+
+// icmpFrame is an ICMP (or ICMPv6) message of type typ from router to the
+// quoted segment's source, quoting the first bytes of quoted (an Ethernet
+// frame from fanoutFrame). options adds IPv4 options to the outer header;
+// moreFragments makes it the first fragment of a datagram.
+func icmpFrame(t testing.TB, router netip.Addr, quoted []byte, typ uint8, vlan uint16, options, moreFragments bool) []byte {
+	t.Helper()
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 3}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}}
+	var ls []gopacket.SerializableLayer
+	ipType := layers.EthernetTypeIPv4
+	if router.Is4() {
+		q := quoted[14:]
+		to := netip.AddrFrom4([4]byte(q[12:16]))
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolICMPv4, SrcIP: router.AsSlice(), DstIP: to.AsSlice()}
+		if options {
+			ip.Options = []layers.IPv4Option{{OptionType: 1}, {OptionType: 1}, {OptionType: 1}, {OptionType: 0}}
+		}
+		if moreFragments {
+			ip.Flags = layers.IPv4MoreFragments
+		}
+		ls = append(ls, ip, &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 13)}, gopacket.Payload(q[:20+8]))
+	} else {
+		ipType = layers.EthernetTypeIPv6
+		q := quoted[14:]
+		to := netip.AddrFrom16([16]byte(q[8:24]))
+		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolICMPv6, SrcIP: router.AsSlice(), DstIP: to.AsSlice()}
+		ic := &layers.ICMPv6{TypeCode: layers.CreateICMPv6TypeCode(typ, 1)}
+		if err := ic.SetNetworkLayerForChecksum(ip); err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, ip, ic, gopacket.Payload(append(make([]byte, 4), q[:40+8]...)))
+	}
+	if vlan != 0 {
+		eth.EthernetType = layers.EthernetTypeDot1Q
+		ls = append([]gopacket.SerializableLayer{eth, &layers.Dot1Q{VLANIdentifier: vlan, Type: ipType}}, ls...)
+	} else {
+		eth.EthernetType = ipType
+		ls = append([]gopacket.SerializableLayer{eth}, ls...)
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestFanoutProgramICMP checks that an ICMP error goes to the ring of the
+// connection it quotes, which is FanoutRing of the decoded ICMPError's
+// endpoints, and that other ICMP goes by its own addresses.
+func TestFanoutProgramICMP(t *testing.T) {
+	c4, s4, r4 := netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("198.51.100.20"), netip.MustParseAddr("203.0.113.1")
+	c6, s6, r6 := netip.MustParseAddr("2001:db8::10"), netip.MustParseAddr("2001:db8:1::20"), netip.MustParseAddr("2001:db8:ff::1")
+	syn4, syn6 := fanoutFrame(t, c4, s4, 0), fanoutFrame(t, c6, s6, 0)
+	dec := newFrameDecoder()
+	for _, rings := range []int{2, 3, 5, 8} {
+		vm := fanoutVM(t, rings)
+		for _, c := range []struct {
+			name  string
+			frame []byte
+			want  int  // the ring
+			error bool // decoded as an ICMPError
+		}{
+			{"unreachable", icmpFrame(t, r4, syn4, 3, 0, false, false), FanoutRing(c4, s4, rings), true},
+			{"unreachable, header options", icmpFrame(t, r4, syn4, 3, 0, true, false), FanoutRing(c4, s4, rings), true},
+			{"time exceeded, tagged", icmpFrame(t, r4, syn4, 11, 9, false, false), FanoutRing(c4, s4, rings), true},
+			{"parameter problem", icmpFrame(t, r4, syn4, 12, 0, false, false), FanoutRing(c4, s4, rings), true},
+			{"echo reply", icmpFrame(t, r4, syn4, 0, 0, false, false), FanoutRing(r4, c4, rings), false},
+			{"fragment", icmpFrame(t, r4, syn4, 3, 0, false, true), FanoutRing(r4, c4, rings), false},
+			{"v6 unreachable", icmpFrame(t, r6, syn6, 1, 0, false, false), FanoutRing(c6, s6, rings), true},
+			{"v6 too big, tagged", icmpFrame(t, r6, syn6, 2, 9, false, false), FanoutRing(c6, s6, rings), true},
+			{"v6 time exceeded", icmpFrame(t, r6, syn6, 3, 0, false, false), FanoutRing(c6, s6, rings), true},
+			{"v6 parameter problem", icmpFrame(t, r6, syn6, 4, 0, false, false), FanoutRing(c6, s6, rings), true},
+			{"v6 echo request", icmpFrame(t, r6, syn6, 128, 0, false, false), FanoutRing(r6, c6, rings), false},
+		} {
+			if got := runVM(t, vm, c.frame); got != c.want {
+				t.Errorf("%d rings, %s: ring %d, want %d", rings, c.name, got, c.want)
+			}
+			var p Packet
+			dec.decode(&p, c.frame, layers.LinkTypeEthernet)
+			if (p.Kind == KindICMP) != c.error {
+				t.Errorf("%s: decoded as %v", c.name, p.Kind)
+			} else if c.error {
+				if got := FanoutRing(p.ICMP.Src.Addr(), p.ICMP.Dst.Addr(), rings); got != c.want {
+					t.Errorf("%d rings, %s: FanoutRing of the decoded quote %v -> %v is %d, the program's %d", rings, c.name, p.ICMP.Src, p.ICMP.Dst, got, c.want)
+				}
+			}
+		}
+	}
 }
