@@ -42,8 +42,10 @@ import (
 // each ring) and Timeout. It refuses WriteFile: the -w file is libpcap
 // capture's for now.
 //
-// Packets that arrive while the group is being formed, before OpenAFPacket
-// returns, may be in a ring their addresses do not hash to.
+// While the group is being formed, before OpenAFPacket returns, a ring
+// drops everything until it has joined (a socket not yet in the group would
+// see every packet); packets of those microseconds may be missed, or be in a
+// ring their addresses do not hash to.
 func OpenAFPacket(cfg LiveConfig, rings int) ([]Source, error) {
 	switch {
 	case cfg.Interface == "":
