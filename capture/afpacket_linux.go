@@ -30,7 +30,7 @@ import (
 //
 // Each Source behaves as OpenLive's: Next blocks at most cfg.Timeout and
 // then returns ErrTimeout, io.EOF after Close; the frames are decoded as
-// libpcap's are (802.1Q tags the kernel took out are put back, as libpcap
+// libpcap's are (VLAN tags the kernel took out are put back, as libpcap
 // does); Stats has Live set and the ring's own kernel counters (Received,
 // KernelDropped, accumulated over the socket's reset-on-read statistics).
 // The totals of a capture are the sum over its rings.

@@ -306,7 +306,7 @@ func (l *afpacketLab) collect(t *testing.T, want int, d time.Duration) (got []se
 // TestAFPacketFanout opens two rings on one end of a veth pair, sends TCP
 // segments of many IPv4 and IPv6 address pairs both ways, half leaving fa0
 // and half arriving on it (the kernel's transmit and receive paths show the
-// fanout program different things), some with an 802.1Q tag, each pair on
+// fanout program different things), some with one VLAN tag, some with two, each pair on
 // many port pairs, with an ICMP error from a router quoting one of them, and
 // checks that every segment arrives once in all, every address pair wholly in
 // one ring (the ICMP errors too), the ring FanoutRing names.
@@ -355,7 +355,11 @@ func testAFPacketFanout(t *testing.T, rings int) {
 			if k >= 4 {
 				end = 1 - end
 			}
-			l.inject(t, end, l.ringFrame(t, end, src, dst, seq, vlan, 40))
+			f := l.ringFrame(t, end, src, dst, seq, vlan, 40)
+			if k == 5 || k == 7 { // QinQ, arriving and leaving
+				f = withTags(l.ringFrame(t, end, src, dst, seq, 0, 40), 0x88a8, 0x8100)
+			}
+			l.inject(t, end, f)
 			sent[seq] = p
 		}
 		// A router refuses a connection of the pair.

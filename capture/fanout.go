@@ -95,11 +95,11 @@ func fanoutFinish(h uint32) uint32 {
 // path the kernel has already pulled the Ethernet header, so offset 0 is the
 // IP header, while on the transmit path it is the Ethernet header. Loads
 // relative to the link-layer header mean the same in both. The kernel has
-// usually taken an 802.1Q tag out of the frame by then (hardware offload,
-// or skb_vlan_untag on receive, which moves the MAC addresses up so that the
+// usually taken a VLAN tag out of the frame by then (hardware offload, or
+// skb_vlan_untag on receive, which moves the MAC addresses up so that the
 // frame reads as untagged); a tag a device without offload inserted in
-// software is still in it, so the program accepts the frame with and without
-// one tag.
+// software is still in it, and so is the inner tag of a QinQ frame, so the
+// program reads frames with no, one or two tags.
 const skfLLOff = 0xffe00000
 
 // Scratch memory of the fanout program.
@@ -124,14 +124,25 @@ func fanoutProgram(rings int, base uint32) ([]bpf.Instruction, error) {
 		bpf.StoreScratch{Src: bpf.RegA, N: fanoutMemHash},
 		bpf.LoadAbsolute{Off: base + 12, Size: 2}, // EtherType or TPID
 	)
-	a.jumpIf(bpf.JumpEqual, 0x8100, "tagged")
-	a.jumpIf(bpf.JumpEqual, 0x88a8, "tagged")
+	// Up to two VLAN tags (802.1Q, 802.1ad, and the 0x9100 older QinQ
+	// switches write), as the decoder follows them.
+	vlanTPIDs := [...]uint32{0x8100, 0x88a8, 0x9100}
+	for _, tpid := range vlanTPIDs {
+		a.jumpIf(bpf.JumpEqual, tpid, "tagged")
+	}
 	a.add(bpf.LoadConstant{Dst: bpf.RegX, Val: 14})
 	a.jump("proto")
 	a.label("tagged")
+	a.add(bpf.LoadAbsolute{Off: base + 16, Size: 2}) // the EtherType or TPID after the tag
+	for _, tpid := range vlanTPIDs {
+		a.jumpIf(bpf.JumpEqual, tpid, "tagged-twice")
+	}
+	a.add(bpf.LoadConstant{Dst: bpf.RegX, Val: 18})
+	a.jump("proto")
+	a.label("tagged-twice")
 	a.add(
-		bpf.LoadAbsolute{Off: base + 16, Size: 2}, // the EtherType after the tag
-		bpf.LoadConstant{Dst: bpf.RegX, Val: 18},
+		bpf.LoadAbsolute{Off: base + 20, Size: 2}, // the EtherType after the second tag
+		bpf.LoadConstant{Dst: bpf.RegX, Val: 22},
 	)
 	a.label("proto")
 	a.add(bpf.StoreScratch{Src: bpf.RegX, N: fanoutMemL3})

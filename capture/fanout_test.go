@@ -101,6 +101,41 @@ func TestFanoutProgramMatchesFanoutRing(t *testing.T) {
 	}
 }
 
+// withTags puts VLAN tags with the given TPIDs, outermost first, into an
+// untagged Ethernet frame.
+func withTags(frame []byte, tpids ...uint16) []byte {
+	out := append([]byte(nil), frame[:12]...)
+	for i, tpid := range tpids {
+		out = append(out, byte(tpid>>8), byte(tpid), 0, byte(10+i))
+	}
+	return append(out, frame[12:]...)
+}
+
+// TestFanoutProgramTwoTags checks QinQ frames (the kernel shows the inner tag
+// of a received one, and both tags of one sent without offload) against
+// FanoutRing of the addresses the decoder reads from them.
+func TestFanoutProgramTwoTags(t *testing.T) {
+	dec := newFrameDecoder()
+	for _, rings := range []int{2, 3, 8} {
+		vm := fanoutVM(t, rings)
+		for _, pair := range [][2]string{{"192.0.2.10", "198.51.100.20"}, {"2001:db8::1", "2001:db8:1::2"}} {
+			a, b := netip.MustParseAddr(pair[0]), netip.MustParseAddr(pair[1])
+			for _, tags := range [][]uint16{{0x88a8, 0x8100}, {0x9100, 0x8100}, {0x8100, 0x8100}, {0x9100}} {
+				f := withTags(fanoutFrame(t, b, a, 0), tags...)
+				var p Packet
+				dec.decode(&p, f, layers.LinkTypeEthernet)
+				if p.Kind != KindTCP {
+					t.Fatalf("tags %x: decoded as %v", tags, p.Kind)
+				}
+				want := FanoutRing(p.Src.Addr(), p.Dst.Addr(), rings)
+				if got := runVM(t, vm, f); got != want || want != FanoutRing(a, b, rings) {
+					t.Errorf("%d rings, tags %x, %v -> %v: program %d, FanoutRing %d", rings, tags, b, a, got, want)
+				}
+			}
+		}
+	}
+}
+
 func TestFanoutProgramNotIP(t *testing.T) {
 	vm := fanoutVM(t, 4)
 	arp := gopacket.NewSerializeBuffer()
@@ -113,9 +148,7 @@ func TestFanoutProgramNotIP(t *testing.T) {
 	}
 	v4 := fanoutFrame(t, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.99"), 0)
 	v6 := fanoutFrame(t, netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::99"), 7)
-	qinq := fanoutFrame(t, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.99"), 7)
-	qinq[12], qinq[13] = 0x88, 0xa8 // outer S-tag ...
-	qinq = append(qinq[:16:16], append([]byte{0x81, 0x00, 0x00, 0x05}, qinq[16:]...)...)
+	three := withTags(fanoutFrame(t, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.99"), 0), 0x88a8, 0x8100, 0x8100)
 	for _, c := range []struct {
 		name  string
 		frame []byte
@@ -125,7 +158,7 @@ func TestFanoutProgramNotIP(t *testing.T) {
 		{"ethernet header only", v4[:14]},
 		{"ipv4 cut before the destination", v4[:14+18]},
 		{"ipv6 cut in the source", v6[:18+20]},
-		{"two tags", qinq},
+		{"three tags", three},
 	} {
 		if got := runVM(t, vm, c.frame); got != 0 {
 			t.Errorf("%s: ring %d, want 0", c.name, got)
@@ -219,8 +252,8 @@ func TestFanoutProgramKernelOffsets(t *testing.T) {
 			t.Errorf("instruction %d: kernel %v, VM %v", i, kernel[i], vmProg[i])
 		}
 	}
-	if loads != 2+(4+2)+(2+4*2) { // two EtherTypes; IPv4: 4 for ICMP, one step of two words; IPv6: 2 for ICMPv6, four steps
-		t.Errorf("%d packet loads, want 18", loads)
+	if loads != 3+(4+2)+(2+4*2) { // three EtherTypes; IPv4: 4 for ICMP, one step of two words; IPv6: 2 for ICMPv6, four steps
+		t.Errorf("%d packet loads, want 19", loads)
 	}
 	raw, err := bpf.Assemble(kernel)
 	if err != nil {
@@ -237,12 +270,12 @@ func TestFanoutProgramKernelOffsets(t *testing.T) {
 }
 
 // FuzzFanoutRing checks, on arbitrary address pairs, that the BPF program and
-// FanoutRing agree, in both directions and with a tag.
+// FanoutRing agree, in both directions, with no, one or two VLAN tags.
 func FuzzFanoutRing(f *testing.F) {
-	f.Add([]byte{192, 0, 2, 1}, []byte{198, 51, 100, 2}, uint8(2), false)
-	f.Add(make([]byte, 16), []byte("0123456789abcdef"), uint8(5), true)
+	f.Add([]byte{192, 0, 2, 1}, []byte{198, 51, 100, 2}, uint8(2), uint8(0))
+	f.Add(make([]byte, 16), []byte("0123456789abcdef"), uint8(5), uint8(2))
 	vms := map[int]*bpf.VM{}
-	f.Fuzz(func(t *testing.T, a, b []byte, rings uint8, vlan bool) {
+	f.Fuzz(func(t *testing.T, a, b []byte, rings, tags uint8) {
 		n := int(rings)%31 + 2
 		vm := vms[n]
 		if vm == nil {
@@ -258,17 +291,14 @@ func FuzzFanoutRing(f *testing.F) {
 		default:
 			return
 		}
-		var tag uint16
-		if vlan {
-			tag = 42
-		}
+		tpids := [][]uint16{nil, {0x8100}, {0x88a8, 0x8100}}[tags%3]
 		want := FanoutRing(x, y, n)
 		if rev := FanoutRing(y, x, n); rev != want {
 			t.Fatalf("FanoutRing(%v, %v, %d) = %d, reversed %d", x, y, n, want, rev)
 		}
 		for _, d := range [][2]netip.Addr{{x, y}, {y, x}} {
-			if got := runVM(t, vm, fanoutFrame(t, d[0], d[1], tag)); got != want {
-				t.Fatalf("%v -> %v, %d rings: program %d, FanoutRing %d", d[0], d[1], n, got, want)
+			if got := runVM(t, vm, withTags(fanoutFrame(t, d[0], d[1], 0), tpids...)); got != want {
+				t.Fatalf("%v -> %v, %d rings, tags %x: program %d, FanoutRing %d", d[0], d[1], n, tpids, got, want)
 			}
 		}
 	})
