@@ -84,6 +84,11 @@ type Config struct {
 	// connection for it (default DefaultMaxHeldPayload).
 	Payload        PayloadConsumer
 	MaxHeldPayload int
+	// Claims, when set, is asked before a data connection goes to one of
+	// the channels waiting for it: analyzers that split one input between
+	// them (pipeline's workers) each see every data connection, and
+	// Claims lets only one of them have it.
+	Claims ClaimGate
 	// MaxListingEntries caps the entries kept per parsed directory
 	// listing (default DefaultMaxListingEntries); more are counted.
 	MaxListingEntries int
@@ -130,6 +135,22 @@ func (c Config) withDefaults() Config {
 
 // DefaultMaxMemory is Config.MaxMemory's default.
 const DefaultMaxMemory = 128 << 20
+
+// ClaimGate arbitrates between analyzers that split one input, each
+// following its own sessions and seeing every other packet, so that a data
+// connection several of them are waiting for goes to one channel only, as
+// with one analyzer.
+type ClaimGate interface {
+	// Claim reports whether the connection first seen in packet first
+	// (capture.Packet.Num) may be claimed now. It is asked at most once
+	// per claim, on the analyzer's goroutine; true is a claim made.
+	Claim(first uint64) bool
+	// Unclaimed calls f, before the analyzer is given anything more,
+	// with whether no analyzer claimed the connection first seen in
+	// packet first by now (one that none of this analyzer's channels
+	// may follow is counted and noted only then).
+	Unclaimed(first uint64, f func(unclaimed bool))
+}
 
 // Sink receives results as they become final. Either function may be nil.
 type Sink struct {

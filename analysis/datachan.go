@@ -22,6 +22,9 @@ type conn struct {
 	att     *Attempt
 	ch      *Channel
 	created time.Time
+	// first is the number of the packet that began following it
+	// (capture.Packet.Num): its name for Config.Claims.
+	first uint64
 	// prevByDst chains unmatched attempts toward the same endpoint.
 	prevByDst *conn
 	dead      bool
@@ -142,7 +145,7 @@ func (d *dataTracker) expect(ch *Channel) {
 	}
 	for _, ep := range eps {
 		for c := d.byDst[epOf(ep)]; c != nil && !d.full(ch); c = c.prevByDst {
-			if c.ch == nil && !c.dead && !c.created.Before(ch.Time.Add(-d.a.cfg.AttemptWindow)) && d.initiatorFits(ch, c.key.from) {
+			if c.ch == nil && !c.dead && !c.created.Before(ch.Time.Add(-d.a.cfg.AttemptWindow)) && d.initiatorFits(ch, c.key.from) && d.mayClaim(c) {
 				d.claim(c, ch)
 			}
 		}
@@ -250,6 +253,12 @@ func (d *dataTracker) initiator(ch *Channel) netip.Addr {
 	return ch.session.Client.Addr()
 }
 
+// mayClaim asks Config.Claims, when set, whether c may go to a channel of
+// this analyzer (another one sharing the input may have it).
+func (d *dataTracker) mayClaim(c *conn) bool {
+	return d.a.cfg.Claims == nil || d.a.cfg.Claims.Claim(c.first)
+}
+
 func (d *dataTracker) claim(c *conn, ch *Channel) {
 	c.ch = ch
 	if ch.Announced == c.key.to {
@@ -275,7 +284,7 @@ func (d *dataTracker) full(ch *Channel) bool { return len(ch.Attempts) >= d.a.cf
 
 // unfollowed counts a SYN toward ep that a channel would have claimed had it
 // not been full, and says so once in the channel's session.
-func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
+func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time, first uint64) {
 	var ch *Channel
 	ws := d.expects[epOf(ep)]
 	switch {
@@ -287,15 +296,44 @@ func (d *dataTracker) unfollowed(ep, from netip.AddrPort, t time.Time) {
 	default:
 		ch = d.firstFullListed(ws.list, from)
 	}
-	if ch != nil {
-		d.a.stats.UnfollowedAttempts++
-		if !ch.capped {
-			ch.capped = true
-			if st := d.a.session(reassembly.ConnKey{Client: ch.session.Client, Server: ch.session.Server}); st != nil {
-				d.a.note(st, Note{Time: t, Kind: NoteEviction, What: NoteAttemptsCapped, N: uint64(d.a.cfg.MaxChannelAttempts), Endpoint: ep})
-			}
+	if ch == nil {
+		return
+	}
+	if d.a.cfg.Claims == nil {
+		d.capped(ch, ep, t)
+		return
+	}
+	// With other analyzers on the input, the attempt is unfollowed only
+	// if none of them claimed it: asked before the next packet.
+	d.a.cfg.Claims.Unclaimed(first, func(unclaimed bool) {
+		if unclaimed {
+			d.capped(ch, ep, t)
+		}
+	})
+}
+
+// capped counts an attempt toward ep that ch, already following
+// MaxChannelAttempts of them, does not follow, and notes it once.
+func (d *dataTracker) capped(ch *Channel, ep netip.AddrPort, t time.Time) {
+	d.a.stats.UnfollowedAttempts++
+	if !ch.capped {
+		ch.capped = true
+		if st := d.a.session(reassembly.ConnKey{Client: ch.session.Client, Server: ch.session.Server}); st != nil {
+			d.a.note(st, Note{Time: t, Kind: NoteEviction, What: NoteAttemptsCapped, N: uint64(d.a.cfg.MaxChannelAttempts), Endpoint: ep})
 		}
 	}
+}
+
+// keepUnmatched remembers c, an attempt no channel of this analyzer
+// claimed, for AttemptWindow (within the attempt table's bound).
+func (d *dataTracker) keepUnmatched(c *conn, p *capture.Packet) {
+	if len(d.unmatched)-d.unmatchedHead >= d.a.cfg.MaxAttempts {
+		d.expireOne()
+		d.a.stats.EvictedAttempts++
+	}
+	c.prevByDst = d.byDst[epOf(p.Dst)]
+	d.byDst[epOf(p.Dst)] = c
+	d.unmatched = append(d.unmatched, c)
 }
 
 // forget drops anything known about a connection that turned out to be a
@@ -453,24 +491,22 @@ func (d *dataTracker) settled(c *conn, was bool) {
 // unmatched for AttemptWindow.
 func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 	k := flowKey{p.Src, p.Dst}
-	c := &conn{key: k, created: p.Time, att: &Attempt{From: p.Src, To: p.Dst, SYNs: 1, First: p.Time, Last: p.Time, Packets: 1}}
+	c := &conn{key: k, created: p.Time, first: p.Num, att: &Attempt{From: p.Src, To: p.Dst, SYNs: 1, First: p.Time, Last: p.Time, Packets: 1}}
 	pending := false
-	if ch, _ := d.pick(p.Dst, p.Src); ch != nil {
+	if ch, _ := d.pick(p.Dst, p.Src); ch != nil && d.mayClaim(c) {
 		d.claim(c, ch)
+	} else if ch != nil {
+		// Another analyzer's channel has it (Config.Claims).
+		pending = d.a.hosts[hostPairOf(p.Src.Addr(), p.Dst.Addr())] > 0
+		d.keepUnmatched(c, p)
 	} else {
 		// Its announcement may be still to come (reassembly releases it
 		// later, or the capture put the SYN first): between the hosts of
 		// a session, follow its payload meanwhile. The attempt table's
 		// limit bounds these too.
 		pending = d.a.hosts[hostPairOf(p.Src.Addr(), p.Dst.Addr())] > 0
-		d.unfollowed(p.Dst, p.Src, p.Time)
-		if len(d.unmatched)-d.unmatchedHead >= d.a.cfg.MaxAttempts {
-			d.expireOne()
-			d.a.stats.EvictedAttempts++
-		}
-		c.prevByDst = d.byDst[epOf(p.Dst)]
-		d.byDst[epOf(p.Dst)] = c
-		d.unmatched = append(d.unmatched, c)
+		d.unfollowed(p.Dst, p.Src, p.Time, c.first)
+		d.keepUnmatched(c, p)
 	}
 	if old := d.conns[k]; old != nil {
 		d.closeStream(old)
@@ -492,7 +528,10 @@ func (d *dataTracker) midFlow(p *capture.Packet) *conn {
 		if ch == nil {
 			continue
 		}
-		c := &conn{key: k, created: p.Time, att: &Attempt{From: k.from, To: k.to, NoSYN: true, First: p.Time, Last: p.Time}}
+		c := &conn{key: k, created: p.Time, first: p.Num, att: &Attempt{From: k.from, To: k.to, NoSYN: true, First: p.Time, Last: p.Time}}
+		if !d.mayClaim(c) {
+			return nil
+		}
 		d.claim(c, ch)
 		d.setConn(k, c)
 		return c
@@ -515,7 +554,10 @@ func (d *dataTracker) icmp(p *capture.Packet) {
 		if ch == nil {
 			return
 		}
-		c = &conn{key: k, created: p.Time, att: &Attempt{From: e.Src, To: e.Dst, First: p.Time, Last: p.Time}}
+		c = &conn{key: k, created: p.Time, first: p.Num, att: &Attempt{From: e.Src, To: e.Dst, First: p.Time, Last: p.Time}}
+		if !d.mayClaim(c) {
+			return
+		}
 		d.claim(c, ch)
 		d.setConn(k, c)
 	}

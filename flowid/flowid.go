@@ -155,12 +155,23 @@ func PairHash(a, b netip.Addr) uint64 {
 	)
 	h := uint64(offset)
 	for _, x := range [2]netip.Addr{a, b} {
-		for _, c := range addrBytes(x) {
+		// As4/As16 into an array on the stack: PairHash runs for every
+		// packet of a run with workers, and must not allocate.
+		var buf [16]byte
+		n := 16
+		if x.Is4() {
+			v4 := x.As4()
+			copy(buf[:], v4[:])
+			n = 4
+		} else {
+			buf = x.As16()
+		}
+		for _, c := range buf[:n] {
 			h ^= uint64(c)
 			h *= prime
 		}
 		// The length separates 4-byte from 16-byte addresses.
-		h ^= uint64(len(addrBytes(x)))
+		h ^= uint64(n)
 		h *= prime
 	}
 	return h

@@ -35,6 +35,17 @@ type Config struct {
 	// Shard, when split, keeps the run to its share of the control
 	// connections (flowid.Shard says how the N runs add up).
 	Shard flowid.Shard
+	// Workers is how many analysis workers share the run (0 or 1: the
+	// read loop analyses on its own goroutine). With more, each worker
+	// follows its share of the control connections (as --shard splits
+	// them between runs) and sees every other packet, so NAT'd data
+	// connections are still found; the report is the one worker's, in
+	// the same order (see workers.go).
+	Workers int
+	// AutoWorkers, when Workers is 0 or 1, lets a capture file choose
+	// between one worker and AutoWorkers by how control-heavy its start
+	// is (see probe); live sources ignore it (give Workers).
+	AutoWorkers int
 	// Reopen, when it delivers, makes the run close its output files and
 	// open them again under their names (SIGHUP after logrotate): the
 	// report's (report.Reopen) and the source's -w file
@@ -71,6 +82,12 @@ const checkEvery = 1024
 // session, since live output is read as it comes.
 func Run(ctx context.Context, src capture.Source, cfg Config, out report.Writer) (report.Summary, error) {
 	live := src.Stats().Live
+	if cfg.Workers <= 1 && cfg.AutoWorkers > 1 && !live {
+		src, cfg.Workers = probe(src, cfg, cfg.AutoWorkers)
+	}
+	if cfg.Workers > 1 {
+		return runWorkers(ctx, src, cfg, out, live)
+	}
 	e := newEngine(cfg, out, live)
 	e.progress, e.every, e.shard, e.reopen = cfg.Progress, cfg.ProgressEvery, cfg.Shard, cfg.Reopen
 	if e.every <= 0 {
@@ -118,6 +135,9 @@ type engine struct {
 	// out is the report; reopen is Config.Reopen.
 	out    report.Writer
 	reopen <-chan struct{}
+	// beforeAdvance, when set, is called before a packet's tick (a
+	// worker marks what the tick emits).
+	beforeAdvance func()
 }
 
 // reopenFiles closes and opens again the report's files and the source's.
@@ -154,7 +174,20 @@ func (e *engine) summary(src capture.Source, interrupted bool) report.Summary {
 // newEngine builds the chain assembler -> analyzer -> out.
 func newEngine(cfg Config, out report.Writer, flushEach bool) *engine {
 	e := &engine{out: out}
-	e.an = analysis.New(cfg.Analysis, analysis.Sink{
+	e.build(cfg, writerSink(e, out, flushEach))
+	return e
+}
+
+// build makes the two stages, the analyzer handing its results to sink.
+func (e *engine) build(cfg Config, sink analysis.Sink) {
+	e.an = analysis.New(cfg.Analysis, sink)
+	e.asm = reassembly.New(cfg.Reassembly, e.an)
+}
+
+// writerSink hands the analyzer's results to out, keeping the first write
+// error in e.werr.
+func writerSink(e *engine, out report.Writer, flushEach bool) analysis.Sink {
+	return analysis.Sink{
 		Session: func(s *analysis.Session) {
 			if e.werr == nil {
 				e.werr = out.Session(s)
@@ -176,9 +209,7 @@ func newEngine(cfg Config, out report.Writer, flushEach bool) *engine {
 				e.werr = out.Flush()
 			}
 		},
-	})
-	e.asm = reassembly.New(cfg.Reassembly, e.an)
-	return e
+	}
 }
 
 // read is the read loop. It returns a read error; io.EOF, interruption and
@@ -227,6 +258,14 @@ func (e *engine) read(ctx context.Context, src capture.Source, live bool) error 
 
 // packet hands one decoded packet to the stages, in capture order.
 func (e *engine) packet(p *capture.Packet) {
+	owns := p.Kind != capture.KindTCP || !e.shard.Split() || e.shard.Owns(p.Src.Addr(), p.Dst.Addr())
+	e.packetOwned(p, owns, true)
+}
+
+// packetOwned is packet once the caller has said whether p's address pair
+// is this engine's (owns) and whether a control-port packet left to
+// another engine counts in otherShard (countOther).
+func (e *engine) packetOwned(p *capture.Packet, owns, countOther bool) {
 	due := false
 	if p.Time.After(e.last) {
 		e.last = p.Time
@@ -237,10 +276,12 @@ func (e *engine) packet(p *capture.Packet) {
 	}
 	switch p.Kind {
 	case capture.KindTCP:
-		if e.shard.Split() && !e.shard.Owns(p.Src.Addr(), p.Dst.Addr()) {
+		if !owns {
 			if e.asm.ControlPort(p) {
 				// Another shard's control connection: its run follows it.
-				e.otherShard++
+				if countOther {
+					e.otherShard++
+				}
 				break
 			}
 			// Never a control connection of this run (nor one found on
@@ -259,6 +300,9 @@ func (e *engine) packet(p *capture.Packet) {
 		e.an.Packet(p)
 	}
 	if due {
+		if e.beforeAdvance != nil {
+			e.beforeAdvance()
+		}
 		e.advance(e.last)
 	}
 }

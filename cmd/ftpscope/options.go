@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,9 @@ type options struct {
 	failOnBlocked bool
 	verbose       bool
 	singleCore    bool
+	// workers is --workers as given (0: chosen by the run, see
+	// engineWorkers).
+	workers int
 	// pipeStartAfter: see --pipe-start-after (hidden).
 	pipeStartAfter uint64
 	views          []string
@@ -111,6 +116,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	in := pflag.NewFlagSet("input", pflag.ContinueOnError)
 	in.StringArrayVarP(&o.read, "read", "r", nil, "read packets from a pcap or pcapng `FILE` (gzip allowed; - is standard input); repeat to merge several files into one timeline")
 	in.BoolVar(&o.singleCore, "single-core", !twoCoresByDefault, "read, decode and analyse on one core (by default capture files are read on a second core while one is free; the report is the same)")
+	in.IntVar(&o.workers, "workers", 0, "analyse on `N` workers, each following its share of the control connections (by address pair, as --shard splits them) and all of them looking for the data connections they expect; the report is the same as one worker's, in the same order (0: one per core for live capture; capture files use one per core when the control connections are a quarter of their first packets or more, and one otherwise, as does standard input; --single-core: one)")
 	// Hidden: tests start the second-core reader on small captures with it.
 	in.Uint64Var(&o.pipeStartAfter, "pipe-start-after", capture.DefaultReadAheadStart, "bytes of frames read before the second-core reader starts")
 	_ = in.MarkHidden("pipe-start-after")
@@ -229,6 +235,12 @@ func (o *options) validate(rest []string) error {
 			return fmt.Errorf("-G: %w", err)
 		}
 	}
+	if o.workers < 0 {
+		return fmt.Errorf("--workers must be 0 (chosen by the run) or more")
+	}
+	if o.workers > 1 && len(o.points) > 0 {
+		return fmt.Errorf("--workers splits one run of the engine: it does not go with --point")
+	}
 	if o.shardArg != "" {
 		sh, err := flowid.ParseShard(o.shardArg)
 		if err != nil {
@@ -332,7 +344,7 @@ func (o *options) validate(rest []string) error {
 
 // engineConfig is the engine's configuration from the flags.
 func (o *options) engineConfig() pipeline.Config {
-	return pipeline.Config{Reassembly: o.reassemblyConfig(), Analysis: o.analysisConfig(), Shard: o.shard}
+	return pipeline.Config{Reassembly: o.reassemblyConfig(), Analysis: o.analysisConfig(), Shard: o.shard, Workers: o.engineWorkers(), AutoWorkers: o.autoWorkers()}
 }
 
 func (o *options) analysisConfig() analysis.Config {
@@ -407,4 +419,36 @@ func (o *options) wants(view string) bool {
 		}
 	}
 	return false
+}
+
+// maxAutoWorkers caps the workers chosen without --workers: every worker
+// looks at every data packet, so their gain flattens as they grow, and
+// they were measured on two cores only.
+const maxAutoWorkers = 8
+
+// engineWorkers is the number of analysis workers the run uses (0: the
+// capture files choose, see autoWorkers): --workers when given; one with
+// --single-core or one core; one per core for live capture.
+func (o *options) engineWorkers() int {
+	switch {
+	case o.workers > 0:
+		return o.workers
+	case o.singleCore || runtime.GOMAXPROCS(0) < 2:
+		return 1
+	case o.iface != "":
+		return min(runtime.GOMAXPROCS(0), maxAutoWorkers)
+	}
+	return 0
+}
+
+// autoWorkers is the workers capture files may choose between when
+// --workers is not given (pipeline.Config.AutoWorkers).
+func (o *options) autoWorkers() int {
+	if o.engineWorkers() != 0 || slices.Contains(o.read, "-") {
+		// Standard input may be a pipe that pauses: the workers' batches,
+		// and the look at the input's start that chooses them, would hold
+		// back sessions one worker writes at once.
+		return 0
+	}
+	return min(runtime.GOMAXPROCS(0), maxAutoWorkers)
 }

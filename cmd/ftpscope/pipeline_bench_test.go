@@ -72,7 +72,8 @@ func BenchmarkPipeline(b *testing.B) {
 // BenchmarkFile runs the whole command on the capture named by
 // FTPSCOPE_BENCH_FILE (bench/run.sh keeps its captures in
 // /var/tmp/ftpscope-bench), JSON output (or FTPSCOPE_BENCH_FORMAT's)
-// discarded: the benchmark to profile with -cpuprofile.
+// discarded, with FTPSCOPE_BENCH_WORKERS workers when set: the benchmark
+// to profile with -cpuprofile.
 func BenchmarkFile(b *testing.B) {
 	name := os.Getenv("FTPSCOPE_BENCH_FILE")
 	if name == "" {
@@ -86,9 +87,13 @@ func BenchmarkFile(b *testing.B) {
 	if format == "" {
 		format = "json"
 	}
+	args := []string{"-r", name, "-f", format}
+	if w := os.Getenv("FTPSCOPE_BENCH_WORKERS"); w != "" {
+		args = append(args, "--workers", w)
+	}
 	b.SetBytes(fi.Size())
 	for range b.N {
-		if code := runWith(context.Background(), []string{"-r", name, "-f", format}, nil, io.Discard, io.Discard); code != exitOK {
+		if code := runWith(context.Background(), args, nil, io.Discard, io.Discard); code != exitOK {
 			b.Fatalf("exit %d", code)
 		}
 	}
