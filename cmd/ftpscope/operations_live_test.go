@@ -133,3 +133,58 @@ func TestLiveShards(t *testing.T) {
 	}
 	t.Logf("live: %d sessions unsharded, shards %d + %d; %d channels cross shards", len(wholeLive), want["0"], want["1"], len(crossing))
 }
+
+// TestLiveWorkers listens on one veth pair with one worker and with two at
+// once while tcpreplay sends the --shard test's capture (NAT'd channels
+// whose data connections hash to the other worker) and a capture of many
+// sessions sharing one passive endpoint: the two-worker runs report every
+// session once, with the channels and verdicts of the one-worker runs.
+func TestLiveWorkers(t *testing.T) {
+	liveGate(t, "tcpreplay")
+	bin := buildLiveTool(t)
+	shards, crossing := shardCapture(t, 120)
+	if len(crossing) == 0 {
+		t.Fatal("the capture has no channel whose data connection joins other addresses")
+	}
+	for _, file := range []string{shards, sharedPassiveCapture(t, 150)} {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			all, _, code := runBin(t, bin, "-r", file, "--format", "json", "--workers", "1")
+			if code != exitOK {
+				t.Fatalf("ftpscope -r %s: status %d", file, code)
+			}
+			fileSessions, _ := liveParse(t, all)
+			l := newLab(t, "w")
+			ns := l.ns("workers")
+			l.veth(ns, "wa", "wb")
+			one := l.startFtpscope(ns, bin, "-i", "wb", "-B", "65536", "--format", "json", "--workers", "1", "tcp", "or", "icmp")
+			two := l.startFtpscope(ns, bin, "-i", "wb", "-B", "65536", "--format", "json", "--workers", "2", "tcp", "or", "icmp")
+			l.in(ns, "tcpreplay", "-q", "-i", "wa", "--pps", "2000", file)
+			oneLive, oneSum := one.sessionsThenStop(t, len(fileSessions))
+			twoLive, twoSum := two.sessionsThenStop(t, len(fileSessions))
+			for _, s := range []map[string]uint64{oneSum.Live, twoSum.Live} {
+				if d := s["kernel_dropped"] + s["interface_dropped"]; d > 0 {
+					t.Skipf("the kernel dropped %d packets: runs not comparable", d)
+				}
+			}
+			seen := map[string]int{}
+			for _, s := range twoLive {
+				seen[s.Client+" "+s.Server]++
+			}
+			for k, n := range seen {
+				if n != 1 {
+					t.Errorf("session %s reported %d times by two workers", k, n)
+				}
+			}
+			if len(twoLive) != len(fileSessions) || len(oneLive) != len(fileSessions) {
+				t.Errorf("live: %d sessions with one worker, %d with two; the file has %d", len(oneLive), len(twoLive), len(fileSessions))
+			}
+			if got, want := channelKeys(twoLive), channelKeys(oneLive); !slices.Equal(got, want) {
+				t.Errorf("two live workers give %d channels, one worker %d; first differences: %v", len(got), len(want), firstDiff(got, want, 5))
+			}
+			if got, want := channelKeys(oneLive), channelKeys(fileSessions); !slices.Equal(got, want) {
+				t.Errorf("one live worker gives %d channels, the file %d; first differences: %v", len(got), len(want), firstDiff(got, want, 5))
+			}
+			t.Logf("%s: %d sessions, %d channels, the same with one and two live workers", filepath.Base(file), len(twoLive), len(channelKeys(twoLive)))
+		})
+	}
+}
