@@ -518,6 +518,9 @@ live_try() {
 		echo "  ftpscope -i did not start listening within 15 s: $(head -c 300 "$err")"
 		return 1
 	fi
+	# What ftpscope says it listens with (libpcap, or AF_PACKET rings with
+	# workers), for the report: a worker count it cannot honour live shows.
+	grep -v '^$' "$err" | head -3 | tr '\n' ' ' | sed 's/ *$//' >"$base.listen"
 	# -K: the capture is loaded into memory first, so tcpreplay's rate is
 	# not its reading's.
 	timeout "$bound" ip netns exec "$LIVE_NS_TX" tcpreplay -q -K -i vtx "${rf[@]}" "$LIVE_CAP" >"$rep" 2>&1 || st=$?
@@ -806,7 +809,7 @@ live_report() {
 		fi
 		return 0
 	fi
-	awk -v name="$name" '
+	awk -v name="$name" -v listen="$(cat "$f.listen" 2>/dev/null)" '
 		{ n++ }
 		$10 == "failed" { failed = 1; next }
 		n == 1 { top = $0; tmbps = $2; tpps = $3; tkd = $6 + $7; tsent = $4; tst = $10 }
@@ -824,15 +827,15 @@ live_report() {
 				printf "; --topspeed %.0f Mbit/s, %.0f pps: %d of %d packets dropped (%.2f %%)\n", tmbps, tpps, tkd, tsent, (tsent > 0 ? 100 * tkd / tsent : 0)
 			}
 			if (failed) printf "  [----] live, %s: a replay failed (see the lines above the report)\n", name
-			printf "         (tried, in order: %s)\n", tries
+			printf "         (tried, in order: %s; ftpscope said: %s)\n", tries, listen
 		}' "$f"
 }
 if [ -s "$CACHE/out/live.capture" ]; then
 	read -r lc lbytes lpackets lsessions lchannels lbufs <"$CACHE/out/live.capture"
-	echo "  live: $lc ($(awk -v b="$lbytes" 'BEGIN { printf "%.0f MB", b / 1e6 }'), $lpackets packets) replayed with tcpreplay -K from a veth end" \
-		"in one namespace to ftpscope -i vrx -B KiB --format json in another (-B $lbufs); one replay per rate: --topspeed, then --mbps bisected;" \
-		"followed = no kernel or interface drop, every packet sent read, and the offline run's $lsessions sessions and $lchannels channels;" \
-		"the rates are tcpreplay's own (Rated: Mbps, pps); took $(cat "$CACHE/out/live.took" 2>/dev/null || echo '?')s"
+	echo "  live: $lc ($(awk -v b="$lbytes" 'BEGIN { printf "%.0f MB", b / 1e6 }'), $lpackets packets), tcpreplay -K over a veth between two namespaces" \
+		"to ftpscope -i vrx -B KiB --format json, -B $lbufs; took $(cat "$CACHE/out/live.took" 2>/dev/null || echo '?')s"
+	echo "        one replay per rate (--topspeed, then --mbps bisected), rates as tcpreplay measured them; followed: no kernel or" \
+		"interface drop, every packet sent read, and the offline run's $lsessions sessions and $lchannels channels"
 	for b in $lbufs; do
 		live_report 1 "$b"
 		live_report 2 "$b"
@@ -884,7 +887,7 @@ if [ "$ONLY" != transfer ] && [ -s "$CACHE/out/mixed-1g.w2" ]; then
 fi
 if [ -s "$CACHE/out/live.capture" ]; then
 	for f in "$CACHE"/out/live.w?.b*; do
-		case $f in *.json | *.err | *.tcpreplay) continue ;; esac
+		case $f in *.json | *.err | *.tcpreplay | *.listen) continue ;; esac
 		[ -s "$f" ] || continue
 		w=${f##*/live.w} w=${w%%.*}
 		if grep -q ' differs ' "$f"; then
