@@ -262,6 +262,15 @@ type Stats struct {
 	Received, KernelDropped, InterfaceDropped uint64
 	// Live is true when the packets came from a live interface.
 	Live bool
+	// Rings are the kernel's counters of each ring of an AF_PACKET
+	// capture read through MergeRings (nil otherwise); Received and
+	// KernelDropped above are their sums.
+	Rings []RingCounters
+}
+
+// RingCounters are one capture ring's kernel counters.
+type RingCounters struct {
+	Received, KernelDropped uint64
 }
 
 // Truncated reports whether any input ended early.

@@ -32,6 +32,9 @@ type jsonSummary struct {
 	Fragments   map[string]uint64 `json:"fragments"`
 	NotDecoded  map[string]uint64 `json:"not_decoded"`
 	Live        map[string]uint64 `json:"live,omitempty"`
+	// Rings are an AF_PACKET capture's per-ring kernel counters (live,
+	// --workers with more than one ring).
+	Rings []jsonRing `json:"rings,omitempty"`
 	// Notices counts the notice records by kind.
 	Notices map[string]uint64 `json:"notices"`
 	// Points: a run over several capture points (--point).
@@ -111,6 +114,9 @@ func summaryJSON(s Summary) jsonSummary {
 	if c.Live {
 		j.Live = map[string]uint64{"received": c.Received, "kernel_dropped": c.KernelDropped, "interface_dropped": c.InterfaceDropped}
 	}
+	for _, r := range c.Rings {
+		j.Rings = append(j.Rings, jsonRing{Received: r.Received, KernelDropped: r.KernelDropped})
+	}
 	return j
 }
 
@@ -128,4 +134,10 @@ func Evictions(s Summary) map[string]uint64 {
 		"command_log": a.EvictedCommands, "login_attempts": a.EvictedLoginAttempts,
 		"notices": a.EvictedNotices, "login_sources": a.EvictedLoginSources,
 	}
+}
+
+// jsonRing is one capture ring's kernel counters in the summary.
+type jsonRing struct {
+	Received      uint64 `json:"received"`
+	KernelDropped uint64 `json:"kernel_dropped"`
 }

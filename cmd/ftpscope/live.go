@@ -39,7 +39,7 @@ func openLive(o options, stderr io.Writer) (capture.Source, error) {
 		}
 		acct = &a
 	}
-	src, err := capture.OpenLive(liveConfig(o))
+	src, method, err := openCapture(o)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func openLive(o options, stderr io.Writer) (capture.Source, error) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "ftpscope: listening on %s", o.iface)
+	fmt.Fprintf(&b, "ftpscope: listening on %s (%s)", o.iface, method)
 	if o.filter != "" {
 		fmt.Fprintf(&b, ", filter %q", o.filter)
 	}
@@ -146,3 +146,35 @@ func (f fileSize) Set(s string) error {
 }
 
 func (f fileSize) Type() string { return "size" }
+
+// openCapture opens the interface as --capture-method says, and names the
+// way it did for the listening line. Auto takes AF_PACKET rings, one per
+// worker, when there are several workers and no -w file (libpcap writes
+// it), and falls back to libpcap when the system cannot give rings (not
+// Linux, no cgo, not an Ethernet device); a capture asked for by name
+// fails instead.
+func openCapture(o options) (capture.Source, string, error) {
+	cfg := liveConfig(o)
+	workers := o.engineWorkers()
+	method := o.captureMethod
+	if method == "auto" {
+		method = "pcap"
+		if workers > 1 && o.writeFile == "" {
+			method = "afpacket"
+		}
+	}
+	if method == "afpacket" {
+		rings := min(max(workers, 1), capture.MaxAFPacketRings)
+		srcs, err := capture.OpenAFPacket(cfg, rings)
+		switch {
+		case err == nil && len(srcs) == 1:
+			return srcs[0], "AF_PACKET, one ring", nil
+		case err == nil:
+			return capture.MergeRings(srcs, cfg.Timeout), fmt.Sprintf("AF_PACKET, %d rings in a fanout group", len(srcs)), nil
+		case o.captureMethod == "afpacket":
+			return nil, "", err
+		}
+	}
+	src, err := capture.OpenLive(cfg)
+	return src, "libpcap", err
+}

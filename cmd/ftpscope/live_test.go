@@ -201,14 +201,15 @@ type liveRec struct {
 	// Chan holds a streamed channel record's own fields.
 	Chan liveChan `json:"-"`
 	// summary
-	Sessions    uint64            `json:"session_count"`
-	ChannelsN   uint64            `json:"channel_count"`
-	Verdicts    map[string]uint64 `json:"verdicts"`
-	BlockedN    uint64            `json:"blocked"`
-	Packets     uint64            `json:"packets"`
-	Interrupted bool              `json:"interrupted"`
-	Truncated   bool              `json:"truncated"`
-	Live        map[string]uint64 `json:"live"`
+	Sessions    uint64              `json:"session_count"`
+	ChannelsN   uint64              `json:"channel_count"`
+	Verdicts    map[string]uint64   `json:"verdicts"`
+	BlockedN    uint64              `json:"blocked"`
+	Packets     uint64              `json:"packets"`
+	Interrupted bool                `json:"interrupted"`
+	Truncated   bool                `json:"truncated"`
+	Live        map[string]uint64   `json:"live"`
+	Rings       []map[string]uint64 `json:"rings"`
 }
 
 // liveChan is a channel as the JSON contract writes it.

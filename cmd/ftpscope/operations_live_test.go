@@ -135,7 +135,7 @@ func TestLiveShards(t *testing.T) {
 }
 
 // TestLiveWorkers listens on one veth pair with one worker and with two at
-// once while tcpreplay sends the --shard test's capture (NAT'd channels
+// once (libpcap, and AF_PACKET with a ring per worker) while tcpreplay sends the --shard test's capture (NAT'd channels
 // whose data connections hash to the other worker) and a capture of many
 // sessions sharing one passive endpoint: the two-worker runs report every
 // session once, with the channels and verdicts of the one-worker runs.
@@ -157,33 +157,54 @@ func TestLiveWorkers(t *testing.T) {
 			ns := l.ns("workers")
 			l.veth(ns, "wa", "wb")
 			one := l.startFtpscope(ns, bin, "-i", "wb", "-B", "65536", "--format", "json", "--workers", "1", "tcp", "or", "icmp")
-			two := l.startFtpscope(ns, bin, "-i", "wb", "-B", "65536", "--format", "json", "--workers", "2", "tcp", "or", "icmp")
+			pcap := l.startFtpscope(ns, bin, "-i", "wb", "-B", "65536", "--format", "json", "--workers", "2", "--capture-method", "pcap", "tcp", "or", "icmp")
+			rings := l.startFtpscope(ns, bin, "-i", "wb", "-B", "65536", "--format", "json", "--workers", "2", "--capture-method", "afpacket", "tcp", "or", "icmp")
 			l.in(ns, "tcpreplay", "-q", "-i", "wa", "--pps", "2000", file)
 			oneLive, oneSum := one.sessionsThenStop(t, len(fileSessions))
-			twoLive, twoSum := two.sessionsThenStop(t, len(fileSessions))
-			for _, s := range []map[string]uint64{oneSum.Live, twoSum.Live} {
-				if d := s["kernel_dropped"] + s["interface_dropped"]; d > 0 {
-					t.Skipf("the kernel dropped %d packets: runs not comparable", d)
-				}
+			if d := oneSum.Live["kernel_dropped"] + oneSum.Live["interface_dropped"]; d > 0 {
+				t.Skipf("the kernel dropped %d packets: runs not comparable", d)
 			}
-			seen := map[string]int{}
-			for _, s := range twoLive {
-				seen[s.Client+" "+s.Server]++
-			}
-			for k, n := range seen {
-				if n != 1 {
-					t.Errorf("session %s reported %d times by two workers", k, n)
-				}
-			}
-			if len(twoLive) != len(fileSessions) || len(oneLive) != len(fileSessions) {
-				t.Errorf("live: %d sessions with one worker, %d with two; the file has %d", len(oneLive), len(twoLive), len(fileSessions))
-			}
-			if got, want := channelKeys(twoLive), channelKeys(oneLive); !slices.Equal(got, want) {
-				t.Errorf("two live workers give %d channels, one worker %d; first differences: %v", len(got), len(want), firstDiff(got, want, 5))
+			if len(oneLive) != len(fileSessions) {
+				t.Errorf("live: %d sessions with one worker; the file has %d", len(oneLive), len(fileSessions))
 			}
 			if got, want := channelKeys(oneLive), channelKeys(fileSessions); !slices.Equal(got, want) {
 				t.Errorf("one live worker gives %d channels, the file %d; first differences: %v", len(got), len(want), firstDiff(got, want, 5))
 			}
+			for _, r := range []struct {
+				name string
+				run  *liveRun
+			}{{"libpcap", pcap}, {"AF_PACKET", rings}} {
+				twoLive, twoSum := r.run.sessionsThenStop(t, len(fileSessions))
+				if d := twoSum.Live["kernel_dropped"] + twoSum.Live["interface_dropped"]; d > 0 {
+					t.Skipf("the kernel dropped %d packets: runs not comparable", d)
+				}
+				if r.run == rings {
+					var received uint64
+					for _, c := range twoSum.Rings {
+						received += c["received"]
+					}
+					if len(twoSum.Rings) != 2 || received != twoSum.Live["received"] {
+						t.Errorf("AF_PACKET with two workers: rings %v, %d received in all: want two rings adding up", twoSum.Rings, twoSum.Live["received"])
+					}
+				}
+				seen := map[string]int{}
+				for _, s := range twoLive {
+					seen[s.Client+" "+s.Server]++
+				}
+				for k, n := range seen {
+					if n != 1 {
+						t.Errorf("%s: session %s reported %d times by two workers", r.name, k, n)
+					}
+				}
+				if len(twoLive) != len(fileSessions) {
+					t.Errorf("%s: %d sessions with two workers; the file has %d", r.name, len(twoLive), len(fileSessions))
+				}
+				if got, want := channelKeys(twoLive), channelKeys(oneLive); !slices.Equal(got, want) {
+					t.Errorf("%s: two live workers give %d channels, one worker %d; first differences: %v", r.name, len(got), len(want), firstDiff(got, want, 5))
+				}
+				t.Logf("%s, two workers: rings %v", r.name, twoSum.Rings)
+			}
+			twoLive := oneLive
 			t.Logf("%s: %d sessions, %d channels, the same with one and two live workers", filepath.Base(file), len(twoLive), len(channelKeys(twoLive)))
 		})
 	}

@@ -51,6 +51,8 @@ type options struct {
 	failOnBlocked bool
 	verbose       bool
 	singleCore    bool
+	// captureMethod is --capture-method: auto, afpacket or pcap.
+	captureMethod string
 	// workers is --workers as given (0: chosen by the run, see
 	// engineWorkers).
 	workers int
@@ -135,6 +137,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	live.StringVarP(&o.writeFile, "write", "w", "", "also write the captured packets to pcap `FILE`")
 	live.VarP(fileSize{&o.writeLimit}, "file-size", "C", "rotate the -w file as tcpdump -C does: before a packet goes to a file larger than `SIZE` (millions of bytes, as tcpdump counts, or a size such as 64MiB), the next file is begun, named FILE1, FILE2, ...")
 	live.VarP(rotateSeconds{&o.rotateEvery}, "rotate-seconds", "G", "rotate the -w file as tcpdump -G does: every `SECS` seconds of capture time a new file is begun, named by the -w FILE as a strftime pattern (it must hold a conversion, e.g. -w ftp-%Y%m%d-%H%M%S.pcap); with -C, the numbers 1, 2, ... follow the name and start again each period")
+	live.StringVar(&o.captureMethod, "capture-method", "auto", "how packets are taken off `IFACE`: afpacket (Linux: one TPACKET_V3 ring per worker, in a fanout group that sends all the packets between two hosts to one ring), pcap (libpcap, one capture for every worker), or auto: afpacket with more than one worker and no -w, where the system has it, pcap otherwise")
 	live.StringVarP(&o.dropUser, "relinquish-privileges", "Z", "", "drop root privileges to `USER` right after opening the capture")
 
 	an := pflag.NewFlagSet("analysis", pflag.ContinueOnError)
@@ -234,6 +237,15 @@ func (o *options) validate(rest []string) error {
 		if _, err := capture.RotatedName(o.writeFile, time.Time{}); err != nil {
 			return fmt.Errorf("-G: %w", err)
 		}
+	}
+	switch o.captureMethod {
+	case "auto", "pcap":
+	case "afpacket":
+		if o.writeFile != "" {
+			return fmt.Errorf("--capture-method afpacket does not write -w files: use pcap (or auto, which does with -w)")
+		}
+	default:
+		return fmt.Errorf("--capture-method: %q is not auto, afpacket or pcap", o.captureMethod)
 	}
 	if o.workers < 0 {
 		return fmt.Errorf("--workers must be 0 (chosen by the run) or more")
