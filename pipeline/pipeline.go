@@ -42,10 +42,6 @@ type Config struct {
 	// connections are still found; the report is the one worker's, in
 	// the same order (see workers.go).
 	Workers int
-	// AutoWorkers, when Workers is 0 or 1, lets a capture file choose
-	// between one worker and AutoWorkers by how control-heavy its start
-	// is (see probe); live sources ignore it (give Workers).
-	AutoWorkers int
 	// Reopen, when it delivers, makes the run close its output files and
 	// open them again under their names (SIGHUP after logrotate): the
 	// report's (report.Reopen) and the source's -w file
@@ -82,9 +78,6 @@ const checkEvery = 1024
 // session, since live output is read as it comes.
 func Run(ctx context.Context, src capture.Source, cfg Config, out report.Writer) (report.Summary, error) {
 	live := src.Stats().Live
-	if cfg.Workers <= 1 && cfg.AutoWorkers > 1 && !live {
-		src, cfg.Workers = probe(src, cfg, cfg.AutoWorkers)
-	}
 	if cfg.Workers > 1 {
 		return runWorkers(ctx, src, cfg, out, live)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/ftpscope/ftpscope/flowid"
-	"github.com/ftpscope/ftpscope/reassembly"
 	"github.com/ftpscope/ftpscope/report"
 )
 
@@ -782,73 +781,4 @@ func (s *lockedStream) End(sess *analysis.Session, ch *analysis.Channel, whole b
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
 	return s.inner.End(sess, ch, whole)
-}
-
-// The automatic choice of workers for a capture file (Config.AutoWorkers):
-// workers pay where the control connections are the work (reassembly and
-// the FTP grammar split between them), and cost where data packets are,
-// since every worker looks at each of those. So the run reads the first
-// probePackets packets (at most probeBytes of payload), and uses the
-// workers only when at least autoControlShare of them are on a control
-// port, and the input goes on past them: a capture that fits in the probe
-// is over before workers would pay for their start. The choice depends on
-// the capture's content alone, never on the machine's load, and the
-// report is the same either way.
-const (
-	probePackets     = 8192
-	probeBytes       = 4 << 20
-	autoControlShare = 0.25
-)
-
-// prefixSource replays the packets a probe read, then its end (an error),
-// or goes on with the source.
-type prefixSource struct {
-	capture.Source
-	pkts []capture.Packet
-	i    int
-	err  error
-}
-
-// Next implements capture.Source.
-func (s *prefixSource) Next() (*capture.Packet, error) {
-	if s.i < len(s.pkts) {
-		s.i++
-		return &s.pkts[s.i-1], nil
-	}
-	if s.pkts != nil {
-		s.pkts = nil // the probe's memory goes once replayed
-	}
-	if s.err != nil {
-		return nil, s.err
-	}
-	return s.Source.Next()
-}
-
-// probe reads the start of src and says how many workers the run should
-// use (1 or max), with the source that replays what it read.
-func probe(src capture.Source, cfg Config, max int) (capture.Source, int) {
-	ports := reassembly.New(cfg.Reassembly, nil)
-	ps := &prefixSource{Source: src}
-	control, payload := 0, 0
-	for len(ps.pkts) < probePackets && payload < probeBytes {
-		p, err := src.Next()
-		if err != nil {
-			if !errors.Is(err, capture.ErrTimeout) {
-				ps.err = err
-				return ps, 1
-			}
-			continue
-		}
-		q := *p
-		q.Payload = append([]byte(nil), p.Payload...)
-		payload += len(q.Payload)
-		ps.pkts = append(ps.pkts, q)
-		if p.Kind == capture.KindTCP && ports.ControlPort(p) {
-			control++
-		}
-	}
-	if float64(control) >= autoControlShare*float64(len(ps.pkts)) {
-		return ps, max
-	}
-	return ps, 1
 }

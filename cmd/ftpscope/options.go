@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +117,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	in := pflag.NewFlagSet("input", pflag.ContinueOnError)
 	in.StringArrayVarP(&o.read, "read", "r", nil, "read packets from a pcap or pcapng `FILE` (gzip allowed; - is standard input); repeat to merge several files into one timeline")
 	in.BoolVar(&o.singleCore, "single-core", !twoCoresByDefault, "read, decode and analyse on one core (by default capture files are read on a second core while one is free; the report is the same)")
-	in.IntVar(&o.workers, "workers", 0, "analyse on `N` workers, each following its share of the control connections (by address pair, as --shard splits them) and all of them looking for the data connections they expect; the report is the same as one worker's, in the same order (0: one per core for live capture; capture files use one per core when the control connections are a quarter of their first packets or more, and one otherwise, as does standard input; --single-core: one)")
+	in.IntVar(&o.workers, "workers", 0, "analyse on `N` workers, each following its share of the control connections (by address pair, as --shard splits them) and all of them looking for the data connections they expect; the report is the same as one worker's, in the same order (0: one per core for live capture; capture files use one per core when at least half of their first 65536 packets are FTP control, and one otherwise, as does standard input; --single-core: one)")
 	// Hidden: tests start the second-core reader on small captures with it.
 	in.Uint64Var(&o.pipeStartAfter, "pipe-start-after", capture.DefaultReadAheadStart, "bytes of frames read before the second-core reader starts")
 	_ = in.MarkHidden("pipe-start-after")
@@ -356,7 +355,7 @@ func (o *options) validate(rest []string) error {
 
 // engineConfig is the engine's configuration from the flags.
 func (o *options) engineConfig() pipeline.Config {
-	return pipeline.Config{Reassembly: o.reassemblyConfig(), Analysis: o.analysisConfig(), Shard: o.shard, Workers: o.engineWorkers(), AutoWorkers: o.autoWorkers()}
+	return pipeline.Config{Reassembly: o.reassemblyConfig(), Analysis: o.analysisConfig(), Shard: o.shard, Workers: o.engineWorkers()}
 }
 
 func (o *options) analysisConfig() analysis.Config {
@@ -439,7 +438,7 @@ func (o *options) wants(view string) bool {
 const maxAutoWorkers = 8
 
 // engineWorkers is the number of analysis workers the run uses (0: the
-// capture files choose, see autoWorkers): --workers when given; one with
+// capture files choose, see fileWorkers): --workers when given; one with
 // --single-core or one core; one per core for live capture.
 func (o *options) engineWorkers() int {
 	switch {
@@ -451,16 +450,4 @@ func (o *options) engineWorkers() int {
 		return min(runtime.GOMAXPROCS(0), maxAutoWorkers)
 	}
 	return 0
-}
-
-// autoWorkers is the workers capture files may choose between when
-// --workers is not given (pipeline.Config.AutoWorkers).
-func (o *options) autoWorkers() int {
-	if o.engineWorkers() != 0 || slices.Contains(o.read, "-") {
-		// Standard input may be a pipe that pauses: the workers' batches,
-		// and the look at the input's start that chooses them, would hold
-		// back sessions one worker writes at once.
-		return 0
-	}
-	return min(runtime.GOMAXPROCS(0), maxAutoWorkers)
 }

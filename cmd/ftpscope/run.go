@@ -108,6 +108,9 @@ func runReopen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return exitUsage
 	}
 	cfg := o.engineConfig()
+	if cfg.Workers == 0 {
+		cfg.Workers = fileWorkers(o)
+	}
 	files, err := o.payloadConsumer()
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpscope: %v\n", err)
