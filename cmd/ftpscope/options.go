@@ -249,6 +249,9 @@ func (o *options) validate(rest []string) error {
 	if o.workers < 0 {
 		return fmt.Errorf("--workers must be 0 (chosen by the run) or more")
 	}
+	if o.workers > 1 && o.extractDir != "" && o.iface == "" {
+		return fmt.Errorf("--workers with --extract: the files' names (name.1 when name is taken) and the --extract-max-bytes cap would depend on which worker ends its transfer first; leave --workers out (capture files then use one)")
+	}
 	if o.workers > 1 && len(o.points) > 0 {
 		return fmt.Errorf("--workers splits one run of the engine: it does not go with --point")
 	}

@@ -27,7 +27,10 @@ const (
 // --workers is not given.
 func fileWorkers(o options) int {
 	cores := min(runtime.GOMAXPROCS(0), maxAutoWorkers)
-	if cores < 2 || slices.Contains(o.read, "-") {
+	if cores < 2 || slices.Contains(o.read, "-") || o.extractDir != "" {
+		// --extract names a file after the ones before it (name.1 when
+		// name is taken) and caps their total: across workers, which
+		// transfer comes first would depend on their timing.
 		return 1
 	}
 	share, more := controlShare(o.read, o.ports, autoScanPackets)

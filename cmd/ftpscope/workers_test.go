@@ -127,7 +127,7 @@ func TestWorkersSameReport(t *testing.T) {
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			fmts := formats
 			if in == shards || strings.Contains(in, "sharedpasv") || strings.Contains(in, "/dnat") || strings.HasPrefix(filepath.Base(in), "control") {
-				fmts = [][]string{{"-f", "json"}, {"-f", "table"}, {"-f", "csv"}, {"-f", "table", "--report", "sessions,firewall"}, {"-f", "table", "--ladder"}}
+				fmts = [][]string{{"-f", "json"}, {"-f", "table"}, {"-f", "csv"}, {"-f", "table", "--report", "sessions,firewall"}, {"-f", "table", "--ladder"}, {"-f", "json", "--hash", "sha256"}}
 			}
 			for _, f := range fmts {
 				args := append([]string{"-r", in}, f...)
@@ -164,6 +164,7 @@ func TestWorkersFlag(t *testing.T) {
 	}{
 		{[]string{"--workers", "-1", "-r", "x.pcap"}, "--workers must be"},
 		{[]string{"--workers", "2", "--point", "a=x.pcap", "--point", "b=y.pcap"}, "does not go with --point"},
+		{[]string{"--workers", "2", "-r", "x.pcap", "--extract", "out"}, "--workers with --extract"},
 	} {
 		_, stderr, code := runTool(t, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {
