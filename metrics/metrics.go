@@ -10,6 +10,7 @@ package metrics
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -208,6 +209,8 @@ var (
 		"Packets the kernel dropped before ftpscope read them (live capture; libpcap's ps_drop).", nil, nil)
 	descInterfaceDrops = prometheus.NewDesc("ftpscope_interface_drops_total",
 		"Packets the interface or its driver dropped (live capture; libpcap's ps_ifdrop).", nil, nil)
+	descRingDrops = prometheus.NewDesc("ftpscope_ring_kernel_drops_total",
+		"Packets the kernel dropped from one AF_PACKET ring before ftpscope read them, by ring (live capture with a ring per worker; their sum is ftpscope_kernel_drops_total).", []string{"ring"}, nil)
 	descEvictions = prometheus.NewDesc("ftpscope_evictions_total",
 		"Entries a bounded table let go to stay within its limit, by table (the summary's evictions).", []string{"table"}, nil)
 	descOpen = prometheus.NewDesc("ftpscope_open_sessions",
@@ -215,7 +218,7 @@ var (
 )
 
 func (totals) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPackets, descKernelDrops, descInterfaceDrops, descEvictions, descOpen} {
+	for _, d := range []*prometheus.Desc{descPackets, descKernelDrops, descInterfaceDrops, descRingDrops, descEvictions, descOpen} {
 		ch <- d
 	}
 }
@@ -226,6 +229,11 @@ func (t totals) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPackets, prometheus.CounterValue, float64(c.Packets))
 	ch <- prometheus.MustNewConstMetric(descKernelDrops, prometheus.CounterValue, float64(c.KernelDropped))
 	ch <- prometheus.MustNewConstMetric(descInterfaceDrops, prometheus.CounterValue, float64(c.InterfaceDropped))
+	// One series per ring: as many as the workers, at most
+	// capture.MaxAFPacketRings, so the label stays bounded.
+	for i, r := range c.Rings {
+		ch <- prometheus.MustNewConstMetric(descRingDrops, prometheus.CounterValue, float64(r.KernelDropped), strconv.Itoa(i))
+	}
 	for table, n := range report.Evictions(sum) {
 		ch <- prometheus.MustNewConstMetric(descEvictions, prometheus.CounterValue, float64(n), table)
 	}

@@ -61,7 +61,8 @@ func TestCountedWhenPrinted(t *testing.T) {
 // Progress, and every label set is there before anything is counted.
 func TestTotalsFromProgress(t *testing.T) {
 	m := New(Options{Build: version.Info{Version: "v9", Revision: "abc", GoVersion: "go1"}})
-	m.Progress(report.Summary{Capture: capture.Stats{Packets: 42, KernelDropped: 3, Live: true}, OpenSessions: 7,
+	m.Progress(report.Summary{Capture: capture.Stats{Packets: 42, KernelDropped: 3, Live: true,
+		Rings: []capture.RingCounters{{Received: 20, KernelDropped: 1}, {Received: 22, KernelDropped: 2}}}, OpenSessions: 7,
 		Analysis: analysis.Stats{EvictedSessions: 5}})
 	want := `
 # HELP ftpscope_packets_total Packets read from the capture (files or interface).
@@ -70,6 +71,10 @@ ftpscope_packets_total 42
 # HELP ftpscope_kernel_drops_total Packets the kernel dropped before ftpscope read them (live capture; libpcap's ps_drop).
 # TYPE ftpscope_kernel_drops_total counter
 ftpscope_kernel_drops_total 3
+# HELP ftpscope_ring_kernel_drops_total Packets the kernel dropped from one AF_PACKET ring before ftpscope read them, by ring (live capture with a ring per worker; their sum is ftpscope_kernel_drops_total).
+# TYPE ftpscope_ring_kernel_drops_total counter
+ftpscope_ring_kernel_drops_total{ring="0"} 1
+ftpscope_ring_kernel_drops_total{ring="1"} 2
 # HELP ftpscope_open_sessions FTP control sessions held (open, or ended and awaiting their channels' verdicts).
 # TYPE ftpscope_open_sessions gauge
 ftpscope_open_sessions 7
@@ -78,7 +83,7 @@ ftpscope_open_sessions 7
 ftpscope_build_info{goversion="go1",revision="abc",version="v9"} 1
 `
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
-		"ftpscope_packets_total", "ftpscope_kernel_drops_total", "ftpscope_open_sessions", "ftpscope_build_info"); err != nil {
+		"ftpscope_packets_total", "ftpscope_kernel_drops_total", "ftpscope_ring_kernel_drops_total", "ftpscope_open_sessions", "ftpscope_build_info"); err != nil {
 		t.Error(err)
 	}
 	fams, err := m.Registry().Gather()
