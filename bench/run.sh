@@ -613,7 +613,7 @@ if [ -z "$live_skip" ]; then
 	trap live_cleanup EXIT
 	trap 'live_cleanup; exit 130' INT TERM
 	live_setup || die "could not make the namespaces and the veth for the live section"
-	live_began=$(date +%s)
+	live_began=$(date +%s) live_load=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "live: $(basename "$LIVE_CAP") ($LIVE_FILE_PACKETS packets, $LIVE_SESSIONS sessions, $LIVE_CHANNELS channels offline)" \
 		"replayed to ftpscope -i, -B ${LIVE_BUFS[*]} KiB ..."
 	cat "$LIVE_CAP" >/dev/null
@@ -623,7 +623,7 @@ if [ -z "$live_skip" ]; then
 	done
 	live_cleanup
 	trap - EXIT INT TERM
-	echo "$(($(date +%s) - live_began))" >"$CACHE/out/live.took"
+	echo "$(($(date +%s) - live_began))s, load average $live_load at its start and $(cut -d' ' -f1-3 /proc/loadavg) at its end" >"$CACHE/out/live.took"
 elif [ "$live_skip" != - ]; then
 	rm -f "$CACHE/out/live.capture"
 	echo "note: live section skipped: $live_skip"
@@ -833,7 +833,7 @@ live_report() {
 if [ -s "$CACHE/out/live.capture" ]; then
 	read -r lc lbytes lpackets lsessions lchannels lbufs <"$CACHE/out/live.capture"
 	echo "  live: $lc ($(awk -v b="$lbytes" 'BEGIN { printf "%.0f MB", b / 1e6 }'), $lpackets packets), tcpreplay -K over a veth between two namespaces" \
-		"to ftpscope -i vrx -B KiB --format json, -B $lbufs; took $(cat "$CACHE/out/live.took" 2>/dev/null || echo '?')s"
+		"to ftpscope -i vrx -B KiB --format json, -B $lbufs; took $(cat "$CACHE/out/live.took" 2>/dev/null || echo '?')"
 	echo "        one replay per rate (--topspeed, then --mbps bisected), rates as tcpreplay measured them; followed: no kernel or" \
 		"interface drop, every packet sent read, and the offline run's $lsessions sessions and $lchannels channels"
 	for b in $lbufs; do
