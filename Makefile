@@ -129,7 +129,7 @@ hostile:
 # input, and the targets checked; the --workers 2 speed-up, and (as root)
 # live throughput with 1 and 2 workers: the highest tcpreplay rate over a
 # veth between two namespaces that ftpscope -i follows without drops
-# (about 15 min on 2 quiet cores, the live part at most 4).
+# (about 12 min on 2 quiet cores, the live part at most 4).
 # BENCH_QUICK=1 runs a short subset; BENCH_STRICT=1 fails on a missed
 # target (bench/run.sh says more).
 .PHONY: bench bench-go

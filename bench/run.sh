@@ -9,12 +9,13 @@
 # that ftpscope -i follows without kernel drops, on a veth between two
 # network namespaces; root only).
 #
-# Duration on a 2-core machine with nothing else running: about 15 minutes
+# Duration on a 2-core machine with nothing else running: about 12 minutes
 # (plus about 3 minutes the first time, to synthesize and compress the
-# captures); allow 25 on a shared machine. Of it, issue 16's live section
-# takes at most about 4 minutes (each of its four searches stops bisecting
-# at BENCH_LIVE_BUDGET). BENCH_QUICK=1: about 3 minutes, the live part under
-# a minute.
+# captures); allow 25 on a shared machine. Of it, issue 16's section takes
+# 1 to 5 minutes: about a minute of --workers rounds, and the live part 30 s
+# when every search is followed at --topspeed, at most about 4 minutes when
+# all four bisect (each stops at BENCH_LIVE_BUDGET). BENCH_QUICK=1: about 3
+# minutes, the live part under a minute.
 #
 # How it measures: the programs compared on a capture are run in rounds, one
 # run of each per round, in alternating order (A B C, then C B A, ...), so a
