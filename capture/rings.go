@@ -38,7 +38,7 @@ func MergeRings(rings []Source, timeout time.Duration) Source {
 	for i, src := range rings {
 		r := &ringReader{m: m, src: src, free: make(chan *ringBatch, ringBatches)}
 		for range ringBatches {
-			r.free <- &ringBatch{r: r, pkts: make([]Packet, 0, ringBatchPackets), buf: make([]byte, 0, ringBatchBytes)}
+			r.free <- &ringBatch{r: r, Batch: NewBatch(ringBatchPackets, ringBatchBytes)}
 		}
 		r.stats = src.Stats()
 		m.rings[i] = r
@@ -63,10 +63,9 @@ const (
 // ringBatch is packets copied out of one ring; end, when set, is the
 // ring's last word (io.EOF or its read error).
 type ringBatch struct {
-	r    *ringReader
-	pkts []Packet
-	buf  []byte
-	end  error
+	*Batch
+	r   *ringReader
+	end error
 }
 
 // ringReader reads one ring.
@@ -107,10 +106,8 @@ func (r *ringReader) snapshot() {
 func (r *ringReader) take() *ringBatch {
 	select {
 	case b := <-r.free:
-		b.pkts, b.buf, b.end = b.pkts[:0], b.buf[:0], nil
-		if cap(b.buf) > ringBatchBytes {
-			b.buf = make([]byte, 0, ringBatchBytes)
-		}
+		b.Reset()
+		b.end = nil
 		return b
 	case <-r.m.quit:
 		return nil
@@ -139,7 +136,7 @@ func (r *ringReader) read() {
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrTimeout):
-			if b != nil && len(b.pkts) > 0 {
+			if b != nil && len(b.Packets) > 0 {
 				if !r.give(b) {
 					return
 				}
@@ -163,7 +160,7 @@ func (r *ringReader) read() {
 			r.give(b)
 			return
 		}
-		if b != nil && (len(b.pkts) == cap(b.pkts) || len(b.buf)+len(p.Payload) > cap(b.buf)) {
+		if b != nil && !b.Add(p) {
 			if !r.give(b) {
 				return
 			}
@@ -174,17 +171,8 @@ func (r *ringReader) read() {
 				return
 			}
 			first = time.Now()
+			b.Add(p)
 		}
-		q := *p
-		if len(p.Payload) > 0 {
-			if len(p.Payload) > cap(b.buf)-len(b.buf) {
-				b.buf = make([]byte, 0, len(p.Payload)) // a batch of its own
-			}
-			start := len(b.buf)
-			b.buf = append(b.buf, p.Payload...)
-			q.Payload = b.buf[start:len(b.buf):len(b.buf)]
-		}
-		b.pkts = append(b.pkts, q)
 		if time.Since(first) >= ringBatchAge {
 			if !r.give(b) {
 				return
@@ -198,15 +186,14 @@ func (r *ringReader) read() {
 func (m *ringMerge) Next() (*Packet, error) {
 	for {
 		if b := m.cur; b != nil {
-			if m.i < len(b.pkts) {
-				p := &b.pkts[m.i]
+			if m.i < len(b.Packets) {
+				p := &b.Packets[m.i]
 				m.i++
 				m.num++
 				p.Num = m.num
 				return p, nil
 			}
 			m.cur = nil
-			clear(b.pkts)
 			b.r.free <- b // never blocks: the pool has room for its batches
 		}
 		if m.err != nil {

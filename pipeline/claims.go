@@ -82,10 +82,11 @@ func (a *arbiter) claim(w *worker, first uint64) bool {
 	// claimed before this place: only the workers before this one here
 	// may have it (none for the owner).
 	now := first == w.num && w.phase == phasePacket
+	owner := w.owner()
 	for v := range a.progress {
 		switch {
 		case v == w.idx:
-		case v == w.owner || (w.owner != w.idx && v < w.idx):
+		case v == owner || (owner != w.idx && v < w.idx):
 			a.wait(v, q)
 		case !now && q > 0:
 			a.wait(v, q-1)

@@ -24,9 +24,10 @@ import (
 // segment against its own expectations only: a data connection between the
 // hosts of a session is that session's worker's, and a NAT'd one, whose
 // addresses hash elsewhere, is still found by the worker that expects it,
-// exactly as separate --shard runs find it. No state is shared, so nothing
-// needs a lock; what each worker pays for every packet is the lookup, not
-// the tracking.
+// exactly as separate --shard runs find it. What each worker pays for every
+// packet is the lookup, not the tracking; what they share is which of them
+// claimed a data connection several wait for (claims.go), and, live, the
+// report they write to.
 //
 // The report is the one worker's, in the same order. For capture files its
 // order is the order of the sessions handed to the report (channels and
@@ -75,29 +76,25 @@ type emission struct {
 	n     *analysis.Notice // a copy: the analyzer's may move
 }
 
-// workerTotals is what a worker's totals were when it finished a batch.
-type workerTotals struct {
-	summary report.Summary // Reassembly, Analysis, OpenSessions, OtherShard
-}
-
 // batch is a run of packets, in capture order, handed to every worker.
 type batch struct {
 	// base is the place of the batch's first packet in the run (the
 	// places of its packets, then one for its tick or end, follow).
 	base uint64
-	pkts []capture.Packet
-	// hash is PairHash of each TCP packet's addresses (computed once for
-	// every worker).
+	*capture.Batch
+	// hash is PairHash of each packet's addresses (computed once for
+	// every worker): a TCP segment's, or the connection an ICMP error
+	// quotes.
 	hash []uint64
-	buf  []byte // the packets' payload bytes
 	// tick, when not zero, is an idle live link's capture time: the
 	// workers advance to it after the packets.
 	tick time.Time
 	// final ends the input: the workers close their engines.
 	final bool
-	// res[w] and totals[w] are worker w's emissions and totals.
+	// res[w] and totals[w] are worker w's emissions and totals
+	// (Reassembly, Analysis, OpenSessions, OtherShard) at its end.
 	res    [][]emission
-	totals []workerTotals
+	totals []report.Summary
 	left   atomic.Int32
 	done   chan struct{}
 	// wall is when its first packet was read (live batches leave by age).
@@ -106,30 +103,18 @@ type batch struct {
 
 func newBatch(workers int) *batch {
 	return &batch{
-		pkts:   make([]capture.Packet, 0, batchPackets),
+		Batch:  capture.NewBatch(batchPackets, batchBytes),
 		hash:   make([]uint64, 0, batchPackets),
-		buf:    make([]byte, 0, batchBytes),
 		res:    make([][]emission, workers),
-		totals: make([]workerTotals, workers),
+		totals: make([]report.Summary, workers),
 		done:   make(chan struct{}, 1),
 	}
 }
 
 // add copies p into b; false when b has no room for it (b not empty).
 func (b *batch) add(p *capture.Packet) bool {
-	if len(b.pkts) > 0 && (len(b.pkts) == cap(b.pkts) || len(b.buf)+len(p.Payload) > cap(b.buf)) {
+	if !b.Add(p) {
 		return false
-	}
-	q := *p
-	if len(p.Payload) > 0 {
-		if len(p.Payload) > cap(b.buf)-len(b.buf) {
-			// Only the first packet of a batch gets here: a payload
-			// larger than a batch has a buffer of its own.
-			b.buf = make([]byte, 0, len(p.Payload))
-		}
-		start := len(b.buf)
-		b.buf = append(b.buf, p.Payload...)
-		q.Payload = b.buf[start:len(b.buf):len(b.buf)]
 	}
 	var h uint64
 	switch p.Kind {
@@ -140,19 +125,14 @@ func (b *batch) add(p *capture.Packet) bool {
 		// that pair claims it first (claims.go).
 		h = flowid.PairHash(p.ICMP.Src.Addr(), p.ICMP.Dst.Addr())
 	}
-	b.pkts = append(b.pkts, q)
 	b.hash = append(b.hash, h)
 	return true
 }
 
 // reset empties b for reuse.
 func (b *batch) reset() {
-	clear(b.pkts)
-	b.pkts, b.hash = b.pkts[:0], b.hash[:0]
-	if cap(b.buf) > batchBytes {
-		b.buf = make([]byte, 0, batchBytes)
-	}
-	b.buf = b.buf[:0]
+	b.Reset()
+	b.hash = b.hash[:0]
 	b.tick, b.final, b.wall = time.Time{}, false, time.Time{}
 	for i := range b.res {
 		clear(b.res[i])
@@ -167,8 +147,9 @@ type worker struct {
 	// own is the worker's share of the hashes: the shard idx of the
 	// workers within the run's shard, as flowid.Shard counts them.
 	own flowid.Shard
-	// outer is the run's own shard: a control-port packet outside it is
-	// counted in OtherShard, by worker 0 only.
+	// outer is the run's own shard (Count 1 when the run is not split):
+	// a control-port packet outside it is counted in OtherShard, by
+	// worker 0 only.
 	outer flowid.Shard
 	in    chan *batch
 	// The emissions of the batch being analysed, and what causes them.
@@ -178,14 +159,15 @@ type worker struct {
 	// direct writes results to out as they come (live), under mu.
 	direct bool
 	shared *sharedOut
-	// claims arbitrates data connections between the workers; pos, num
-	// and owner are where this one is: its place in the run (2 per
-	// packet: the packet, then its tick), the packet's Num, and the
-	// worker that owns its address pair (-1: another run's).
+	// claims arbitrates data connections between the workers; pos, num,
+	// kind and slot are where this one is: its place in the run (2 per
+	// packet: the packet, then its tick), the packet's Num and kind, and
+	// the share (own.Count of them) its address pair hashes to.
 	claims *arbiter
 	pos    uint64
 	num    uint64
-	owner  int
+	kind   capture.Kind
+	slot   int
 	// asked are the analyzer's Unclaimed questions, answered before it
 	// is given anything more.
 	asked []unclaimedQuestion
@@ -276,22 +258,24 @@ func (w *worker) run(wg *sync.WaitGroup) {
 	count := uint64(w.own.Count)
 	for b := range w.in {
 		w.res = b.res[w.idx][:0]
-		for i := range b.pkts {
-			p := &b.pkts[i]
+		for i := range b.Packets {
+			p := &b.Packets[i]
 			g := b.base + uint64(i)
 			w.at, w.phase, w.pos, w.num = int32(i), phasePacket, 2*g, p.Num
-			w.owner = w.ownerOf(p.Kind, b.hash[i])
+			w.kind, w.slot = p.Kind, int(b.hash[i]%count)
 			if len(w.asked) > 0 {
 				w.answer()
 			}
-			owns := p.Kind != capture.KindTCP || b.hash[i]%count == uint64(w.own.Index)
-			countOther := w.idx == 0 && (p.Kind != capture.KindTCP || !w.outer.Split() || b.hash[i]%uint64(w.outer.Count) != uint64(w.outer.Index))
+			// The run's shard of the slot is slot%outer.Count, since
+			// outer.Count divides own.Count.
+			owns := p.Kind != capture.KindTCP || w.slot == w.own.Index
+			countOther := w.idx == 0 && p.Kind == capture.KindTCP && w.slot%w.outer.Count != w.outer.Index
 			w.e.packetOwned(p, owns, countOther)
 			w.claims.passed(w.idx, 2*g+2)
 		}
 		if !b.tick.IsZero() || b.final {
-			g := b.base + uint64(len(b.pkts))
-			w.at, w.pos, w.num, w.owner = int32(len(b.pkts)), 2*g+1, 0, -1
+			g := b.base + uint64(len(b.Packets))
+			w.at, w.pos, w.num, w.kind = int32(len(b.Packets)), 2*g+1, 0, capture.KindOther
 			w.claims.passed(w.idx, 2*g+1)
 			if len(w.asked) > 0 {
 				w.answer()
@@ -308,27 +292,26 @@ func (w *worker) run(wg *sync.WaitGroup) {
 		}
 		b.res[w.idx] = w.res
 		w.res = nil
-		b.totals[w.idx] = workerTotals{summary: report.Summary{
+		b.totals[w.idx] = report.Summary{
 			Reassembly: w.e.asm.Stats(), Analysis: w.e.an.Stats(), OpenSessions: w.e.an.OpenSessions(), OtherShard: w.e.otherShard,
-		}}
+		}
 		if b.left.Add(-1) == 0 {
 			b.done <- struct{}{}
 		}
 	}
 }
 
-// ownerOf is the worker of this run that follows the address pair of a
-// packet with hash h (-1: another run's shard, or a packet with no pair).
-func (w *worker) ownerOf(k capture.Kind, h uint64) int {
-	if k != capture.KindTCP && k != capture.KindICMP {
+// owner is the worker of this run that follows the address pair of the
+// packet being analysed (-1: another run's shard, or no packet with a
+// pair). Only a claim asks, so the packets do not pay for it.
+func (w *worker) owner() int {
+	if w.kind != capture.KindTCP && w.kind != capture.KindICMP {
 		return -1
 	}
-	i := int(h % uint64(w.own.Count))
-	oc := w.own.Count / len(w.claims.progress)
-	if i%oc != w.own.Index%oc {
+	if w.slot%w.outer.Count != w.outer.Index {
 		return -1
 	}
-	return i / oc
+	return w.slot / w.outer.Count
 }
 
 // Claim implements analysis.ClaimGate for the worker's analyzer.
@@ -338,20 +321,19 @@ func (w *worker) Claim(first uint64) bool {
 
 // workers is the read loop of a run with several workers.
 type workers struct {
-	cfg     Config
-	out     report.Writer
-	live    bool
-	ws      []*worker
-	wg      sync.WaitGroup
-	shared  *sharedOut
-	claims  *arbiter
-	next    uint64 // the place of the next batch
-	free    []*batch
-	flight  []*batch // handed to the workers, in order
-	totals  []workerTotals
-	werr    error
-	last    time.Time // latest capture time read
-	started bool
+	cfg    Config
+	out    report.Writer
+	live   bool
+	ws     []*worker
+	wg     sync.WaitGroup
+	shared *sharedOut
+	claims *arbiter
+	next   uint64 // the place of the next batch
+	free   []*batch
+	flight []*batch // handed to the workers, in order
+	totals []report.Summary
+	werr   error
+	last   time.Time // latest capture time read
 
 	interrupted bool
 	reported    time.Time
@@ -360,7 +342,7 @@ type workers struct {
 // runWorkers is Run with cfg.Workers workers.
 func runWorkers(ctx context.Context, src capture.Source, cfg Config, out report.Writer, live bool) (report.Summary, error) {
 	n := cfg.Workers
-	m := &workers{cfg: cfg, out: out, live: live, totals: make([]workerTotals, n)}
+	m := &workers{cfg: cfg, out: out, live: live, totals: make([]report.Summary, n)}
 	if cfg.ProgressEvery <= 0 {
 		m.cfg.ProgressEvery = DefaultProgressEvery
 	}
@@ -398,7 +380,7 @@ func runWorkers(ctx context.Context, src capture.Source, cfg Config, out report.
 		w := &worker{
 			idx:    i,
 			own:    flowid.Shard{Index: outer.Index + outer.Count*i, Count: outer.Count * n},
-			outer:  cfg.Shard,
+			outer:  outer,
 			in:     make(chan *batch, batchesInFlight),
 			direct: live,
 			shared: m.shared,
@@ -475,7 +457,7 @@ func (m *workers) read(ctx context.Context, src capture.Source) error {
 		n        uint64
 	)
 	flush := func() {
-		if cur != nil && len(cur.pkts) > 0 {
+		if cur != nil && len(cur.Packets) > 0 {
 			m.send(cur)
 			cur = nil
 		}
@@ -556,7 +538,7 @@ func (m *workers) take() *batch {
 // send hands b to every worker.
 func (m *workers) send(b *batch) {
 	b.base = m.next
-	m.next += uint64(len(b.pkts))
+	m.next += uint64(len(b.Packets))
 	if !b.tick.IsZero() || b.final {
 		m.next++
 	}
@@ -640,8 +622,7 @@ func (m *workers) report(src capture.Source) {
 func (m *workers) summary(src capture.Source, interrupted bool) report.Summary {
 	sum := report.Summary{Capture: src.Stats(), Interrupted: interrupted, Shard: m.cfg.Shard}
 	var evictedAttempts uint64
-	for _, t := range m.totals {
-		s := t.summary
+	for _, s := range m.totals {
 		sum.Reassembly.Add(s.Reassembly)
 		sum.Analysis.Add(s.Analysis)
 		sum.OpenSessions += s.OpenSessions
