@@ -272,7 +272,7 @@ func (st *sessionState) key() reassembly.ConnKey {
 type Analyzer struct {
 	cfg      Config
 	sink     Sink
-	sessions map[sessionKey]*sessionState
+	sessions sessionTable
 	// slots caches sessions lookups (session, sessionOf).
 	slots    sessionSlots
 	lru      lru.List[sessionState, *sessionState] // the sessions, most recently active first
@@ -288,7 +288,7 @@ type Analyzer struct {
 	// hosts counts the sessions held per pair of addresses: a connection
 	// between two hosts that hold an FTP session may be one of its data
 	// connections, announced later (dataTracker.newAttempt).
-	hosts map[hostPair]int
+	hosts hostCounts
 	dups  dupFilter
 	// notes is the state of the notices across sessions (notice.go).
 	notes notices
@@ -297,7 +297,7 @@ type Analyzer struct {
 // New returns an Analyzer that reports to sink.
 func New(cfg Config, sink Sink) *Analyzer {
 	cfg = cfg.withDefaults()
-	a := &Analyzer{cfg: cfg, sink: sink, sessions: make(map[sessionKey]*sessionState), hosts: make(map[hostPair]int)}
+	a := &Analyzer{cfg: cfg, sink: sink, sessions: newSessionTable(), hosts: newHostCounts()}
 	a.data.init(a)
 	return a
 }
@@ -310,7 +310,7 @@ func (a *Analyzer) Stats() Stats {
 }
 
 // OpenSessions returns the number of sessions held.
-func (a *Analyzer) OpenSessions() int { return len(a.sessions) }
+func (a *Analyzer) OpenSessions() int { return a.sessions.len() }
 
 func (a *Analyzer) clock(t time.Time) {
 	if t.After(a.now) {
@@ -321,12 +321,12 @@ func (a *Analyzer) clock(t time.Time) {
 // Open implements reassembly.Handler.
 func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 	a.clock(t)
-	if old, ok := a.sessions[keyOf(conn)]; ok {
+	if old := a.sessions.get(conn); old != nil {
 		// Port reuse: a new connection on the same four-tuple. Close the old one.
 		a.endSession(old, t, "reused")
 		a.emitSession(old)
 	}
-	if len(a.sessions) >= a.cfg.MaxSessions {
+	if a.sessions.len() >= a.cfg.MaxSessions {
 		a.evictSession(&a.stats.EvictedSessions)
 	}
 	st := &sessionState{
@@ -335,8 +335,8 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 	}
 	st.replies.MaxLines = a.cfg.MaxReplyLines
 	a.charge(st.s, sessionCost)
-	a.sessions[keyOf(conn)] = st
-	a.hosts[hostPairOf(conn.Client.Addr(), conn.Server.Addr())]++
+	a.sessions.put(conn, st)
+	a.hosts.add(conn.Client.Addr(), conn.Server.Addr())
 	a.lru.PushFront(st)
 	a.stats.Sessions++
 	// The connection itself may have been taken for a data-connection attempt
@@ -986,7 +986,7 @@ func (a *Analyzer) session(conn reassembly.ConnKey) *sessionState {
 	if st := a.slots[i]; st != nil && st.s.Client == conn.Client && st.s.Server == conn.Server {
 		return st
 	}
-	st := a.sessions[keyOf(conn)]
+	st := a.sessions.get(conn)
 	if st != nil {
 		a.slots[i] = st
 	}
@@ -1000,9 +1000,9 @@ func (a *Analyzer) sessionOf(src, dst netip.AddrPort) *sessionState {
 	if st := a.slots[i]; st != nil && (st.s.Client == src && st.s.Server == dst || st.s.Client == dst && st.s.Server == src) {
 		return st
 	}
-	st := a.sessions[keyOf(reassembly.ConnKey{Client: src, Server: dst})]
+	st := a.sessions.get(reassembly.ConnKey{Client: src, Server: dst})
 	if st == nil {
-		st = a.sessions[keyOf(reassembly.ConnKey{Client: dst, Server: src})]
+		st = a.sessions.get(reassembly.ConnKey{Client: dst, Server: src})
 	}
 	if st != nil {
 		a.slots[i] = st
@@ -1012,7 +1012,7 @@ func (a *Analyzer) sessionOf(src, dst netip.AddrPort) *sessionState {
 
 // forgetSession takes st out of the map and the cache.
 func (a *Analyzer) forgetSession(st *sessionState) {
-	delete(a.sessions, keyOf(st.key()))
+	a.sessions.del(st.key())
 	if i := sessionSlot(st.s.Client.Port(), st.s.Server.Port()); a.slots[i] == st {
 		a.slots[i] = nil
 	}

@@ -79,12 +79,7 @@ func hostPairOf(x, y netip.Addr) hostPair {
 
 // unhost forgets a session in Analyzer.hosts.
 func (a *Analyzer) unhost(k reassembly.ConnKey) {
-	hp := hostPairOf(k.Client.Addr(), k.Server.Addr())
-	if n := a.hosts[hp] - 1; n > 0 {
-		a.hosts[hp] = n
-	} else {
-		delete(a.hosts, hp)
-	}
+	a.hosts.remove(k.Client.Addr(), k.Server.Addr())
 }
 
 // dataTracker follows data connections by counters, never buffers. Most
@@ -497,14 +492,14 @@ func (d *dataTracker) newAttempt(p *capture.Packet) *conn {
 		d.claim(c, ch)
 	} else if ch != nil {
 		// Another analyzer's channel has it (Config.Claims).
-		pending = d.a.hosts[hostPairOf(p.Src.Addr(), p.Dst.Addr())] > 0
+		pending = d.a.hosts.held(p.Src.Addr(), p.Dst.Addr())
 		d.keepUnmatched(c, p)
 	} else {
 		// Its announcement may be still to come (reassembly releases it
 		// later, or the capture put the SYN first): between the hosts of
 		// a session, follow its payload meanwhile. The attempt table's
 		// limit bounds these too.
-		pending = d.a.hosts[hostPairOf(p.Src.Addr(), p.Dst.Addr())] > 0
+		pending = d.a.hosts.held(p.Src.Addr(), p.Dst.Addr())
 		d.unfollowed(p.Dst, p.Src, p.Time, c.first)
 		d.keepUnmatched(c, p)
 	}

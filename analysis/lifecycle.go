@@ -76,10 +76,7 @@ func (a *Analyzer) settle(now time.Time) {
 // what was seen, every session is emitted, in start order.
 func (a *Analyzer) Finish(now time.Time) {
 	a.clock(now)
-	all := make([]*sessionState, 0, len(a.sessions))
-	for _, st := range a.sessions {
-		all = append(all, st)
-	}
+	all := a.sessions.appendAll(make([]*sessionState, 0, a.sessions.len()))
 	sortStates(all)
 	a.ending.Reset()
 	for _, st := range all {

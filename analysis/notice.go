@@ -360,7 +360,7 @@ func (a *Analyzer) noticePort(st *sessionState, verb string, ep netip.AddrPort, 
 		a.notice(st, Notice{Kind: NoticePortPrivileged, Time: t, Verb: verb, Endpoint: ep})
 	}
 	switch {
-	case !sameAddr(ep.Addr(), client) && a.hosts[hostPairOf(client, ep.Addr())] > 0:
+	case !sameAddr(ep.Addr(), client) && a.hosts.held(client, ep.Addr()):
 		a.notice(st, Notice{Kind: NoticeFXP, Time: t, Verb: verb, Endpoint: ep})
 	case thirdParty:
 		a.notice(st, Notice{Kind: NoticeBounce, Time: t, Verb: verb, Endpoint: ep})

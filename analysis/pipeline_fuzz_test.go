@@ -186,21 +186,21 @@ func (c *pipeCheck) bounds(asm *reassembly.Assembler) {
 	if n := asm.Open(); n > pipeReasm.MaxStreams {
 		c.t.Fatalf("%d control connections held, limit %d", n, pipeReasm.MaxStreams)
 	}
-	if n := len(a.sessions); n > cfg.MaxSessions {
+	if n := a.sessions.len(); n > cfg.MaxSessions {
 		c.t.Fatalf("%d sessions held, limit %d", n, cfg.MaxSessions)
 	}
 	// The activity list holds exactly the sessions of the map.
 	n := 0
-	for st := a.lru.Front(); st != nil && n <= len(a.sessions); st = a.lru.Next(st) {
-		if a.sessions[keyOf(st.key())] != st {
+	for st := a.lru.Front(); st != nil && n <= a.sessions.len(); st = a.lru.Next(st) {
+		if a.sessions.get(st.key()) != st {
 			c.t.Fatalf("activity list holds session %s that the map does not", st.key())
 		}
 		n++
 	}
-	if n != len(a.sessions) {
-		c.t.Fatalf("activity list holds %d sessions, the map %d", n, len(a.sessions))
+	if n != a.sessions.len() {
+		c.t.Fatalf("activity list holds %d sessions, the map %d", n, a.sessions.len())
 	}
-	for _, st := range a.sessions {
+	for _, st := range a.sessions.appendAll(nil) {
 		s := st.s
 		switch {
 		case len(s.Channels) > cfg.MaxChannels:
@@ -404,7 +404,7 @@ func runPipeline(t *testing.T, prog []byte, limits Config, trace func(format str
 		c.an.Finish(fd.now)
 		c.bounds(asm)
 
-		if n := len(c.an.sessions); n != 0 {
+		if n := c.an.sessions.len(); n != 0 {
 			t.Fatalf("%d sessions still held after Finish", n)
 		}
 		st := c.an.Stats()

@@ -17,7 +17,7 @@ import (
 // the indexed pick must agree with.
 func pickScan(d *dataTracker, ep, from netip.AddrPort) (*Channel, Match) {
 	var waiting []*Channel
-	for _, st := range d.a.sessions {
+	for _, st := range d.a.sessions.appendAll(nil) {
 		for _, ch := range st.s.Channels {
 			if !ch.final && ch.seq != 0 && !ch.unexpected && slices.Contains(ch.endpoints(), ep) {
 				waiting = append(waiting, ch)
