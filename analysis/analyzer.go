@@ -242,12 +242,14 @@ type pending struct {
 // padding: 192 bytes, the allocator's 192-byte class (issue 11 item 5).
 // Its key in Analyzer.sessions is the Session's Client and Server (key).
 type sessionState struct {
-	s                       *Session
-	xfer                    *xferState // working directory, TYPE, REST (transfer.go), on first use
-	replies                 ftp.ReplyReader
-	pending                 []pending
-	endAt                   time.Time // capture time after which the ended session is emitted
-	last                    time.Time // last activity
+	s       *Session
+	xfer    *xferState // working directory, TYPE, REST (transfer.go), on first use
+	replies ftp.ReplyReader
+	pending []pending
+	// lastAt is the last activity, after s.Start: an offset is 8 bytes
+	// where a time.Time is 24. The time an ended session is due to be
+	// emitted lives in Analyzer.ending alone.
+	lastAt                  time.Duration
 	lru.Links[sessionState]           // in Analyzer.lru
 	lint                    lintState // what the helper lint remembers
 	// pendCost and replyCost are what pending and the multi-line reply
@@ -280,7 +282,7 @@ type Analyzer struct {
 	now      time.Time
 	stats    Stats
 	nextTick time.Time
-	ending   deadline.Queue[sessionState, *sessionState] // ended sessions, by emission time (endAt)
+	ending   deadline.Queue[sessionState, *sessionState] // ended sessions, by emission time
 	// used counts the bytes held against Config.MaxMemory; judged lists
 	// the listed judged channels, the first to go when it runs short.
 	used   int64
@@ -330,8 +332,7 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 		a.evictSession(&a.stats.EvictedSessions)
 	}
 	st := &sessionState{
-		s:    &Session{Client: conn.Client, Server: conn.Server, Start: t, End: t, Midstream: mid},
-		last: t,
+		s: &Session{Client: conn.Client, Server: conn.Server, Start: t, End: t, Midstream: mid, dataAt: noData},
 	}
 	st.replies.MaxLines = a.cfg.MaxReplyLines
 	a.charge(st.s, sessionCost)
@@ -378,7 +379,7 @@ func (a *Analyzer) Line(l reassembly.Line) {
 	if st == nil {
 		return
 	}
-	st.last = l.Time
+	st.lastAt = l.Time.Sub(st.s.Start)
 	a.lru.Touch(st)
 	st.s.End = l.Time
 	if st.opaque && !a.clearAgain(st, &l) {
@@ -461,11 +462,15 @@ func (a *Analyzer) LastActivity(conn reassembly.ConnKey) time.Time {
 	if st == nil {
 		return time.Time{}
 	}
-	if st.s.dataLast.After(st.last) {
-		st.last = st.s.dataLast
+	if st.s.dataAt == noData {
+		return time.Time{}
+	}
+	last := st.s.Start.Add(st.s.dataAt)
+	if last.After(st.s.Start.Add(st.lastAt)) {
+		st.lastAt = st.s.dataAt
 		a.lru.Touch(st)
 	}
-	return st.s.dataLast
+	return last
 }
 
 // Close implements reassembly.Handler.
@@ -496,8 +501,7 @@ func (a *Analyzer) endSession(st *sessionState, t time.Time, why string) {
 	a.sessionEnded(st)
 	// Data connections can trail the control connection's end a little
 	// (a 226 is sent after the data is flushed, but packets still cross).
-	st.endAt = t.Add(2 * time.Second)
-	a.ending.Push(st, st.endAt)
+	a.ending.Push(st, t.Add(2*time.Second))
 }
 
 // sessionEnded re-indexes the session's waiting channels: pick prefers
@@ -797,7 +801,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		}
 	case ftp.SecurityVerb:
 		if pv.verb == "AUTH" && code == 234 {
-			s.TLS, s.TLSTime = true, t
+			s.setTLS(t)
 			st.opaque, st.tls = true, tlsExplicit
 			a.stats.TLS++
 			a.note(st, Note{Time: t, Kind: NoteTLS, What: NoteEncrypted, Verb: pv.verb, Wire: pv.arg, Code: code})

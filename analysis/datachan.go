@@ -400,7 +400,7 @@ func (d *dataTracker) packet(p *capture.Packet) {
 	at := c.att
 	defer d.settled(c, at.Established())
 	if c.ch != nil {
-		c.ch.session.dataLast = p.Time
+		c.ch.session.dataAt = p.Time.Sub(c.ch.session.Start)
 	}
 	switch {
 	case f.Has(capture.SYN | capture.ACK):

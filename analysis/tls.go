@@ -28,7 +28,7 @@ func (a *Analyzer) implicitTLS(st *sessionState, l reassembly.Line) bool {
 	if s.Commands != 0 || s.Replies != 0 || s.Greeting != "" || s.Midstream || !isTLSRecord(l.Text) {
 		return false
 	}
-	s.TLS, s.TLSTime = true, l.Time
+	s.setTLS(l.Time)
 	st.opaque, st.tls = true, tlsImplicit
 	a.stats.TLS++
 	a.note(st, Note{Time: l.Time, Kind: NoteTLS, What: NoteImplicitTLS, FromServer: l.From == reassembly.RoleServer})

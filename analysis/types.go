@@ -13,6 +13,7 @@
 package analysis
 
 import (
+	"math"
 	"net/netip"
 	"time"
 
@@ -510,8 +511,12 @@ type Session struct {
 	// UserLen and PasswordLen are their lengths on the wire: User and
 	// Password keep at most StoredMax bytes (cut on a UTF-8 boundary).
 	UserLen, PasswordLen int32
-	// TLSTime is when AUTH TLS/SSL was accepted (see TLS).
-	TLSTime time.Time
+	// tlsAt is when AUTH TLS/SSL was accepted, after Start (see TLSTime);
+	// dataAt the capture time of the latest packet of one of the session's
+	// data connections, after Start, or noData (for LastActivity). Offsets
+	// take 8 bytes where a time.Time takes 24: with them a Session fits the
+	// 448-byte size class, not 480, which counts per held session.
+	tlsAt, dataAt time.Duration
 	// Greeting is the server's 220 text, if seen.
 	Greeting string
 	// Channels are the announced data connections, in order.
@@ -544,9 +549,6 @@ type Session struct {
 	// cost is what the session and everything it holds are counted for in
 	// the memory budget (budget.go).
 	cost int64
-	// dataLast is the capture time of the latest packet of one of the
-	// session's data connections (for LastActivity).
-	dataLast time.Time
 
 	// TLS is true once AUTH TLS/SSL was accepted (the control channel is then opaque).
 	TLS bool
@@ -556,9 +558,25 @@ type Session struct {
 	Midstream bool
 	ended     bool
 	// Conflicts counts overlapping control segments whose bytes differed
-	// (an int32 beside the flags, to leave room for Audit in 480 bytes).
+	// (an int32 beside the flags: the struct stays in its size class).
 	Conflicts int32
 }
+
+// noData is Session.dataAt before any data packet: the smallest Duration,
+// which no capture time within 292 years of the session's start gives.
+const noData = time.Duration(math.MinInt64)
+
+// TLSTime is when AUTH TLS/SSL was accepted, or the zero time when it was
+// not (see TLS).
+func (s *Session) TLSTime() time.Time {
+	if !s.TLS {
+		return time.Time{}
+	}
+	return s.Start.Add(s.tlsAt)
+}
+
+// setTLS records that the control channel became encrypted at t.
+func (s *Session) setTLS(t time.Time) { s.TLS, s.tlsAt = true, t.Sub(s.Start) }
 
 // closedByPeers reports whether the control connection really ended, as
 // opposed to being cut by the end of the capture.

@@ -128,7 +128,7 @@ func ladderSteps(s *analysis.Session) []ladderStep {
 		add(st)
 	}
 	if s.TLS {
-		add(ladderStep{t: s.TLSTime, rank: 1, kind: stepTLS, label: "TLS: the control channel is encrypted from here on"})
+		add(ladderStep{t: s.TLSTime(), rank: 1, kind: stepTLS, label: "TLS: the control channel is encrypted from here on"})
 	}
 	for i, c := range s.Channels {
 		for _, at := range c.Attempts {
