@@ -209,7 +209,7 @@ func (a *Analyzer) auditReply(st *sessionState, p *pending, code ftp.ReplyCode, 
 			at.Code, at.Outcome = code, LoginSuccess
 			user = at.User
 		}
-		l.Outcome, l.Time = LoginSuccess, p.time
+		l.Outcome, l.Time = LoginSuccess, p.when(st.s)
 		a.loginUser(st, user)
 		a.loginSucceeded(st, user, t)
 	case ftp.LoginRefused:

@@ -102,7 +102,7 @@ func (l Latency) Mean() time.Duration {
 func (a *Analyzer) observeReply(st *sessionState, p *pending, code int, t time.Time) {
 	if !p.answered {
 		p.answered = true
-		st.s.Latency.add(t.Sub(p.time))
+		st.s.Latency.add(t.Sub(p.when(st.s)))
 	}
 	ch := p.ch
 	if ch == nil {
@@ -111,7 +111,7 @@ func (a *Analyzer) observeReply(st *sessionState, p *pending, code int, t time.T
 	switch ftp.Verb(p.verb).Class {
 	case ftp.ActiveSetup:
 		if ch.SetupReplyTime.IsZero() {
-			ch.Asked, ch.SetupReplyTime = p.time, t
+			ch.Asked, ch.SetupReplyTime = p.when(st.s), t
 		}
 		return
 	case ftp.TransferVerb:
