@@ -87,6 +87,9 @@ type Assembler struct {
 	ids     uint64
 	got     bool // a synthetic packet made gopacket deliver something
 	pending []*conn
+	// closing is the connection closeConn is ending, and why: kept here
+	// rather than in every conn.
+	closing closing
 	// ending holds connections one side has ended, for HalfCloseTimeout.
 	ending   deadline.Queue[conn, *conn]
 	lastTick time.Time
@@ -96,6 +99,13 @@ type Assembler struct {
 	slowOnly bool
 
 	stats Stats
+}
+
+// closing is why and when a connection is being closed.
+type closing struct {
+	c   *conn
+	why CloseReason
+	at  time.Time
 }
 
 // synthKind says what a packet the assembler made up is for.
@@ -296,8 +306,8 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 	}
 	if !c.gp && len(p.Payload) == 0 && p.Flags&(capture.FIN|capture.RST) == 0 {
 		// Nothing for gopacket yet: remember where a SYN starts the direction.
-		if pre := &c.pre[role-1]; !pre.known && p.Flags.Has(capture.SYN) {
-			*pre = preStart{seq: p.Seq, known: true}
+		if d := c.dir(role); !d.preKnown && !d.nextKnown && p.Flags.Has(capture.SYN) {
+			d.next, d.preKnown = p.Seq+1, true
 		}
 		return
 	}
@@ -338,21 +348,19 @@ func (a *Assembler) inOrder(c *conn, role Role, p *capture.Packet) bool {
 	if !d.nextKnown {
 		// The direction starts here: after its SYN, or, without one, at its
 		// first segment with data (gopacket's forced start, see Accept).
-		if pre := c.pre[role-1]; pre.known {
-			d.next = tcpreasm.Sequence(pre.seq).Add(1)
-		} else {
-			d.next = tcpreasm.Sequence(p.Seq)
+		if !d.preKnown {
+			d.next = p.Seq
 		}
 		d.nextKnown = true
 	}
-	if tcpreasm.Sequence(p.Seq) != d.next {
+	if p.Seq != d.next {
 		return false
 	}
 	a.ids++
 	// No remembered segment reaches past next, so an in-order one overlaps
 	// none of them: nothing to compare, only to remember (as Accept does).
-	d.hist.add(d.next, p.Payload)
-	d.next = d.next.Add(len(p.Payload))
+	d.hist.add(d.seq(), p.Payload)
+	d.next += uint32(len(p.Payload))
 	a.frame(c, role, d, p.Payload, segRef{id: a.ids, packet: p.Num, time: p.Time}, true)
 	return true
 }
@@ -363,15 +371,11 @@ func (a *Assembler) inOrder(c *conn, role Role, p *capture.Packet) bool {
 // their unfinished lines; gopacket's deliveries continue them.
 func (a *Assembler) takeOver(c *conn, t time.Time) {
 	for r := RoleClient; r <= RoleServer; r++ {
-		var seq uint32
-		switch pre := c.pre[r-1]; {
-		case c.dirs != nil && c.dirs[r-1].nextKnown:
-			seq = uint32(c.dirs[r-1].next.Add(-1))
-		case pre.known:
-			seq = pre.seq
-		default:
+		d := c.dir(r)
+		if !d.nextKnown && !d.preKnown {
 			continue
 		}
+		seq := d.next - 1 // the direction started, or the SYN seen before
 		src, dst := c.key.Client.Port(), c.key.Server.Port()
 		if r == RoleServer {
 			src, dst = dst, src
@@ -442,9 +446,6 @@ func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
 // only while some queued segment was seen before olderThan (gopacket's rule:
 // a page is as old as the oldest one queued behind it).
 func (a *Assembler) flushDir(c *conn, r Role, olderThan time.Time, all bool, t time.Time) {
-	if c.dirs == nil {
-		return
-	}
 	d := c.dir(r)
 	if d.nqueued() == 0 {
 		return
@@ -475,7 +476,11 @@ func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
 		a.dropCandidate(c)
 		return
 	}
-	c.closeWhy, c.hasWhy, c.closeAt = why, true, t
+	// finish runs from here or from gopacket's ReassemblyComplete, called
+	// by the made-up RSTs below: it takes the reason from a.closing.
+	saved := a.closing
+	a.closing = closing{c: c, why: why, at: t}
+	defer func() { a.closing = saved }()
 	if c.gp {
 		for r := RoleClient; r <= RoleServer && !c.done; r++ {
 			a.flushDir(c, r, time.Time{}, true, t)
@@ -494,19 +499,16 @@ func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
 // tailGap reports the bytes a direction lost between what was delivered and
 // the FIN or RST that ended it, which no later segment will ever reveal.
 func (a *Assembler) tailGap(c *conn, r Role) {
-	if c.dirs == nil {
-		return
-	}
 	d := c.dir(r)
 	if c.done || d.sl == nil || !d.sl.endKnown || !d.nextKnown {
 		return
 	}
-	n := d.next.Difference(d.sl.endSeq)
+	n := d.seq().Difference(d.sl.endSeq)
 	if n <= 0 {
 		return
 	}
 	d.fr.gap()
-	d.next = d.sl.endSeq
+	d.setSeq(d.sl.endSeq)
 	a.stats.Gaps++
 	a.stats.GapBytes += uint64(n)
 	a.h.Gap(c.key, r, d.sl.endAt, n)
@@ -522,8 +524,8 @@ func (a *Assembler) finish(c *conn) {
 	for r := RoleClient; r <= RoleServer; r++ {
 		a.partial(c, r)
 	}
-	why, t := c.closeWhy, c.closeAt
-	if !c.hasWhy {
+	why, t := a.closing.why, a.closing.at
+	if a.closing.c != c {
 		why, t = CloseFIN, a.curTime
 		if c.rstEnded {
 			why = CloseRST
@@ -541,7 +543,7 @@ func (a *Assembler) finish(c *conn) {
 		// still be alive and must be able to come back (as mid-session).
 		a.tombs.add(fk, t)
 	}
-	c.dirs = nil
+	c.dirs = [2]direction{}
 }
 
 // Advance tells the assembler capture time has reached now: out-of-order data

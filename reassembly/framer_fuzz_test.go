@@ -22,17 +22,14 @@ func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *fram
 	t.Helper()
 	var f framer
 	var lines []framed
-	emit := func() framed {
-		text, trunc := f.text(max)
-		if bytes.IndexByte(text, '\n') >= 0 {
-			t.Fatalf("line %q contains LF", text)
+	emit := func(fl line) framed {
+		if bytes.IndexByte(fl.text, '\n') >= 0 {
+			t.Fatalf("line %q contains LF", fl.text)
 		}
-		if len(text) > max {
-			t.Fatalf("line of %d bytes, max %d", len(text), max)
+		if len(fl.text) > max {
+			t.Fatalf("line of %d bytes, max %d", len(fl.text), max)
 		}
-		l := framed{string(text), trunc, f.packet, f.atSegStart, f.segments}
-		f.reset()
-		return l
+		return framed{string(fl.text), fl.truncated, fl.packet, fl.atSegStart, fl.segments}
 	}
 	if allZero(sizes) {
 		sizes = nil
@@ -48,8 +45,8 @@ func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *fram
 		chunk := data[off : off+n]
 		start := true
 		for len(chunk) > 0 {
-			pendingCR := f.cr
-			used, done := f.take(chunk, ref, start, max)
+			pendingCR := f.pendingCR()
+			used, fl, done := f.take(chunk, ref, start, max)
 			if used < 0 || used > len(chunk) || used == 0 && !(pendingCR && done && chunk[0] != '\n') {
 				t.Fatalf("take consumed %d of %d bytes", used, len(chunk))
 			}
@@ -65,19 +62,19 @@ func frameAll(t *testing.T, data []byte, max int, sizes []byte) ([]framed, *fram
 			}
 			chunk, start = chunk[used:], start && used == 0
 			if done {
-				lines = append(lines, emit())
+				lines = append(lines, emit(fl))
 			}
 		}
 		if n == 0 {
 			// An empty delivery consumes nothing and changes nothing.
-			if used, done := f.take(nil, ref, true, max); used != 0 || done {
+			if used, _, done := f.take(nil, ref, true, max); used != 0 || done {
 				t.Fatalf("take(nil) = %d, %v", used, done)
 			}
 		}
 		off += n
 	}
-	if f.inLine {
-		l := emit()
+	if fl, ok := f.unfinished(); ok {
+		l := emit(fl)
 		return lines, &l
 	}
 	return lines, nil

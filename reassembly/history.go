@@ -2,6 +2,8 @@ package reassembly
 
 import (
 	"bytes"
+	"encoding/binary"
+	"slices"
 
 	tcpreasm "github.com/gopacket/gopacket/reassembly"
 )
@@ -16,25 +18,27 @@ import (
 const (
 	historySegs  = 6   // segments remembered per direction
 	historyBytes = 256 // bytes remembered per segment (its first ones)
+	// histHdr is a record's header: its sequence number (4 bytes, big
+	// endian) and its length minus one.
+	histHdr = 5
+	// historyMax is the most a history's records take.
+	historyMax = historySegs * (histHdr + historyBytes)
 )
 
-// histRec is one remembered segment: its bytes are buf[off:off+n].
-type histRec struct {
-	seq uint32 // a tcpreasm.Sequence, which never exceeds 32 bits
-	off uint16
-	n   uint16 // 0: empty slot
-}
-
-// history lives in every direction that carried data, so it is compact: the
-// records' bytes share one buffer, as long as they are (a short command
-// costs its length, not a slot of historyBytes), compacted when it fills.
+// history lives in every direction that carried data, so it is compact: one
+// buffer holds the records, oldest first, each a header and its bytes (a
+// short command costs its length and 5 bytes, not a slot of historyBytes).
+// The slice header is all a direction holds.
 type history struct {
-	recs [historySegs]histRec
-	buf  []byte
-	next uint8 // slot to overwrite next
+	buf []byte
 }
 
-func (h *history) data(r *histRec) []byte { return h.buf[r.off : int(r.off)+int(r.n)] }
+// record decodes the record at the start of b: its sequence number, its
+// bytes, and the rest of b.
+func record(b []byte) (seq tcpreasm.Sequence, data, rest []byte) {
+	n := histHdr + int(b[4]) + 1
+	return tcpreasm.Sequence(binary.BigEndian.Uint32(b)), b[histHdr:n], b[n:]
+}
 
 // check compares payload (starting at seq) with every remembered segment it
 // overlaps. It reports whether some overlapping byte differs, and whether one
@@ -42,17 +46,16 @@ func (h *history) data(r *histRec) []byte { return h.buf[r.off : int(r.off)+int(
 // (then remembering it again is pointless).
 func (h *history) check(seq tcpreasm.Sequence, payload []byte) (conflict, covered bool) {
 	keep := min(len(payload), historyBytes)
-	for i := range h.recs {
-		r := &h.recs[i]
-		if r.n == 0 {
-			continue
-		}
-		d := seq.Difference(tcpreasm.Sequence(r.seq)) // r.seq - seq, wrap-safe
-		lo, hi := max(0, d), min(len(payload), d+int(r.n))
+	for b := h.buf; len(b) > 0; {
+		var rseq tcpreasm.Sequence
+		var data []byte
+		rseq, data, b = record(b)
+		d := seq.Difference(rseq) // rseq - seq, wrap-safe
+		lo, hi := max(0, d), min(len(payload), d+len(data))
 		if lo >= hi {
 			continue
 		}
-		if !bytes.Equal(payload[lo:hi], h.data(r)[lo-d:hi-d]) {
+		if !bytes.Equal(payload[lo:hi], data[lo-d:hi-d]) {
 			conflict = true
 			continue
 		}
@@ -63,38 +66,31 @@ func (h *history) check(seq tcpreasm.Sequence, payload []byte) (conflict, covere
 	return conflict, covered
 }
 
-// add remembers payload's first bytes, overwriting the oldest record.
+// add remembers payload's first bytes, forgetting the oldest record when
+// historySegs are held. An empty payload is never remembered: both callers
+// skip segments without data, which overlap nothing.
 func (h *history) add(seq tcpreasm.Sequence, payload []byte) {
 	k := min(len(payload), historyBytes)
-	slot := int(h.next)
-	h.next = uint8((slot + 1) % historySegs)
-	h.recs[slot].n = 0
 	if k == 0 {
 		return
 	}
-	if len(h.buf)+k > historySegs*historyBytes {
-		h.compact(k)
-	}
-	h.recs[slot] = histRec{seq: uint32(seq), off: uint16(len(h.buf)), n: uint16(k)}
-	h.buf = append(h.buf, payload[:k]...)
-}
-
-// compact rewrites buf with only the records' bytes, leaving room for extra
-// more.
-func (h *history) compact(extra int) {
-	live := 0
-	for i := range h.recs {
-		live += int(h.recs[i].n)
-	}
-	nb := make([]byte, 0, live+extra)
-	for i := range h.recs {
-		r := &h.recs[i]
-		if r.n == 0 {
-			continue
+	recs, first := 0, 0
+	for b := h.buf; len(b) > 0; recs++ {
+		n := histHdr + int(b[4]) + 1
+		if recs == 0 {
+			first = n
 		}
-		off := len(nb)
-		nb = append(nb, h.data(r)...)
-		r.off = uint16(off)
+		b = b[n:]
 	}
-	h.buf = nb
+	if recs >= historySegs {
+		// In place: the buffer is reused, not reallocated, once it fits.
+		h.buf = h.buf[:copy(h.buf, h.buf[first:])]
+	}
+	if need := len(h.buf) + histHdr + k; need > cap(h.buf) {
+		// Grow as append would, but never beyond what the records can take.
+		h.buf = slices.Grow(h.buf, min(max(need, 2*cap(h.buf)), historyMax)-len(h.buf))
+	}
+	h.buf = binary.BigEndian.AppendUint32(h.buf, uint32(seq))
+	h.buf = append(h.buf, byte(k-1))
+	h.buf = append(h.buf, payload[:k]...)
 }

@@ -20,39 +20,49 @@ type conn struct {
 	lru.Links[conn]         // in Assembler.lru or Assembler.cands
 	last            time.Time
 	cand            *candidate
+	// dirs are the client's and the server's (see dir): a direction that
+	// has carried nothing costs its 48 bytes here, and one whose segments
+	// come in order nothing more than its history's bytes.
+	dirs [2]direction
 
-	detected bool
-	// dirs is allocated with gopacket's connection, at the first segment
-	// that carries something: a SYN flood costs only the conn itself.
-	dirs     *[2]direction // the client's, the server's (see dir)
-	pre      [2]preStart   // how each direction started, before dirs
-	gpFirst  Role          // sender of the first packet gopacket saw (its "client->server")
-	gp       bool          // gopacket holds a connection for it
-	synSeq   uint32        // the client's ISN, to tell a repeated SYN from port reuse
-	synKnown bool
-
-	rstSeen      bool // a plausible RST: close at once
-	rstEnded     bool // gopacket ended a direction on a RST
-	hasWhy       bool
-	closeWhy     CloseReason
-	closeAt      time.Time
-	inPending    bool
-	deadline.Pos // in Assembler.ending
-	done         bool
+	detected     bool
+	gpFirst      Role // sender of the first packet gopacket saw (its "client->server")
+	gp           bool // gopacket holds a connection for it
+	synKnown     bool
+	rstSeen      bool   // a plausible RST: close at once
+	rstEnded     bool   // gopacket ended a direction on a RST
+	inPending    bool   // in Assembler.pending
+	done         bool   // finished: nothing more for it
+	synSeq       uint32 // the client's ISN, to tell a repeated SYN from port reuse
+	deadline.Pos        // in Assembler.ending
 }
 
-// direction is the state of one direction of a control connection.
+// direction is the state of one direction of a control connection. It is
+// laid out to take 48 bytes: sequence numbers never exceed 32 bits, and what
+// only some directions need (a line split across segments, gopacket's
+// state) is allocated when first needed.
 type direction struct {
 	// next mirrors gopacket's next expected sequence number, so that every
-	// delivered byte has a known sequence number (for AtSegmentStart).
-	next      tcpreasm.Sequence
+	// delivered byte has a known sequence number (for AtSegmentStart). Before
+	// the direction starts, with preKnown, it is just after the SYN seen
+	// before gopacket's connection existed: replayed into gopacket when that
+	// is created, so that the direction starts where it would have (a
+	// segment reordered before the first one is then queued, not dropped).
+	next      uint32
 	nextKnown bool
+	preKnown  bool
 	fr        framer
 	hist      history
 	// sl is what only gopacket's path fills: allocated at the first segment
 	// gopacket sees, so that a direction on the fast path stays small.
 	sl *slowDir
 }
+
+// seq returns the next expected sequence number.
+func (d *direction) seq() tcpreasm.Sequence { return tcpreasm.Sequence(d.next) }
+
+// setSeq sets the next expected sequence number.
+func (d *direction) setSeq(s tcpreasm.Sequence) { d.next = uint32(s) }
 
 // slowDir is the part of a direction's state that only a connection
 // gopacket holds needs.
@@ -93,15 +103,6 @@ func (d *direction) fin() (bool, time.Time) {
 	return true, d.sl.endAt
 }
 
-// preStart is a direction's SYN seen before gopacket's connection existed:
-// replayed into gopacket when it is created, so that the direction starts
-// where it would have (a segment reordered before the first one is then
-// queued, not dropped).
-type preStart struct {
-	seq   uint32
-	known bool
-}
-
 type queuedSeg struct {
 	end  tcpreasm.Sequence
 	seen time.Time
@@ -127,7 +128,7 @@ func (d *direction) prune() {
 	}
 	keep := d.sl.queued[:0]
 	for _, q := range d.sl.queued {
-		if d.next.Difference(q.end) > 0 {
+		if d.seq().Difference(q.end) > 0 {
 			keep = append(keep, q)
 		}
 	}
@@ -148,24 +149,16 @@ func (c *conn) flow(r Role) gopacket.Flow {
 }
 
 // dir returns the state of the direction sent by r.
-func (c *conn) dir(r Role) *direction {
-	if c.dirs == nil {
-		c.dirs = new([2]direction)
-	}
-	return &c.dirs[r-1]
-}
+func (c *conn) dir(r Role) *direction { return &c.dirs[r-1] }
 
 func (c *conn) queued() bool {
-	return c.dirs != nil && (c.dirs[0].nqueued() > 0 || c.dirs[1].nqueued() > 0)
+	return c.dirs[0].nqueued() > 0 || c.dirs[1].nqueued() > 0
 }
 
 // finBoth reports whether both directions sent a FIN. gopacket completes
 // such a connection by itself unless a hole precedes a FIN; then the
 // assembler closes it once GapTimeout has passed since the later FIN.
 func (c *conn) finBoth() (bool, time.Time) {
-	if c.dirs == nil {
-		return false, time.Time{}
-	}
 	af, at := c.dirs[0].fin()
 	bf, bt := c.dirs[1].fin()
 	if !af || !bf {
@@ -298,11 +291,12 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 		dataSeq = dataSeq.Add(1)
 	}
 	if nextSeq != invalid {
-		d.next, d.nextKnown = nextSeq, true
+		d.setSeq(nextSeq)
 	} else {
 		// gopacket starts the direction here (at the SYN or forced).
-		d.next, d.nextKnown = dataSeq, true
+		d.setSeq(dataSeq)
 	}
+	d.nextKnown = true
 	if tcp.FIN || tcp.RST {
 		// Plausible when at or ahead of the bytes delivered so far (a RST
 		// may sit one before, after a FIN), within a window: gopacket itself
@@ -379,7 +373,7 @@ func (c *conn) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerCont
 		}
 		d.fr.gap()
 		if d.nextKnown {
-			d.next = d.next.Add(skip)
+			d.setSeq(d.seq().Add(skip))
 		}
 		a.stats.Gaps++
 		a.stats.GapBytes += uint64(skip)
@@ -394,7 +388,7 @@ func (c *conn) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerCont
 			return
 		}
 		if d.nextKnown {
-			d.next = d.next.Add(n)
+			d.setSeq(d.seq().Add(n))
 		}
 	}
 	if end {
@@ -419,7 +413,7 @@ func (a *Assembler) deliver(c *conn, role Role, d *direction, sg tcpreasm.Scatte
 			pi = fallback
 		}
 		end := n
-		bseq := d.next.Add(o)
+		bseq := d.seq().Add(o)
 		atStart := false
 		if d.nextKnown {
 			off := pi.dataSeq.Difference(bseq) // bytes of this segment before offset o
@@ -465,11 +459,11 @@ func infoAt(sg tcpreasm.ScatterGather, offset int) *pktInfo {
 // frame cuts data (all from one segment) into lines and emits them.
 func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg segRef, atStart bool) {
 	for len(data) > 0 {
-		n, done := d.fr.take(data, seg, atStart, a.cfg.MaxLineLen)
+		n, l, done := d.fr.take(data, seg, atStart, a.cfg.MaxLineLen)
 		data = data[n:]
 		atStart = atStart && n == 0 // a CR ending the previous segment consumed nothing here
 		if done {
-			a.emit(c, role, d, false)
+			a.emit(c, role, l, false)
 			if c.done {
 				return
 			}
@@ -479,26 +473,19 @@ func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg seg
 
 // partial emits the unfinished line of one direction, which ended.
 func (a *Assembler) partial(c *conn, role Role) {
-	if c.dirs == nil {
-		return
-	}
-	d := c.dir(role)
-	if d.fr.inLine {
-		a.emit(c, role, d, true)
+	if l, ok := c.dir(role).fr.unfinished(); ok {
+		a.emit(c, role, l, true)
 	}
 }
 
-func (a *Assembler) emit(c *conn, role Role, d *direction, partial bool) {
-	f := &d.fr
-	text, trunc := f.text(a.cfg.MaxLineLen)
+func (a *Assembler) emit(c *conn, role Role, fl line, partial bool) {
 	l := Line{
-		Conn: c.key, From: role, Time: f.start, Packet: f.packet, Text: text,
-		Truncated: trunc, AtSegmentStart: f.atSegStart, Segments: f.segments,
-		AfterGap: f.afterGap, Partial: partial,
+		Conn: c.key, From: role, Time: fl.start, Packet: fl.packet, Text: fl.text,
+		Truncated: fl.truncated, AtSegmentStart: fl.atSegStart, Segments: fl.segments,
+		AfterGap: fl.afterGap, Partial: partial,
 	}
-	f.reset()
 	a.stats.Lines++
-	if trunc {
+	if fl.truncated {
 		a.stats.LongLines++
 	}
 	if partial {
