@@ -277,7 +277,7 @@ func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected boo
 		a.stats.EvictedStreams++
 		a.closeConn(a.lru.Back(), CloseEvicted, t)
 	}
-	c := &conn{a: a, key: key, detected: detected, last: t}
+	c := &conn{addr: packKey(key), detected: detected, last: t}
 	a.conns[fk] = c
 	a.lru.PushFront(c)
 	a.stats.Streams++
@@ -376,7 +376,7 @@ func (a *Assembler) takeOver(c *conn, t time.Time) {
 			continue
 		}
 		seq := d.next - 1 // the direction started, or the SYN seen before
-		src, dst := c.key.Client.Port(), c.key.Server.Port()
+		src, dst := c.addr.cport, c.addr.sport
 		if r == RoleServer {
 			src, dst = dst, src
 		}
@@ -426,7 +426,7 @@ func (a *Assembler) synthetic(c *conn, from Role, kind synthKind, t time.Time) {
 	if kind == synthRST {
 		flags = capture.RST
 	}
-	src, dst := c.key.Client.Port(), c.key.Server.Port()
+	src, dst := c.addr.cport, c.addr.sport
 	if from == RoleServer {
 		src, dst = dst, src
 	}
@@ -511,7 +511,7 @@ func (a *Assembler) tailGap(c *conn, r Role) {
 	d.setSeq(d.sl.endSeq)
 	a.stats.Gaps++
 	a.stats.GapBytes += uint64(n)
-	a.h.Gap(c.key, r, d.sl.endAt, n)
+	a.h.Gap(c.key(), r, d.sl.endAt, n)
 }
 
 // finish delivers c's unfinished lines, reports Close and forgets c. It runs
@@ -531,7 +531,7 @@ func (a *Assembler) finish(c *conn) {
 			why = CloseRST
 		}
 	}
-	a.h.Close(c.key, t, why)
+	a.h.Close(c.key(), t, why)
 	a.ending.Remove(c)
 	fk := c.flowKey()
 	delete(a.conns, fk)
@@ -598,7 +598,7 @@ func (a *Assembler) Advance(now time.Time) {
 	idleBefore := now.Add(-a.cfg.IdleTimeout)
 	for c := a.lru.Back(); c != nil && c.last.Before(idleBefore); c = a.lru.Back() {
 		if a.act != nil {
-			if t := a.act.LastActivity(c.key); !t.Before(idleBefore) && t.After(c.last) {
+			if t := a.act.LastActivity(c.key()); !t.Before(idleBefore) && t.After(c.last) {
 				// Its data connection is still busy: not idle.
 				c.last = t
 				a.lru.Touch(c)

@@ -71,7 +71,7 @@ func (a *Assembler) newCandidate(p *capture.Packet, fk flowKey) {
 		a.stats.CandidatesEvicted++
 		a.dropCandidate(a.cands.Back())
 	}
-	c := &conn{a: a, key: ConnKey{Client: p.Dst, Server: p.Src}, last: p.Time, cand: &candidate{server: p.Src, client: p.Dst}}
+	c := &conn{addr: packKey(ConnKey{Client: p.Dst, Server: p.Src}), last: p.Time, cand: &candidate{server: p.Src, client: p.Dst}}
 	a.saveGreeting(c.cand, p)
 	a.conns[fk] = c
 	a.cands.PushFront(c)

@@ -39,9 +39,9 @@
 // other ports (MaxCandidates), gopacket's out-of-order pages (MaxPagesTotal,
 // MaxPagesPerConn), line length (MaxLineLen). Connections that end (FIN both
 // ways, RST) are closed and forgotten at once, so memory stays flat over
-// captures of many hours. A tracked control connection costs about 310
+// captures of many hours. A tracked control connection costs about 280
 // bytes (its table entry included), plus the first bytes of each direction's
-// latest segments once they carry something (about 350 bytes in all after a
+// latest segments once they carry something (about 320 bytes in all after a
 // greeting and a USER), while its segments come in order: they need no
 // gopacket state, and a line that ends in the segment that starts it is not
 // copied. gopacket's connection and what it holds out of order come on top

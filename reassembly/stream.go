@@ -12,12 +12,14 @@ import (
 )
 
 // conn is one tracked connection: a candidate (cand != nil) waiting to prove
-// it speaks FTP, or a control connection. A control connection is also the
-// gopacket Stream of its gopacket connection.
+// it speaks FTP, or a control connection, whose gopacket connection (once
+// it has one) has a stream for it.
+//
+// It is laid out to take 208 bytes, a size class of Go's allocator: its key
+// is packed, and the Assembler that gopacket's callbacks need is in the
+// stream.
 type conn struct {
-	a               *Assembler
-	key             ConnKey // for a candidate: the greeting's receiver as client
-	lru.Links[conn]         // in Assembler.lru or Assembler.cands
+	lru.Links[conn] // in Assembler.lru or Assembler.cands
 	last            time.Time
 	cand            *candidate
 	// dirs are the client's and the server's (see dir): a direction that
@@ -35,6 +37,63 @@ type conn struct {
 	done         bool   // finished: nothing more for it
 	synSeq       uint32 // the client's ISN, to tell a repeated SYN from port reuse
 	deadline.Pos        // in Assembler.ending
+	// addr is the key (see key); for a candidate, the greeting's receiver
+	// is the client.
+	addr packedKey
+}
+
+// packedKey is a ConnKey in 38 bytes rather than 64 (a netip.Addr carries a
+// zone handle, an AddrPort padding). Captured addresses never have a zone.
+type packedKey struct {
+	client, server [16]byte // netip.Addr.As16: IPv4 mapped
+	cport, sport   uint16
+	ckind, skind   addrKind
+}
+
+// addrKind says which netip.Addr a packedKey address is.
+type addrKind uint8
+
+const (
+	addrInvalid addrKind = iota // the zero netip.Addr
+	addrV4
+	addrV6
+)
+
+func kindOf(a netip.Addr) addrKind {
+	switch {
+	case a.Is4():
+		return addrV4
+	case a.IsValid():
+		return addrV6
+	}
+	return addrInvalid
+}
+
+func (k addrKind) addr(b [16]byte) netip.Addr {
+	switch k {
+	case addrV4:
+		return netip.AddrFrom4([4]byte(b[12:]))
+	case addrV6:
+		return netip.AddrFrom16(b)
+	}
+	return netip.Addr{}
+}
+
+func packKey(k ConnKey) packedKey {
+	return packedKey{
+		client: k.Client.Addr().As16(), server: k.Server.Addr().As16(),
+		cport: k.Client.Port(), sport: k.Server.Port(),
+		ckind: kindOf(k.Client.Addr()), skind: kindOf(k.Server.Addr()),
+	}
+}
+
+// key returns the connection's key.
+func (c *conn) key() ConnKey {
+	k := &c.addr
+	return ConnKey{
+		Client: netip.AddrPortFrom(k.ckind.addr(k.client), k.cport),
+		Server: netip.AddrPortFrom(k.skind.addr(k.server), k.sport),
+	}
 }
 
 // direction is the state of one direction of a control connection. It is
@@ -136,16 +195,20 @@ func (d *direction) prune() {
 }
 
 // flowKey returns c's key in Assembler.conns.
-func (c *conn) flowKey() flowKey { return makeFlowKey(c.key.Client, c.key.Server) }
+func (c *conn) flowKey() flowKey {
+	k := c.key()
+	return makeFlowKey(k.Client, k.Server)
+}
 
 // flow returns the network flow of the packets r sends, as gopacket keys
 // them. Computed rather than stored: connections are many, packets of
 // control connections few.
 func (c *conn) flow(r Role) gopacket.Flow {
+	k := c.key()
 	if r == RoleClient {
-		return netFlow(c.key.Client.Addr(), c.key.Server.Addr())
+		return netFlow(k.Client.Addr(), k.Server.Addr())
 	}
-	return netFlow(c.key.Server.Addr(), c.key.Client.Addr())
+	return netFlow(k.Server.Addr(), k.Client.Addr())
 }
 
 // dir returns the state of the direction sent by r.
@@ -177,7 +240,9 @@ func (c *conn) waiting() bool {
 }
 
 func (c *conn) roleOf(src netip.AddrPort) Role {
-	if src == c.key.Client {
+	// As the flow key does, an address is compared as 16 bytes: the two
+	// ends of one connection are of one family.
+	if src.Port() == c.addr.cport && src.Addr().As16() == c.addr.client {
 		return RoleClient
 	}
 	return RoleServer
@@ -238,16 +303,39 @@ func (f factory) New(_, _ gopacket.Flow, _ *layers.TCP, _ tcpreasm.AssemblerCont
 		return nil
 	}
 	c.gpFirst, c.gp = a.curRole, true
-	return c
+	return &stream{a: a, c: c}
 }
 
-// Accept implements tcpreasm.Stream. It sees every packet of the connection
+// stream is the gopacket Stream of a control connection gopacket holds.
+type stream struct {
+	a *Assembler
+	c *conn
+}
+
+// Accept implements tcpreasm.Stream (see conn.accept).
+func (s *stream) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPFlowDirection, nextSeq tcpreasm.Sequence, start *bool, ac tcpreasm.AssemblerContext) bool {
+	return s.c.accept(s.a, tcp, dir, nextSeq, start, ac)
+}
+
+// ReassembledSG implements tcpreasm.Stream (see conn.reassembled).
+func (s *stream) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerContext) {
+	s.c.reassembled(s.a, sg)
+}
+
+// ReassemblyComplete implements tcpreasm.Stream: both directions ended in
+// gopacket (FIN, RST, or the made-up RSTs of closeConn).
+func (s *stream) ReassemblyComplete(_ tcpreasm.AssemblerContext) bool {
+	s.c.gp = false
+	s.a.finish(s.c)
+	return true
+}
+
+// accept is gopacket's Accept for c. It sees every packet of the connection
 // with gopacket's next expected sequence number before gopacket acts on it,
 // which is where the assembler forces the start of a capture that missed the
 // SYN, checks overlaps for conflicting bytes, places the made-up packets and
 // notices RSTs.
-func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPFlowDirection, nextSeq tcpreasm.Sequence, start *bool, ac tcpreasm.AssemblerContext) bool {
-	a := c.a
+func (c *conn) accept(a *Assembler, tcp *layers.TCP, dir tcpreasm.TCPFlowDirection, nextSeq tcpreasm.Sequence, start *bool, ac tcpreasm.AssemblerContext) bool {
 	if c.done {
 		return false
 	}
@@ -320,7 +408,7 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 	if conflict {
 		a.stats.Conflicts++
 		if a.ch != nil {
-			a.ch.Conflict(c.key, c.dirRole(dir), a.curTime, a.curNum)
+			a.ch.Conflict(c.key(), c.dirRole(dir), a.curTime, a.curNum)
 		}
 	}
 	if !covered {
@@ -343,10 +431,9 @@ func (c *conn) Accept(tcp *layers.TCP, _ gopacket.CaptureInfo, dir tcpreasm.TCPF
 
 func inRange(v, lo, hi int) bool { return v >= lo && v <= hi }
 
-// ReassembledSG implements tcpreasm.Stream: in-order bytes of one direction,
-// possibly after a hole (skip > 0).
-func (c *conn) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerContext) {
-	a := c.a
+// reassembled is gopacket's ReassembledSG for c: in-order bytes of one
+// direction, possibly after a hole (skip > 0).
+func (c *conn) reassembled(a *Assembler, sg tcpreasm.ScatterGather) {
 	if c.done {
 		return
 	}
@@ -377,7 +464,7 @@ func (c *conn) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerCont
 		}
 		a.stats.Gaps++
 		a.stats.GapBytes += uint64(skip)
-		a.h.Gap(c.key, role, t, skip)
+		a.h.Gap(c.key(), role, t, skip)
 		if c.done {
 			return
 		}
@@ -480,7 +567,7 @@ func (a *Assembler) partial(c *conn, role Role) {
 
 func (a *Assembler) emit(c *conn, role Role, fl line, partial bool) {
 	l := Line{
-		Conn: c.key, From: role, Time: fl.start, Packet: fl.packet, Text: fl.text,
+		Conn: c.key(), From: role, Time: fl.start, Packet: fl.packet, Text: fl.text,
 		Truncated: fl.truncated, AtSegmentStart: fl.atSegStart, Segments: fl.segments,
 		AfterGap: fl.afterGap, Partial: partial,
 	}
@@ -492,12 +579,4 @@ func (a *Assembler) emit(c *conn, role Role, fl line, partial bool) {
 		a.stats.PartialLines++
 	}
 	a.h.Line(l)
-}
-
-// ReassemblyComplete implements tcpreasm.Stream: both directions ended in
-// gopacket (FIN, RST, or the made-up RSTs of closeConn).
-func (c *conn) ReassemblyComplete(_ tcpreasm.AssemblerContext) bool {
-	c.gp = false
-	c.a.finish(c)
-	return true
 }
