@@ -90,20 +90,23 @@ func (ls *listingStream) endLine() {
 		return
 	}
 	var (
-		e   ftp.ListEntry
-		f   ftp.ListFormat
-		err error
+		e  ftp.ListEntry
+		f  ftp.ListFormat
+		ok = true
 	)
 	switch ls.verb {
 	case "MLSD":
+		var err error
 		e, err = ftp.ParseMLSDLine(line)
-		f = ftp.FormatMLSD
+		f, ok = ftp.FormatMLSD, err == nil
 	case "NLST":
 		e, f = ftp.ListEntry{Name: line}, ftp.FormatNLST
 	default:
-		e, f, err = ftp.ParseListLine(line)
+		// Why a line is neither form is not needed to count it unparsed:
+		// MatchListLine allocates no reason.
+		e, f, ok = ftp.MatchListLine(line)
 	}
-	if err != nil {
+	if !ok {
 		ls.l.Unparsed++
 		return
 	}

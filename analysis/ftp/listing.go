@@ -138,10 +138,20 @@ func trimLineEnd(line string) string { return strings.TrimRight(line, "\r\n") }
 // "total N" line and blank lines are not entries.
 func ParseUnixListLine(line string) (ListEntry, error) {
 	line = trimLineEnd(line)
+	e, why := parseUnixListLine(line)
+	if why != "" {
+		return ListEntry{}, syntaxError(why, line)
+	}
+	return e, nil
+}
+
+// parseUnixListLine is ParseUnixListLine on a line without its line end:
+// the reason it is not one, or "", and no allocation when it is not.
+func parseUnixListLine(line string) (ListEntry, string) {
 	var buf [9]field
 	f := fields(buf[:0], line, 9)
 	if len(f) < 6 || len(f[0].s) < 10 {
-		return ListEntry{}, syntaxError("not an ls -l line", line)
+		return ListEntry{}, "not an ls -l line"
 	}
 	var e ListEntry
 	switch f[0].s[0] {
@@ -154,7 +164,7 @@ func ParseUnixListLine(line string) (ListEntry, error) {
 	case 'b', 'c', 'p', 's':
 		e.Type = EntryOther
 	default:
-		return ListEntry{}, syntaxError("not an ls -l line", line)
+		return ListEntry{}, "not an ls -l line"
 	}
 	e.Mode = f[0].s
 	// The month is the first token after the size: find it from the 4th
@@ -167,11 +177,11 @@ func ParseUnixListLine(line string) (ListEntry, error) {
 		}
 	}
 	if m < 0 {
-		return ListEntry{}, syntaxError("ls -l line without a date", line)
+		return ListEntry{}, "ls -l line without a date"
 	}
 	when := f[m+2].s
 	if !(allDigits(when) && len(when) == 4) && !(len(when) == 5 && when[2] == ':' && inRange(when[:2], 0, 23) && inRange(when[3:], 0, 59)) {
-		return ListEntry{}, syntaxError("ls -l line with a bad time or year", line)
+		return ListEntry{}, "ls -l line with a bad time or year"
 	}
 	if n, ok := parseSize(f[m-1].s); ok {
 		e.Size, e.HasSize = n, true
@@ -188,30 +198,40 @@ func ParseUnixListLine(line string) (ListEntry, error) {
 		}
 	}
 	if name == "" {
-		return ListEntry{}, syntaxError("ls -l line without a name", line)
+		return ListEntry{}, "ls -l line without a name"
 	}
 	e.Name = name
-	return e, nil
+	return e, ""
 }
 
 // ParseDOSListLine parses one line of an IIS / Windows listing:
 // "MM-DD-YY(YY)  HH:MM(AM|PM)  <DIR>|size  name".
 func ParseDOSListLine(line string) (ListEntry, error) {
 	line = trimLineEnd(line)
+	e, why := parseDOSListLine(line)
+	if why != "" {
+		return ListEntry{}, syntaxError(why, line)
+	}
+	return e, nil
+}
+
+// parseDOSListLine is ParseDOSListLine on a line without its line end: the
+// reason it is not one, or "", and no allocation when it is not.
+func parseDOSListLine(line string) (ListEntry, string) {
 	var buf [3]field
 	f := fields(buf[:0], line, 3)
 	if len(f) < 3 {
-		return ListEntry{}, syntaxError("not a DOS listing line", line)
+		return ListEntry{}, "not a DOS listing line"
 	}
-	d, t := f[0].s, strings.ToUpper(f[1].s)
+	d, t := f[0].s, f[1].s
 	if (len(d) != 8 && len(d) != 10) || d[2] != '-' || d[5] != '-' || !allDigits(d[:2]) || !allDigits(d[3:5]) || !allDigits(d[6:]) {
-		return ListEntry{}, syntaxError("DOS listing line without a date", line)
+		return ListEntry{}, "DOS listing line without a date"
 	}
 	if !inRange(d[:2], 1, 12) || !inRange(d[3:5], 1, 31) {
-		return ListEntry{}, syntaxError("DOS listing line with a bad date", line)
+		return ListEntry{}, "DOS listing line with a bad date"
 	}
-	if len(t) != 7 || t[2] != ':' || !inRange(t[:2], 0, 12) || !inRange(t[3:5], 0, 59) || (t[5:] != "AM" && t[5:] != "PM") {
-		return ListEntry{}, syntaxError("DOS listing line without a time", line)
+	if len(t) != 7 || t[2] != ':' || !inRange(t[:2], 0, 12) || !inRange(t[3:5], 0, 59) || (!strings.EqualFold(t[5:], "AM") && !strings.EqualFold(t[5:], "PM")) {
+		return ListEntry{}, "DOS listing line without a time"
 	}
 	e := ListEntry{Modified: d + " " + f[1].s}
 	if strings.EqualFold(f[2].s, "<DIR>") {
@@ -219,17 +239,17 @@ func ParseDOSListLine(line string) (ListEntry, error) {
 	} else if n, ok := parseSize(f[2].s); ok {
 		e.Type, e.Size, e.HasSize = EntryFile, n, true
 	} else {
-		return ListEntry{}, syntaxError("DOS listing line without <DIR> or a size", line)
+		return ListEntry{}, "DOS listing line without <DIR> or a size"
 	}
 	i := f[2].end
 	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
 		i++
 	}
 	if i >= len(line) {
-		return ListEntry{}, syntaxError("DOS listing line without a name", line)
+		return ListEntry{}, "DOS listing line without a name"
 	}
 	e.Name = line[i:]
-	return e, nil
+	return e, ""
 }
 
 // ParseMLSDLine parses one line of MLSD output (RFC 3659 7): facts
@@ -286,12 +306,32 @@ func ParseMLSDLine(line string) (ListEntry, error) {
 // open: Unix ls -l or DOS. "total N" and blank lines give FormatUnknown
 // and an error, like any line of neither form.
 func ParseListLine(line string) (ListEntry, ListFormat, error) {
-	if e, err := ParseUnixListLine(line); err == nil {
-		return e, FormatUnix, nil
+	line = trimLineEnd(line)
+	e, f, why := matchListLine(line)
+	if why != "" {
+		return ListEntry{}, FormatUnknown, syntaxError(why, line)
 	}
-	e, err := ParseDOSListLine(line)
-	if err != nil {
-		return ListEntry{}, FormatUnknown, err
+	return e, f, nil
+}
+
+// MatchListLine is ParseListLine for a caller that needs no reason: a line
+// that is neither form costs no allocation (listings that are not text can
+// have many such lines).
+func MatchListLine(line string) (ListEntry, ListFormat, bool) {
+	e, f, why := matchListLine(trimLineEnd(line))
+	return e, f, why == ""
+}
+
+// matchListLine tries ls -l, then DOS, on a line without its line end; it
+// gives the DOS parser's reason when neither fits, as ParseListLine always
+// has.
+func matchListLine(line string) (ListEntry, ListFormat, string) {
+	if e, why := parseUnixListLine(line); why == "" {
+		return e, FormatUnix, ""
 	}
-	return e, FormatDOS, nil
+	e, why := parseDOSListLine(line)
+	if why != "" {
+		return ListEntry{}, FormatUnknown, why
+	}
+	return e, FormatDOS, ""
 }

@@ -74,6 +74,9 @@ func FuzzParseListLine(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		e, format, err := ParseListLine(line)
+		if me, mf, ok := MatchListLine(line); ok != (err == nil) || me != e || mf != format {
+			t.Fatalf("MatchListLine(%q) = %+v, %s, %v; ParseListLine gave %+v, %s, %v", line, me, mf, ok, e, format, err)
+		}
 		if err != nil {
 			checkSyntaxError(t, "ParseListLine", line, err)
 			if format != FormatUnknown || e != (ListEntry{}) {
@@ -97,4 +100,17 @@ func FuzzParseListLine(f *testing.F) {
 			checkSyntaxError(t, "ParseMLSDLine", line, err)
 		}
 	})
+}
+
+// TestMatchListLineAllocs: a LIST line that is neither ls -l nor DOS costs
+// MatchListLine no allocation (ParseListLine's reason is the one it makes).
+func TestMatchListLineAllocs(t *testing.T) {
+	for _, line := range []string{"-rw-r--r-- not really a listing", "12-31-2026 garbage", "drwx", ""} {
+		if _, _, ok := MatchListLine(line); ok {
+			t.Fatalf("MatchListLine(%q) took it", line)
+		}
+		if n := testing.AllocsPerRun(100, func() { MatchListLine(line) }); n != 0 {
+			t.Errorf("MatchListLine(%q): %v allocations, want 0", line, n)
+		}
+	}
 }
