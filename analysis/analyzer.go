@@ -470,12 +470,12 @@ func (a *Analyzer) LastActivity(conn reassembly.ConnKey) time.Time {
 	if st.s.dataAt == noData {
 		return time.Time{}
 	}
-	last := st.s.Start.Add(st.s.dataAt)
-	if last.After(st.s.Start.Add(st.lastAt)) {
+	// Both are offsets from the session's start: compare them as they are.
+	if st.s.dataAt > st.lastAt {
 		st.lastAt = st.s.dataAt
 		a.lru.Touch(st)
 	}
-	return last
+	return st.s.Start.Add(st.s.dataAt)
 }
 
 // Close implements reassembly.Handler.
