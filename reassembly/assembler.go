@@ -61,9 +61,9 @@ type Assembler struct {
 	hot  portSet
 	refs map[uint16]uint32 // per port: candidates and recognised connections using it
 
-	conns map[flowKey]*conn // control connections and candidates
-	lru   connList          // control connections, most recently active first
-	cands connList          // candidates, newest first
+	conns connTable // control connections and candidates
+	lru   connList  // control connections, most recently active first
+	cands connList  // candidates, newest first
 	tombs tombstones
 
 	pool *tcpreasm.StreamPool
@@ -147,7 +147,6 @@ func New(cfg Config, h Handler) *Assembler {
 		cfg:    cfg,
 		h:      h,
 		detect: !cfg.NoDetect,
-		conns:  make(map[flowKey]*conn),
 	}
 	a.ch, _ = h.(ConflictHandler)
 	a.act, _ = h.(ActivityHandler)
@@ -156,6 +155,7 @@ func New(cfg Config, h Handler) *Assembler {
 		a.hot.set(p)
 	}
 	a.refs = make(map[uint16]uint32)
+	a.conns.init()
 	a.tombs.init()
 	a.live.anc[0] = &a.live
 	a.synInfo.anc[0] = &a.synInfo
@@ -202,8 +202,7 @@ func (a *Assembler) ControlPort(p *capture.Packet) bool {
 
 // control handles a packet on a control port.
 func (a *Assembler) control(p *capture.Packet) {
-	fk := makeFlowKey(p.Src, p.Dst)
-	c := a.conns[fk]
+	c := a.conns.lookup(p.Src, p.Dst)
 	if c != nil && a.reused(c, p) {
 		a.stats.Reused++
 		a.closeConn(c, CloseReused, p.Time)
@@ -218,6 +217,7 @@ func (a *Assembler) control(p *capture.Packet) {
 			a.stats.Stray++
 			return
 		}
+		fk := makeFlowKey(p.Src, p.Dst)
 		if !(syn && !p.Flags.Has(capture.ACK)) && a.tombs.has(fk, p.Time) {
 			a.stats.Stray++
 			return
@@ -241,11 +241,10 @@ func (a *Assembler) control(p *capture.Packet) {
 // tracked handles a packet on a port in use by a candidate or a connection
 // recognised as FTP on a non-control port.
 func (a *Assembler) tracked(p *capture.Packet) bool {
-	fk := makeFlowKey(p.Src, p.Dst)
-	c := a.conns[fk]
+	c := a.conns.lookup(p.Src, p.Dst)
 	if c == nil {
 		if a.detect && isGreeting(p.Payload) {
-			a.newCandidate(p, fk)
+			a.newCandidate(p, makeFlowKey(p.Src, p.Dst))
 		}
 		return false
 	}
@@ -278,7 +277,7 @@ func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected boo
 		a.closeConn(a.lru.Back(), CloseEvicted, t)
 	}
 	c := &conn{addr: packKey(key), detected: detected, last: t}
-	a.conns[fk] = c
+	a.conns.set(fk, c)
 	a.lru.PushFront(c)
 	a.stats.Streams++
 	if mid {
@@ -534,7 +533,7 @@ func (a *Assembler) finish(c *conn) {
 	a.h.Close(c.key(), t, why)
 	a.ending.Remove(c)
 	fk := c.flowKey()
-	delete(a.conns, fk)
+	a.conns.delete(fk)
 	a.lru.Remove(c)
 	if c.detected {
 		a.unref(fk)

@@ -531,9 +531,9 @@ func checkOrder(t testing.TB, evs []event, maxLine int) {
 // checkEmpty asserts that after Close nothing is left anywhere.
 func checkEmpty(t testing.TB, a *Assembler) {
 	t.Helper()
-	if a.Open() != 0 || len(a.conns) != 0 || a.cands.Len() != 0 || len(a.pending) != 0 || a.leaked != 0 {
+	if a.Open() != 0 || a.conns.len() != 0 || a.cands.Len() != 0 || len(a.pending) != 0 || a.leaked != 0 {
 		t.Fatalf("after Close: open %d, conns %d, candidates %d, pending %d, gopacket connections left %d",
-			a.Open(), len(a.conns), a.cands.Len(), len(a.pending), a.leaked)
+			a.Open(), a.conns.len(), a.cands.Len(), len(a.pending), a.leaked)
 	}
 	if len(a.refs) != 0 {
 		t.Fatalf("after Close: ports still referenced: %v", a.refs)
@@ -755,8 +755,8 @@ func TestManyConnectionsStayFlat(t *testing.T) {
 		feed(a, s, steps)
 		now = s.now.Add(time.Second)
 		a.Advance(now)
-		if a.Open() != 0 || len(a.conns) != 0 || len(a.refs) != 0 {
-			t.Fatalf("session %d: open %d conns %d refs %d after it ended", i, a.Open(), len(a.conns), len(a.refs))
+		if a.Open() != 0 || a.conns.len() != 0 || len(a.refs) != 0 {
+			t.Fatalf("session %d: open %d conns %d refs %d after it ended", i, a.Open(), a.conns.len(), len(a.refs))
 		}
 	}
 	if len(a.pending) > 1 {

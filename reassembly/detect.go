@@ -64,7 +64,7 @@ func isClientCommand(b []byte) bool {
 
 // newCandidate remembers a connection whose packet p looks like a greeting.
 func (a *Assembler) newCandidate(p *capture.Packet, fk flowKey) {
-	if a.conns[fk] != nil {
+	if a.conns.get(fk) != nil {
 		return
 	}
 	for a.cands.Len() >= a.cfg.MaxCandidates && a.cands.Back() != nil {
@@ -73,7 +73,7 @@ func (a *Assembler) newCandidate(p *capture.Packet, fk flowKey) {
 	}
 	c := &conn{addr: packKey(ConnKey{Client: p.Dst, Server: p.Src}), last: p.Time, cand: &candidate{server: p.Src, client: p.Dst}}
 	a.saveGreeting(c.cand, p)
-	a.conns[fk] = c
+	a.conns.set(fk, c)
 	a.cands.PushFront(c)
 	a.ref(fk)
 }
@@ -153,8 +153,8 @@ func (a *Assembler) dropCandidate(c *conn) {
 	c.done = true
 	a.cands.Remove(c)
 	fk := c.flowKey()
-	if a.conns[fk] == c {
-		delete(a.conns, fk)
+	if a.conns.get(fk) == c {
+		a.conns.delete(fk)
 	}
 	a.unref(fk)
 }

@@ -218,7 +218,7 @@ func TestFastPathTakesInOrderSegments(t *testing.T) {
 	a := run(t, Config{}, &r, s, concat(handshake, []step{
 		S(0, fPA, "220 ready\r\n"), C(0, fPA, "USER u\r\n"), S(11, fPA, "331 pw\r\n"),
 	}))
-	c := a.conns[makeFlowKey(cliAP, srvAP)]
+	c := a.conns.get(makeFlowKey(cliAP, srvAP))
 	if c == nil || c.gp {
 		t.Fatalf("conn %v: gopacket holds it (gp) after in-order segments only", c)
 	}

@@ -38,6 +38,88 @@ func makeFlowKey(a, b netip.AddrPort) flowKey {
 // portPair returns the two ports of the connection.
 func (k flowKey) portPair() [2]uint16 { return [2]uint16{uint16(k.ports >> 16), uint16(k.ports)} }
 
+// flowKey4 is a flowKey between two IPv4 addresses: the addresses (lower
+// endpoint's in the high half) and the ports, in 16 bytes rather than 40.
+type flowKey4 [2]uint64
+
+// v4 returns k as a flowKey4 when both its addresses are IPv4 (as
+// netip.Addr.As16 maps them: ::ffff:a.b.c.d).
+func (k flowKey) v4() (flowKey4, bool) {
+	const mapped = 0xffff // the high half of an IPv4-mapped address's low 8 bytes
+	if k.loHi != 0 || k.hiHi != 0 || k.loLo>>32 != mapped || k.hiLo>>32 != mapped {
+		return flowKey4{}, false
+	}
+	return flowKey4{k.loLo<<32 | k.hiLo&0xffffffff, k.ports}, true
+}
+
+// connTable holds the tracked connections (control connections and
+// candidates) by flow key. Each open connection costs its map entry, and a
+// Go map's entry costs its whole slot (key and value) over the map's fill:
+// so the IPv4 flows, nearly all of them, have a map of their own with the
+// 16-byte key (a 24-byte slot, not 48), and only the others pay for flowKey.
+// A flow between an IPv4 address and its IPv4-mapped IPv6 form lands in the
+// IPv4 map, as both had the same flowKey.
+type connTable struct {
+	v4 map[flowKey4]*conn
+	v6 map[flowKey]*conn
+}
+
+func (t *connTable) init() {
+	t.v4 = make(map[flowKey4]*conn)
+	t.v6 = make(map[flowKey]*conn)
+}
+
+// lookup returns the connection between a and b, as get(makeFlowKey(a, b))
+// does, but builds the short key straight from the endpoints: this is the
+// lookup of every packet on a port in use.
+func (t *connTable) lookup(a, b netip.AddrPort) *conn {
+	if k, ok := makeFlowKey4(a, b); ok {
+		return t.v4[k]
+	}
+	return t.v6[makeFlowKey(a, b)]
+}
+
+// makeFlowKey4 is makeFlowKey(a, b).v4().
+func makeFlowKey4(a, b netip.AddrPort) (flowKey4, bool) {
+	aa, ba := a.Addr().Unmap(), b.Addr().Unmap()
+	if !aa.Is4() || !ba.Is4() {
+		return flowKey4{}, false
+	}
+	a4, b4 := aa.As4(), ba.As4()
+	ax, bx := uint64(binary.BigEndian.Uint32(a4[:])), uint64(binary.BigEndian.Uint32(b4[:]))
+	ap, bp := uint64(a.Port()), uint64(b.Port())
+	if ax > bx || ax == bx && ap > bp {
+		ax, ap, bx, bp = bx, bp, ax, ap
+	}
+	return flowKey4{ax<<32 | bx, ap<<16 | bp}, true
+}
+
+func (t *connTable) get(fk flowKey) *conn {
+	if k, ok := fk.v4(); ok {
+		return t.v4[k]
+	}
+	return t.v6[fk]
+}
+
+func (t *connTable) set(fk flowKey, c *conn) {
+	if k, ok := fk.v4(); ok {
+		t.v4[k] = c
+		return
+	}
+	t.v6[fk] = c
+}
+
+func (t *connTable) delete(fk flowKey) {
+	if k, ok := fk.v4(); ok {
+		delete(t.v4, k)
+		return
+	}
+	delete(t.v6, fk)
+}
+
+// len is how many connections the table holds.
+func (t *connTable) len() int { return len(t.v4) + len(t.v6) }
+
 // connList orders conns, front = most recently active. A conn is in at
 // most one list (control connections or candidates).
 type connList = lru.List[conn, *conn]

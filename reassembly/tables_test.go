@@ -1,0 +1,73 @@
+package reassembly
+
+import (
+	"net/netip"
+	"testing"
+)
+
+// TestConnTable: a flow between IPv4 addresses is kept under the short key,
+// whichever end is named first and whether an address comes as IPv4 or
+// IPv4-mapped IPv6 (they had one flowKey before the tables were split);
+// every other flow under flowKey; and no two flows share an entry.
+func TestConnTable(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	cli, srv := ap("192.0.2.10:40000"), ap("198.51.100.20:21")
+	for _, tc := range []struct {
+		name     string
+		a, b     netip.AddrPort
+		v4       bool
+		sameAsV4 bool // the same entry as cli-srv
+	}{
+		{"ipv4", cli, srv, true, true},
+		{"ipv4 reversed", srv, cli, true, true},
+		{"mapped client", ap("[::ffff:192.0.2.10]:40000"), srv, true, true},
+		{"both mapped, reversed", ap("[::ffff:198.51.100.20]:21"), ap("[::ffff:192.0.2.10]:40000"), true, true},
+		{"other client port", ap("192.0.2.10:40001"), srv, true, false},
+		{"other server address", cli, ap("198.51.100.21:21"), true, false},
+		{"ports swapped", ap("192.0.2.10:21"), ap("198.51.100.20:40000"), true, false},
+		{"ipv6", ap("[2001:db8::10]:40000"), ap("[2001:db8::20]:21"), false, false},
+		{"ipv6 ending like the ipv4 one", ap("[2001:db8::c000:20a]:40000"), ap("[2001:db8::c633:6414]:21"), false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tab connTable
+			tab.init()
+			base := &conn{}
+			tab.set(makeFlowKey(cli, srv), base)
+			fk := makeFlowKey(tc.a, tc.b)
+			k4, v4 := fk.v4()
+			if v4 != tc.v4 {
+				t.Errorf("v4 key: %v, want %v", v4, tc.v4)
+			}
+			for _, ends := range [][2]netip.AddrPort{{tc.a, tc.b}, {tc.b, tc.a}} {
+				if got, ok := makeFlowKey4(ends[0], ends[1]); got != k4 || ok != v4 {
+					t.Errorf("makeFlowKey4(%v, %v) = %x, %v; flowKey.v4 %x, %v", ends[0], ends[1], got, ok, k4, v4)
+				}
+				if tab.lookup(ends[0], ends[1]) != tab.get(fk) {
+					t.Errorf("lookup(%v, %v) differs from get", ends[0], ends[1])
+				}
+			}
+			if got := tab.get(fk) == base; got != tc.sameAsV4 {
+				t.Fatalf("found the ipv4 flow's entry: %v, want %v", got, tc.sameAsV4)
+			}
+			if tc.sameAsV4 {
+				tab.delete(fk)
+				if tab.len() != 0 {
+					t.Fatalf("%d entries left after delete", tab.len())
+				}
+				return
+			}
+			c := &conn{}
+			tab.set(fk, c)
+			if tab.get(fk) != c || tab.get(makeFlowKey(tc.b, tc.a)) != c || tab.get(makeFlowKey(cli, srv)) != base || tab.len() != 2 {
+				t.Fatalf("after set: entries %d, own found %v, ipv4 flow's kept %v", tab.len(), tab.get(fk) == c, tab.get(makeFlowKey(cli, srv)) == base)
+			}
+			if n := len(tab.v6); (n == 1) == tc.v4 {
+				t.Errorf("%d entries under flowKey", n)
+			}
+			tab.delete(fk)
+			if tab.get(fk) != nil || tab.len() != 1 {
+				t.Fatalf("after delete: entries %d", tab.len())
+			}
+		})
+	}
+}
