@@ -340,7 +340,11 @@ func (a *Analyzer) Open(conn reassembly.ConnKey, t time.Time, mid bool) {
 		s: &Session{Client: conn.Client, Server: conn.Server, Start: t, End: t, Midstream: mid, dataAt: noData},
 	}
 	st.replies.MaxLines = a.cfg.MaxReplyLines
-	a.charge(st.s, sessionCost)
+	if _, v4 := key4(conn); v4 {
+		a.charge(st.s, sessionCost)
+	} else {
+		a.charge(st.s, sessionCost6)
+	}
 	a.sessions.put(conn, st)
 	a.hosts.add(conn.Client.Addr(), conn.Server.Addr())
 	a.lru.PushFront(st)

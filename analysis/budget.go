@@ -32,13 +32,19 @@ import (
 const StoredMax = 256
 
 const (
-	// mapSlot is what one entry of a map keyed by a connection costs
-	// beyond its value (key, pointer, control byte, load factor).
+	// mapSlot is what one entry of a map keyed by a connection or an
+	// endpoint costs beyond its value (key, pointer, control byte, load
+	// factor): the most such a map takes per entry at the general key
+	// sizes, measured with Go's maps between growths.
 	mapSlot = 112
-	// sessionCost is one held session: Session, sessionState, its slot in
-	// Analyzer.sessions and its share of Analyzer.hosts (at most one entry
-	// per session: the pair of hosts it joins, with a count).
-	sessionCost = int64(unsafe.Sizeof(Session{})) + int64(unsafe.Sizeof(sessionState{})) + 2*mapSlot
+	// sessionCost is one held session between two IPv4 hosts: Session,
+	// sessionState, its slot in Analyzer.sessions (a 24-byte slot: 35 to
+	// 56 bytes an entry as the map fills and grows) and its share of
+	// Analyzer.hosts (at most one entry per session: the pair of hosts it
+	// joins, with a count; 24 to 38 bytes). A session with an IPv6 end
+	// costs sessionCost6, its two maps having the general keys.
+	sessionCost  = int64(unsafe.Sizeof(Session{})) + int64(unsafe.Sizeof(sessionState{})) + 48 + 32
+	sessionCost6 = int64(unsafe.Sizeof(Session{})) + int64(unsafe.Sizeof(sessionState{})) + 2*mapSlot
 	// channelCost is one channel: the Channel, its slot in
 	// Session.Channels, the Reason it gets when judged, its two places in
 	// the wait index while it waits, and its few reply codes.

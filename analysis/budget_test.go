@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"runtime"
 	"unicode/utf8"
 	"unsafe"
 
@@ -211,5 +212,56 @@ func TestHeldSizes(t *testing.T) {
 		if tc.size > tc.max {
 			t.Errorf("%s is %d bytes, more than its %d", tc.what, tc.size, tc.max)
 		}
+	}
+}
+
+// TestBudgetFollowsHeap: what the budget counts for an open control
+// connection (greeting read, USER awaiting its reply) stays near what the
+// heap really holds for it, with and without the login and command log.
+// Counted far above the heap, a run sheds sessions its memory could hold
+// (the million-session case of make hostile did, at 824 B counted against
+// about 600 held); far below, the budget no longer bounds the heap.
+func TestBudgetFollowsHeap(t *testing.T) {
+	const n = 20000
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	srv := netip.MustParseAddrPort("198.51.100.1:21")
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	for _, audit := range []bool{false, true} {
+		before := heap()
+		a := New(Config{MaxSessions: n, MaxMemory: 1 << 40, NoTranscript: true, Audit: audit}, Sink{Session: func(*Session) {}})
+		for i := range n {
+			k := reassembly.ConnKey{Client: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 40000), Server: srv}
+			at := t0.Add(time.Duration(i) * time.Millisecond)
+			a.Open(k, at, false)
+			a.Line(reassembly.Line{Conn: k, From: reassembly.RoleServer, Time: at, Text: []byte("220 (vsFTPd 3.0.3)")})
+			a.Line(reassembly.Line{Conn: k, From: reassembly.RoleClient, Time: at, Text: []byte(fmt.Sprintf("USER u%05d", i))})
+		}
+		held := float64(heap()-before) / n
+		counted := float64(a.used) / n
+		if counted < 0.9*held || counted > 1.3*held {
+			t.Errorf("audit %v: %.0f B counted per open session, %.0f B held on the heap; want the count within 0.9–1.3× the heap", audit, counted, held)
+		}
+		t.Logf("audit %v: %.0f B counted, %.0f B held per open session", audit, counted, held)
+		runtime.KeepAlive(a)
+	}
+}
+
+// TestSessionCostByFamily: a session between IPv4 hosts is counted with
+// its compact map slots, one with an IPv6 end with the general ones.
+func TestSessionCostByFamily(t *testing.T) {
+	a := New(Config{}, Sink{Session: func(*Session) {}})
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	a.Open(reassembly.ConnKey{Client: netip.MustParseAddrPort("192.0.2.1:40000"), Server: netip.MustParseAddrPort("198.51.100.1:21")}, t0, false)
+	if a.used != sessionCost {
+		t.Errorf("IPv4 session counted %d B, want %d", a.used, sessionCost)
+	}
+	a.Open(reassembly.ConnKey{Client: netip.MustParseAddrPort("[2001:db8::1]:40000"), Server: netip.MustParseAddrPort("[2001:db8::21]:21")}, t0, false)
+	if got := a.used - sessionCost; got != sessionCost6 {
+		t.Errorf("IPv6 session counted %d B, want %d", got, sessionCost6)
 	}
 }
