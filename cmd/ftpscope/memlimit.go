@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/ftpscope/ftpscope/report"
 )
 
 // Go's collector lets the heap grow to twice what is live before it runs
@@ -20,18 +22,25 @@ import (
 // the reassembler's control streams (bounded by that flag), and the rest is
 // the analysis budget (analysis.Config.MaxMemory), which the sessions,
 // channels and what they store share, counted byte by byte. Left at auto,
-// it follows the table limits as before: memPerEntry per held connection.
+// it follows the table limits: memPerEntry per held connection, and
+// auditShare more per session when the login and command log is kept.
 const (
 	// memPerEntry is what one held control connection and its session may
-	// take, live (measured with make hostile; the README's sizing rule).
-	memPerEntry = 2 << 10
+	// take, live (measured with make hostile; the README's sizing rule):
+	// about 330 B in the reassembler and 770 B in the analysis, with room
+	// for the collector to work.
+	memPerEntry = streamReserve + sessionShare
 	// memBase covers the read buffers, the report's and the runtime's.
 	memBase = 32 << 20
 	// streamReserve is the reassembler's share of memPerEntry, per
 	// --max-streams; the rest of it, sessionShare, is the analysis
 	// budget's per --max-sessions.
-	streamReserve = 768
-	sessionShare  = memPerEntry - streamReserve
+	streamReserve = 384
+	sessionShare  = 1024
+	// auditShare is what the login and command log (--format json, --html,
+	// --zeek-logs) adds per session: about 300 B for a login and its first
+	// commands.
+	auditShare = 256
 	// minBudget is the least analysis budget auto gives, so that small
 	// table limits still leave room for many channels per session;
 	// minExplicitBudget the least an explicit --max-memory may leave.
@@ -50,7 +59,7 @@ func (o *options) memoryLimit() int64 {
 		return o.maxMemory
 	}
 	names, _ := o.pointFiles()
-	return max(memBase+memPerEntry*int64(max(o.maxStreams, o.maxSessions)),
+	return max(memBase+(streamReserve+o.sessionShare())*int64(max(o.maxStreams, o.maxSessions)),
 		memBase+streamReserve*int64(o.maxStreams)+o.analysisBudget()) + int64(len(names))*o.pointMaxBytes
 }
 
@@ -59,7 +68,22 @@ func (o *options) analysisBudget() int64 {
 	if o.maxMemory > 0 {
 		return o.maxMemory - memBase - streamReserve*int64(o.maxStreams)
 	}
-	return max(sessionShare*int64(o.maxSessions), minBudget)
+	return max(o.sessionShare()*int64(o.maxSessions), minBudget)
+}
+
+// sessionShare is the analysis budget auto gives per --max-sessions.
+func (o *options) sessionShare() int64 {
+	if o.audits() {
+		return sessionShare + auditShare
+	}
+	return sessionShare
+}
+
+// audits reports whether the run keeps the login and command log: the
+// JSON report, the HTML report and the Zeek logs write it; other runs do
+// not pay for it.
+func (o *options) audits() bool {
+	return o.format == string(report.JSON) || o.html != "" || o.zeekLogs != ""
 }
 
 // validateMemory checks that an explicit --max-memory leaves the analysis

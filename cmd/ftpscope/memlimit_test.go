@@ -21,11 +21,23 @@ func TestMemoryLimit(t *testing.T) {
 		if got := o.memoryLimit(); got != tc.want {
 			t.Errorf("streams %d sessions %d: limit %d, want %d", tc.streams, tc.sessions, got, tc.want)
 		}
+		// The login and command log is sized for on top.
+		o.format = "json"
+		if got, want := o.memoryLimit(), tc.want+auditShare*int64(max(tc.streams, tc.sessions)); got != want {
+			t.Errorf("streams %d sessions %d, json: limit %d, want %d", tc.streams, tc.sessions, got, want)
+		}
 	}
 	// The default limits fit the 256 MiB bound with room for the
-	// runtime's own.
-	if o := (options{maxStreams: 100000, maxSessions: 100000}); o.memoryLimit() > 240<<20 {
-		t.Errorf("default soft limit %d MiB leaves no room under 256 MiB", o.memoryLimit()>>20)
+	// runtime's own, with the command log too; a million sessions fit its
+	// 1.5 GiB in the default report.
+	for _, o := range []options{{}, {format: "json"}, {html: "x.html"}, {zeekLogs: "logs"}} {
+		o.maxStreams, o.maxSessions = 100000, 100000
+		if o.memoryLimit() > 240<<20 {
+			t.Errorf("%+v: default soft limit %d MiB leaves no room under 256 MiB", o, o.memoryLimit()>>20)
+		}
+	}
+	if o := (options{maxStreams: 1000000, maxSessions: 1000000}); o.memoryLimit() > 1400<<20 {
+		t.Errorf("soft limit %d MiB for a million sessions leaves no room under 1.5 GiB", o.memoryLimit()>>20)
 	}
 	before := debug.SetMemoryLimit(-1)
 	o := options{maxStreams: 1000, maxSessions: 1000}
@@ -62,6 +74,8 @@ func TestMaxMemory(t *testing.T) {
 	}{
 		{args: nil, limit: memBase + 100000*memPerEntry, budget: 100000 * sessionShare},
 		{args: []string{"--max-memory", "auto"}, limit: memBase + 100000*memPerEntry, budget: 100000 * sessionShare},
+		{args: []string{"--format", "json"}, limit: memBase + 100000*(memPerEntry+auditShare), budget: 100000 * (sessionShare + auditShare)},
+		{args: []string{"--format", "json", "--max-memory", "1GiB"}, limit: 1 << 30, budget: 1<<30 - memBase - 100000*streamReserve},
 		{args: []string{"--max-memory", "1GiB"}, limit: 1 << 30, budget: 1<<30 - memBase - 100000*streamReserve},
 		{args: []string{"--max-memory", "512M"}, limit: 512 << 20, budget: 512<<20 - memBase - 100000*streamReserve},
 		{args: []string{"--max-memory", "300000000"}, limit: 300000000, budget: 300000000 - memBase - 100000*streamReserve},

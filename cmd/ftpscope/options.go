@@ -165,7 +165,7 @@ func newFlagSet(o *options) (*pflag.FlagSet, []section) {
 	lim.IntVar(&o.maxExchanges, "max-exchanges", 200, "commands and replies kept per session for the ladder view, and commands in each session's command log (JSON command_log; more are counted)")
 	o.maxHeldPayload = analysis.DefaultMaxHeldPayload
 	lim.Var(byteSize{&o.maxHeldPayload}, "max-held-payload", "out-of-order bytes held per data connection to put a transfer's bytes in order for --hash, --mime and --extract (`SIZE`; past it the transfer gets no digest)")
-	lim.Var(byteSize{&o.maxMemory}, "max-memory", "memory for the run (`SIZE`: 512MiB, 2GiB): the Go soft memory limit; what is left after 32 MiB and 768 B per --max-streams is shared by the sessions and channels, whose oldest judged channels, then least recently active sessions, go when it runs short (auto: 32 MiB + 2 KiB per --max-streams or --max-sessions, 227 MiB at the defaults)")
+	lim.Var(byteSize{&o.maxMemory}, "max-memory", "memory for the run (`SIZE`: 512MiB, 2GiB): the Go soft memory limit; what is left after 32 MiB and 384 B per --max-streams is shared by the sessions and channels, whose oldest judged channels, then least recently active sessions, go when it runs short (auto: 32 MiB + 1.375 KiB per --max-streams or --max-sessions, 166 MiB at the defaults, and 0.25 KiB more per session with the login and command log of --format json, --html or --zeek-logs)")
 
 	out := pflag.NewFlagSet("output", pflag.ContinueOnError)
 	out.StringVarP(&o.format, "format", "f", "table", "report `FORMAT`: table, json (JSON Lines) or csv")
@@ -376,10 +376,7 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxNotes:           o.maxNotes,
 		MaxExchanges:       o.maxExchanges,
 		NoTranscript:       !o.ladder && o.html == "",
-		// The audit (logins and the command log) is written by the JSON
-		// report, the HTML report and the Zeek logs only: other runs do not
-		// pay for it.
-		Audit:          o.format == string(report.JSON) || o.html != "" || o.zeekLogs != "",
+		Audit:          o.audits(),
 		MaxMemory:      o.analysisBudget(),
 		MaxHeldPayload: int(o.maxHeldPayload),
 
