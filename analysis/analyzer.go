@@ -3,6 +3,7 @@ package analysis
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -258,8 +259,10 @@ type sessionState struct {
 	lru.Links[sessionState]           // in Analyzer.lru
 	lint                    lintState // what the helper lint remembers
 	// pendCost and replyCost are what pending and the multi-line reply
-	// being read are counted for in the memory budget.
-	pendCost, replyCost int64
+	// being read are counted for in the memory budget: 32 bits, which keeps
+	// sessionState in the 144-byte size class (a count past 2 GiB, from
+	// --max-pending or --max-reply-lines raised that far, stops there).
+	pendCost, replyCost int32
 	deadline.Pos             // in Analyzer.ending
 	opaque              bool // control channel encrypted: stop parsing
 	// clientSuspect: the next client line may be the tail of a PASS line
@@ -423,9 +426,9 @@ func (a *Analyzer) Line(l reassembly.Line) {
 
 // recostReplies counts the multi-line reply being read.
 func (a *Analyzer) recostReplies(st *sessionState) {
-	n := int64(st.replies.Held())
-	a.charge(st.s, n-st.replyCost)
-	st.replyCost = n
+	n := min(int64(st.replies.Held()), math.MaxInt32)
+	a.charge(st.s, n-int64(st.replyCost))
+	st.replyCost = int32(n)
 }
 
 // recostPending counts the commands awaiting a reply.
@@ -434,8 +437,9 @@ func (a *Analyzer) recostPending(st *sessionState) {
 	for i := range st.pending {
 		n += pendingCost + strCost(st.pending[i].arg)
 	}
-	a.charge(st.s, n-st.pendCost)
-	st.pendCost = n
+	n = min(n, math.MaxInt32)
+	a.charge(st.s, n-int64(st.pendCost))
+	st.pendCost = int32(n)
 }
 
 // Gap implements reassembly.Handler.

@@ -500,7 +500,7 @@ type Exchange struct {
 
 // Session is one FTP control connection and everything learned from it.
 // One is held per open control connection: its fields are ordered so that
-// it leaves no padding (480 bytes, an allocator size class; issue 11 item 5).
+// it leaves no padding (416 bytes, an allocator size class; issue 11 item 5).
 type Session struct {
 	Client, Server netip.AddrPort
 	Start, End     time.Time
@@ -528,19 +528,14 @@ type Session struct {
 	Notes []Note
 	// Exchanges is the bounded transcript used by the ladder view.
 	Exchanges []Exchange
-	// Commands and Replies count control messages; GapBytes counts bytes
-	// missing from the control connection.
-	Commands, Replies int
-	GapBytes          int
+	// GapBytes counts bytes missing from the control connection.
+	GapBytes int
 	// Audit is what the client did: its logins and commands (audit.go).
 	// It is nil until the session's first command, and stays nil unless
 	// Config.Audit: a session that only connects costs nothing more.
 	Audit *Audit
 	// Closed says how the control connection ended.
 	Closed string
-	// ClientTrace and ServerTrace are the IP-level traits (TTL, IP ID) of each
-	// end's control packets as seen at the capture point (Analyzer.Trace).
-	ClientTrace, ServerTrace HostTrace
 	// Lint lists what would defeat a connection-tracking FTP helper.
 	Lint []LintFinding
 	// Latency summarises command -> first reply times.
@@ -550,6 +545,13 @@ type Session struct {
 	// the memory budget (budget.go).
 	cost int64
 
+	// Commands and Replies count control messages (32 bits: a control
+	// connection would need gigabytes of commands to pass them, and the
+	// two share one word).
+	Commands, Replies int32
+	// ClientTrace and ServerTrace are the IP-level traits (TTL, IP ID) of each
+	// end's control packets as seen at the capture point (Analyzer.Trace).
+	ClientTrace, ServerTrace HostTrace
 	// TLS is true once AUTH TLS/SSL was accepted (the control channel is then opaque).
 	TLS bool
 	// EPSVAll is true after an accepted "EPSV ALL".

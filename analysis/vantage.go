@@ -1,6 +1,8 @@
 package analysis
 
 import (
+	"math"
+
 	"github.com/ftpscope/ftpscope/capture"
 )
 
@@ -11,8 +13,11 @@ import (
 // reset). The TTL also tells how many routers lie between the host and the
 // capture point, which places the capture point on the path.
 type HostTrace struct {
-	// Packets counts the host's control packets seen.
-	Packets uint64
+	// Packets counts the host's control packets seen. The counts here are
+	// 32 bits and stop at their largest value: what they tell is whether
+	// any, and whether all, which a count that stops still tells, and two
+	// HostTraces fit a held Session in 40 bytes, not 64.
+	Packets uint32
 	// TTLMin and TTLMax bound their IPv4 TTL or IPv6 hop limit.
 	TTLMin, TTLMax uint8
 	// SYN says the host's SYN (or SYN-ACK) was seen, ISN its initial
@@ -21,7 +26,7 @@ type HostTrace struct {
 	SYN bool
 	ISN uint32
 	// IPv4 counts IPv4 packets, IPIDZero those whose identification was 0.
-	IPv4, IPIDZero uint64
+	IPv4, IPIDZero uint32
 }
 
 func (h *HostTrace) add(ttl uint8, ipid uint16, v4 bool) {
@@ -31,13 +36,21 @@ func (h *HostTrace) add(ttl uint8, ipid uint16, v4 bool) {
 	if h.Packets == 0 || ttl > h.TTLMax {
 		h.TTLMax = ttl
 	}
-	h.Packets++
+	h.Packets = inc32(h.Packets)
 	if v4 {
-		h.IPv4++
+		h.IPv4 = inc32(h.IPv4)
 		if ipid == 0 {
-			h.IPIDZero++
+			h.IPIDZero = inc32(h.IPIDZero)
 		}
 	}
+}
+
+// inc32 adds one to n unless it is at its largest.
+func inc32(n uint32) uint32 {
+	if n == math.MaxUint32 {
+		return n
+	}
+	return n + 1
 }
 
 // initialTTL guesses the TTL a packet left its sender with: the smallest of

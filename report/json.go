@@ -343,7 +343,7 @@ func sessionJSON(s *analysis.Session) jsonSession {
 		Start: stamp(s.Start), End: stamp(s.End), User: s.User, TLS: s.TLS,
 		Modes: modes(s), Channels: make([]jsonChannel, 0, len(s.Channels)), Password: s.Password,
 		Midstream: s.Midstream, EPSVAll: s.EPSVAll, Greeting: s.Greeting,
-		Commands: s.Commands, Replies: s.Replies, GapBytes: s.GapBytes,
+		Commands: int(s.Commands), Replies: int(s.Replies), GapBytes: s.GapBytes,
 		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: make([]jsonNote, 0, len(s.Notes)),
 	}
 	for _, c := range s.Channels {
