@@ -7,9 +7,10 @@
 package lru
 
 // Links are the neighbours of an element; embed them in the element type.
+// They are two pointers and nothing else (16 bytes, not 24 with a flag):
+// an element is in a list when it has a predecessor or is the list's front.
 type Links[T any] struct {
 	prev, next *T
-	in         bool
 }
 
 // Element is a pointer to an element type that embeds Links.
@@ -44,7 +45,7 @@ func (l *List[T, P]) Back() *T { return l.back }
 // PushFront adds e, which must not be in a list, as the most recent.
 func (l *List[T, P]) PushFront(e *T) {
 	k := P(e).links()
-	k.prev, k.next, k.in = nil, l.front, true
+	k.prev, k.next = nil, l.front
 	if l.front != nil {
 		P(l.front).links().prev = e
 	} else {
@@ -54,10 +55,11 @@ func (l *List[T, P]) PushFront(e *T) {
 	l.n++
 }
 
-// Remove takes e out of the list; an element not in it is left alone.
+// Remove takes e out of the list; an element in no list (or at the front of
+// another) is left alone. e must not be further back in another list.
 func (l *List[T, P]) Remove(e *T) {
 	k := P(e).links()
-	if !k.in {
+	if k.prev == nil && l.front != e {
 		return
 	}
 	if k.prev != nil {
@@ -70,7 +72,7 @@ func (l *List[T, P]) Remove(e *T) {
 	} else {
 		l.back = k.prev
 	}
-	k.prev, k.next, k.in = nil, nil, false
+	k.prev, k.next = nil, nil
 	l.n--
 }
 

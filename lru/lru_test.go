@@ -3,6 +3,7 @@ package lru
 import (
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 type item struct {
@@ -64,5 +65,32 @@ func TestList(t *testing.T) {
 	other.PushFront(items[1])
 	if order(t, &l) != nil || !slices.Equal(order(t, &other), []int{1}) {
 		t.Fatal("moving between lists")
+	}
+}
+
+// TestRemoveElsewhere: Remove leaves alone an element in no list and the
+// front of another list, which it tells from its own members without a flag.
+func TestRemoveElsewhere(t *testing.T) {
+	var l, other list
+	a, b, c := &item{id: 1}, &item{id: 2}, &item{id: 3}
+	l.PushFront(a)
+	other.PushFront(b)
+	for _, e := range []*item{c, b} {
+		l.Remove(e)
+		if !slices.Equal(order(t, &l), []int{1}) || !slices.Equal(order(t, &other), []int{2}) {
+			t.Fatalf("removing %d from a list it is not in changed the lists", e.id)
+		}
+	}
+	l.Remove(a)
+	if order(t, &l) != nil || a.prev != nil || a.next != nil {
+		t.Fatal("removing the only element")
+	}
+}
+
+// TestLinksSize: the links are two pointers, with nothing to pad them (every
+// open control connection and session carries them).
+func TestLinksSize(t *testing.T) {
+	if got, want := unsafe.Sizeof(Links[item]{}), 2*unsafe.Sizeof(uintptr(0)); got != want {
+		t.Errorf("Links are %d bytes, want %d", got, want)
 	}
 }

@@ -93,7 +93,9 @@ type Assembler struct {
 	// ending holds connections one side has ended, for HalfCloseTimeout.
 	ending   deadline.Queue[conn, *conn]
 	lastTick time.Time
-	leaked   int // gopacket connections Close found still open (tests assert 0)
+	// clock holds the conns' last activity times.
+	clock  clock
+	leaked int // gopacket connections Close found still open (tests assert 0)
 	// slowOnly turns the fast path off, so that tests can compare it with
 	// gopacket's handling of the same segments.
 	slowOnly bool
@@ -267,7 +269,7 @@ func (a *Assembler) reused(c *conn, p *capture.Packet) bool {
 	if !p.Flags.Has(capture.SYN) || p.Flags.Has(capture.ACK) {
 		return false
 	}
-	return !c.synKnown || p.Seq != c.synSeq
+	return !c.has(cfSynKnown) || p.Seq != c.synSeq
 }
 
 // open starts tracking a control connection and announces it.
@@ -276,7 +278,10 @@ func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected boo
 		a.stats.EvictedStreams++
 		a.closeConn(a.lru.Back(), CloseEvicted, t)
 	}
-	c := &conn{addr: packKey(key), detected: detected, last: t}
+	c := &conn{addr: packKey(key), last: a.clock.at(t)}
+	if detected {
+		c.flags |= cfDetected
+	}
 	a.conns.set(fk, c)
 	a.lru.PushFront(c)
 	a.stats.Streams++
@@ -293,24 +298,24 @@ func (a *Assembler) open(fk flowKey, key ConnKey, t time.Time, mid, detected boo
 // feedPacket hands one captured packet of control connection c to gopacket.
 func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 	role := c.roleOf(p.Src)
-	c.last = p.Time
+	c.last = a.clock.at(p.Time)
 	a.lru.Touch(c)
 	if p.Flags.Has(capture.SYN) {
 		switch {
 		case !p.Flags.Has(capture.ACK) && role == RoleClient:
-			c.synSeq, c.synKnown = p.Seq, true
-		case p.Flags.Has(capture.ACK) && role == RoleServer && !c.synKnown:
-			c.synSeq, c.synKnown = p.Ack-1, true
+			c.synSeq, c.flags = p.Seq, c.flags|cfSynKnown
+		case p.Flags.Has(capture.ACK) && role == RoleServer && !c.has(cfSynKnown):
+			c.synSeq, c.flags = p.Ack-1, c.flags|cfSynKnown
 		}
 	}
-	if !c.gp && len(p.Payload) == 0 && p.Flags&(capture.FIN|capture.RST) == 0 {
+	if !c.has(cfGP) && len(p.Payload) == 0 && p.Flags&(capture.FIN|capture.RST) == 0 {
 		// Nothing for gopacket yet: remember where a SYN starts the direction.
 		if d := c.dir(role); !d.preKnown && !d.nextKnown && p.Flags.Has(capture.SYN) {
 			d.next, d.preKnown = p.Seq+1, true
 		}
 		return
 	}
-	if !c.gp {
+	if !c.has(cfGP) {
 		if a.inOrder(c, role, p) {
 			return
 		}
@@ -405,15 +410,15 @@ func (a *Assembler) assemble(c *conn, role Role, tcp *layers.TCP, info *pktInfo)
 		a.second = false
 	}
 	a.cur = nil
-	if c.done {
+	if c.has(cfDone) {
 		return
 	}
-	if c.rstSeen {
+	if c.has(cfRSTSeen) {
 		a.closeConn(c, CloseRST, info.ci.Timestamp)
 		return
 	}
-	if c.waiting() && !c.inPending {
-		c.inPending = true
+	if c.waiting() && !c.has(cfInPending) {
+		c.flags |= cfInPending
 		a.pending = append(a.pending, c)
 	}
 }
@@ -451,7 +456,7 @@ func (a *Assembler) flushDir(c *conn, r Role, olderThan time.Time, all bool, t t
 	}
 	saved := a.asm.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesPerConnection = 1
-	for i := 0; i < maxQueuedSegs && d.nqueued() > 0 && !c.done; i++ {
+	for i := 0; i < maxQueuedSegs && d.nqueued() > 0 && !c.has(cfDone); i++ {
 		if !all && !d.queuedBefore(olderThan) {
 			break
 		}
@@ -468,7 +473,7 @@ func (a *Assembler) flushDir(c *conn, r Role, olderThan time.Time, all bool, t t
 // (holes reported as gaps), unfinished lines are delivered as Partial, the
 // handler hears Close, and both gopacket and the tables forget it.
 func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
-	if c.done {
+	if c.has(cfDone) {
 		return
 	}
 	if c.cand != nil {
@@ -480,16 +485,16 @@ func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
 	saved := a.closing
 	a.closing = closing{c: c, why: why, at: t}
 	defer func() { a.closing = saved }()
-	if c.gp {
-		for r := RoleClient; r <= RoleServer && !c.done; r++ {
+	if c.has(cfGP) {
+		for r := RoleClient; r <= RoleServer && !c.has(cfDone); r++ {
 			a.flushDir(c, r, time.Time{}, true, t)
 			a.tailGap(c, r)
-			if !c.done {
+			if !c.has(cfDone) {
 				a.synthetic(c, r, synthRST, t)
 			}
 		}
 	}
-	if !c.done {
+	if !c.has(cfDone) {
 		// gopacket never held it (or did not complete it): finish by hand.
 		a.finish(c)
 	}
@@ -499,7 +504,7 @@ func (a *Assembler) closeConn(c *conn, why CloseReason, t time.Time) {
 // the FIN or RST that ended it, which no later segment will ever reveal.
 func (a *Assembler) tailGap(c *conn, r Role) {
 	d := c.dir(r)
-	if c.done || d.sl == nil || !d.sl.endKnown || !d.nextKnown {
+	if c.has(cfDone) || d.sl == nil || !d.sl.endKnown || !d.nextKnown {
 		return
 	}
 	n := d.seq().Difference(d.sl.endSeq)
@@ -516,17 +521,17 @@ func (a *Assembler) tailGap(c *conn, r Role) {
 // finish delivers c's unfinished lines, reports Close and forgets c. It runs
 // from gopacket's ReassemblyComplete or from closeConn.
 func (a *Assembler) finish(c *conn) {
-	if c.done {
+	if c.has(cfDone) {
 		return
 	}
-	c.done = true
+	c.flags |= cfDone
 	for r := RoleClient; r <= RoleServer; r++ {
 		a.partial(c, r)
 	}
 	why, t := a.closing.why, a.closing.at
 	if a.closing.c != c {
 		why, t = CloseFIN, a.curTime
-		if c.rstEnded {
+		if c.has(cfRSTEnded) {
 			why = CloseRST
 		}
 	}
@@ -535,7 +540,7 @@ func (a *Assembler) finish(c *conn) {
 	fk := c.flowKey()
 	a.conns.delete(fk)
 	a.lru.Remove(c)
-	if c.detected {
+	if c.has(cfDetected) {
 		a.unref(fk)
 	} else if why == CloseFIN || why == CloseRST {
 		// Only a connection that really ended: an idle or evicted one may
@@ -559,20 +564,20 @@ func (a *Assembler) Advance(now time.Time) {
 		gapBefore := now.Add(-a.cfg.GapTimeout)
 		keep := a.pending[:0]
 		for _, c := range a.pending {
-			if c.done {
-				c.inPending = false
+			if c.has(cfDone) {
+				c.flags &^= cfInPending
 				continue
 			}
 			if fin, at := c.finBoth(); fin && at.Before(gapBefore) {
 				a.closeConn(c, CloseFIN, at)
 			}
-			for r := RoleClient; r <= RoleServer && !c.done; r++ {
+			for r := RoleClient; r <= RoleServer && !c.has(cfDone); r++ {
 				a.flushDir(c, r, gapBefore, false, now)
 			}
 			if c.waiting() {
 				keep = append(keep, c)
 			} else {
-				c.inPending = false
+				c.flags &^= cfInPending
 			}
 		}
 		clear(a.pending[len(keep):])
@@ -583,21 +588,22 @@ func (a *Assembler) Advance(now time.Time) {
 	halfBefore := now.Add(-a.cfg.HalfCloseTimeout)
 	for c := a.ending.PopBefore(halfBefore); c != nil; c = a.ending.PopBefore(halfBefore) {
 		switch {
-		case c.done:
-		case c.last.Before(halfBefore):
+		case c.has(cfDone):
+		case c.last < a.clock.at(halfBefore):
 			a.stats.IdleClosed++
 			a.closeConn(c, CloseIdle, now)
 		default:
-			a.ending.Push(c, c.last)
+			a.ending.Push(c, a.clock.time(c.last))
 		}
 	}
 	// The recency list is ordered by last activity, so idle connections
 	// are at its back: the walk stops at the first one still active and
 	// costs what it closes.
 	idleBefore := now.Add(-a.cfg.IdleTimeout)
-	for c := a.lru.Back(); c != nil && c.last.Before(idleBefore); c = a.lru.Back() {
+	idle := a.clock.at(idleBefore)
+	for c := a.lru.Back(); c != nil && c.last < idle; c = a.lru.Back() {
 		if a.act != nil {
-			if t := a.act.LastActivity(c.key()); !t.Before(idleBefore) && t.After(c.last) {
+			if t := a.clock.at(a.act.LastActivity(c.key())); t >= idle && t > c.last {
 				// Its data connection is still busy: not idle.
 				c.last = t
 				a.lru.Touch(c)
@@ -607,8 +613,8 @@ func (a *Assembler) Advance(now time.Time) {
 		a.stats.IdleClosed++
 		a.closeConn(c, CloseIdle, now)
 	}
-	candBefore := now.Add(-a.cfg.CandidateTimeout)
-	for c := a.cands.Back(); c != nil && c.last.Before(candBefore); c = a.cands.Back() {
+	candBefore := a.clock.at(now.Add(-a.cfg.CandidateTimeout))
+	for c := a.cands.Back(); c != nil && c.last < candBefore; c = a.cands.Back() {
 		a.dropCandidate(c)
 	}
 	a.tombs.expire(now)

@@ -71,7 +71,7 @@ func (a *Assembler) newCandidate(p *capture.Packet, fk flowKey) {
 		a.stats.CandidatesEvicted++
 		a.dropCandidate(a.cands.Back())
 	}
-	c := &conn{addr: packKey(ConnKey{Client: p.Dst, Server: p.Src}), last: p.Time, cand: &candidate{server: p.Src, client: p.Dst}}
+	c := &conn{addr: packKey(ConnKey{Client: p.Dst, Server: p.Src}), last: a.clock.at(p.Time), cand: &candidate{server: p.Src, client: p.Dst}}
 	a.saveGreeting(c.cand, p)
 	a.conns.set(fk, c)
 	a.cands.PushFront(c)
@@ -101,7 +101,7 @@ func (a *Assembler) saveGreeting(cd *candidate, p *capture.Packet) {
 // true when the packet promoted it to a control connection.
 func (a *Assembler) candidatePacket(c *conn, p *capture.Packet) bool {
 	cd := c.cand
-	c.last = p.Time
+	c.last = a.clock.at(p.Time)
 	if p.Flags&(capture.SYN|capture.FIN|capture.RST) != 0 {
 		a.dropCandidate(c)
 		return false
@@ -129,16 +129,16 @@ func (a *Assembler) candidatePacket(c *conn, p *capture.Packet) bool {
 func (a *Assembler) promote(c *conn, p *capture.Packet) {
 	cd := c.cand
 	a.cands.Remove(c)
-	c.cand, c.done = nil, true
+	c.cand, c.flags = nil, c.flags|cfDone
 	// The new conn keeps the candidate's port references.
 	nc := a.open(c.flowKey(), ConnKey{Client: cd.client, Server: cd.server}, cd.segs[0].info.ci.Timestamp, true, true)
 	for _, s := range cd.segs {
 		var tcp layers.TCP
 		hdr := new([20]byte)
 		buildTCP(&tcp, hdr, cd.server.Port(), cd.client.Port(), s.seq, s.ack, s.flags, s.payload)
-		nc.last = s.info.ci.Timestamp
+		nc.last = a.clock.at(s.info.ci.Timestamp)
 		a.assemble(nc, RoleServer, &tcp, s.info)
-		if nc.done {
+		if nc.has(cfDone) {
 			return
 		}
 	}
@@ -147,10 +147,10 @@ func (a *Assembler) promote(c *conn, p *capture.Packet) {
 
 // dropCandidate forgets a candidate.
 func (a *Assembler) dropCandidate(c *conn) {
-	if c.done {
+	if c.has(cfDone) {
 		return
 	}
-	c.done = true
+	c.flags |= cfDone
 	a.cands.Remove(c)
 	fk := c.flowKey()
 	if a.conns.get(fk) == c {

@@ -219,7 +219,7 @@ func TestFastPathTakesInOrderSegments(t *testing.T) {
 		S(0, fPA, "220 ready\r\n"), C(0, fPA, "USER u\r\n"), S(11, fPA, "331 pw\r\n"),
 	}))
 	c := a.conns.get(makeFlowKey(cliAP, srvAP))
-	if c == nil || c.gp {
+	if c == nil || c.has(cfGP) {
 		t.Fatalf("conn %v: gopacket holds it (gp) after in-order segments only", c)
 	}
 	a.Close(s.now)

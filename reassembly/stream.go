@@ -15,32 +15,45 @@ import (
 // it speaks FTP, or a control connection, whose gopacket connection (once
 // it has one) has a stream for it.
 //
-// It is laid out to take 208 bytes, a size class of Go's allocator: its key
-// is packed, and the Assembler that gopacket's callbacks need is in the
-// stream.
+// It is laid out to take 176 bytes, a size class of Go's allocator: its key
+// is packed, its flags are bits, its last activity an int64, and the
+// Assembler that gopacket's callbacks need is in the stream.
 type conn struct {
 	lru.Links[conn] // in Assembler.lru or Assembler.cands
-	last            time.Time
-	cand            *candidate
+	// last is when the connection was last active, as Assembler.clock
+	// keeps it (8 bytes, not a time.Time's 24).
+	last int64
+	cand *candidate
 	// dirs are the client's and the server's (see dir): a direction that
 	// has carried nothing costs its 48 bytes here, and one whose segments
 	// come in order nothing more than its history's bytes.
 	dirs [2]direction
 
-	detected     bool
-	gpFirst      Role // sender of the first packet gopacket saw (its "client->server")
-	gp           bool // gopacket holds a connection for it
-	synKnown     bool
-	rstSeen      bool   // a plausible RST: close at once
-	rstEnded     bool   // gopacket ended a direction on a RST
-	inPending    bool   // in Assembler.pending
-	done         bool   // finished: nothing more for it
 	synSeq       uint32 // the client's ISN, to tell a repeated SYN from port reuse
 	deadline.Pos        // in Assembler.ending
 	// addr is the key (see key); for a candidate, the greeting's receiver
 	// is the client.
-	addr packedKey
+	addr    packedKey
+	flags   connFlags
+	gpFirst Role // sender of the first packet gopacket saw (its "client->server")
 }
+
+// connFlags are a conn's yes-or-no facts, a bit each: as bools they took
+// the 6 bytes that kept conn out of the 176-byte size class.
+type connFlags uint8
+
+const (
+	cfDetected  connFlags = 1 << iota // recognised by detection, not by its port
+	cfGP                              // gopacket holds a connection for it
+	cfSynKnown                        // synSeq is known
+	cfRSTSeen                         // a plausible RST: close at once
+	cfRSTEnded                        // gopacket ended a direction on a RST
+	cfInPending                       // in Assembler.pending
+	cfDone                            // finished: nothing more for it
+)
+
+// has reports whether c has all of f.
+func (c *conn) has(f connFlags) bool { return c.flags&f == f }
 
 // packedKey is a ConnKey in 38 bytes rather than 64 (a netip.Addr carries a
 // zone handle, an AddrPort padding). Captured addresses never have a zone.
@@ -236,7 +249,7 @@ func (c *conn) finBoth() (bool, time.Time) {
 // waiting reports whether Advance has something to do for c.
 func (c *conn) waiting() bool {
 	fin, _ := c.finBoth()
-	return !c.done && (c.queued() || fin)
+	return !c.has(cfDone) && (c.queued() || fin)
 }
 
 func (c *conn) roleOf(src netip.AddrPort) Role {
@@ -299,10 +312,10 @@ type factory struct{ a *Assembler }
 func (f factory) New(_, _ gopacket.Flow, _ *layers.TCP, _ tcpreasm.AssemblerContext) tcpreasm.Stream {
 	a := f.a
 	c := a.cur
-	if c == nil || c.done || a.synth != synthNone {
+	if c == nil || c.has(cfDone) || a.synth != synthNone {
 		return nil
 	}
-	c.gpFirst, c.gp = a.curRole, true
+	c.gpFirst, c.flags = a.curRole, c.flags|cfGP
 	return &stream{a: a, c: c}
 }
 
@@ -325,7 +338,7 @@ func (s *stream) ReassembledSG(sg tcpreasm.ScatterGather, _ tcpreasm.AssemblerCo
 // ReassemblyComplete implements tcpreasm.Stream: both directions ended in
 // gopacket (FIN, RST, or the made-up RSTs of closeConn).
 func (s *stream) ReassemblyComplete(_ tcpreasm.AssemblerContext) bool {
-	s.c.gp = false
+	s.c.flags &^= cfGP
 	s.a.finish(s.c)
 	return true
 }
@@ -336,7 +349,7 @@ func (s *stream) ReassemblyComplete(_ tcpreasm.AssemblerContext) bool {
 // SYN, checks overlaps for conflicting bytes, places the made-up packets and
 // notices RSTs.
 func (c *conn) accept(a *Assembler, tcp *layers.TCP, dir tcpreasm.TCPFlowDirection, nextSeq tcpreasm.Sequence, start *bool, ac tcpreasm.AssemblerContext) bool {
-	if c.done {
+	if c.has(cfDone) {
 		return false
 	}
 	const invalid = tcpreasm.Sequence(-1)
@@ -396,9 +409,11 @@ func (c *conn) accept(a *Assembler, tcp *layers.TCP, dir tcpreasm.TCPFlowDirecti
 		if nextSeq == invalid || inRange(nextSeq.Difference(end), lo, rstWindow) {
 			if sl := d.slow(); !sl.endKnown {
 				sl.endSeq, sl.endKnown, sl.endAt, sl.fin = end, true, a.curTime, !tcp.RST
-				a.ending.Push(c, c.last)
+				a.ending.Push(c, a.clock.time(c.last))
 			}
-			c.rstSeen = c.rstSeen || tcp.RST
+			if tcp.RST {
+				c.flags |= cfRSTSeen
+			}
 		}
 	}
 	if len(tcp.Payload) == 0 || (tcp.SYN && nextSeq != invalid) {
@@ -434,7 +449,7 @@ func inRange(v, lo, hi int) bool { return v >= lo && v <= hi }
 // reassembled is gopacket's ReassembledSG for c: in-order bytes of one
 // direction, possibly after a hole (skip > 0).
 func (c *conn) reassembled(a *Assembler, sg tcpreasm.ScatterGather) {
-	if c.done {
+	if c.has(cfDone) {
 		return
 	}
 	a.got = true
@@ -465,13 +480,13 @@ func (c *conn) reassembled(a *Assembler, sg tcpreasm.ScatterGather) {
 		a.stats.Gaps++
 		a.stats.GapBytes += uint64(skip)
 		a.h.Gap(c.key(), role, t, skip)
-		if c.done {
+		if c.has(cfDone) {
 			return
 		}
 	}
 	if n > 0 {
 		a.deliver(c, role, d, sg, n)
-		if c.done {
+		if c.has(cfDone) {
 			return
 		}
 		if d.nextKnown {
@@ -480,7 +495,7 @@ func (c *conn) reassembled(a *Assembler, sg tcpreasm.ScatterGather) {
 	}
 	if end {
 		if a.curRST && a.synth == synthNone && role == a.curRole {
-			c.rstEnded = true
+			c.flags |= cfRSTEnded
 		}
 		a.partial(c, role)
 	}
@@ -526,7 +541,7 @@ func (a *Assembler) deliver(c *conn, role Role, d *direction, sg tcpreasm.Scatte
 			}
 		}
 		a.frame(c, role, d, data[o:end], pi.ref(), atStart)
-		if c.done {
+		if c.has(cfDone) {
 			return
 		}
 		o = end
@@ -551,7 +566,7 @@ func (a *Assembler) frame(c *conn, role Role, d *direction, data []byte, seg seg
 		atStart = atStart && n == 0 // a CR ending the previous segment consumed nothing here
 		if done {
 			a.emit(c, role, l, false)
-			if c.done {
+			if c.has(cfDone) {
 				return
 			}
 		}

@@ -124,6 +124,27 @@ func (t *connTable) len() int { return len(t.v4) + len(t.v6) }
 // most one list (control connections or candidates).
 type connList = lru.List[conn, *conn]
 
+// clock turns capture times into int64 nanoseconds since the first one it
+// was given, and back: a conn keeps its last activity in 8 bytes rather than
+// a time.Time's 24. An offset, not Unix nanoseconds, so that every capture
+// time within 292 years of the first is exact (and any other saturates, as
+// time.Time.Sub does) however far from 1970 the capture's clock is.
+type clock struct {
+	base time.Time
+	set  bool
+}
+
+// at returns t as an offset.
+func (k *clock) at(t time.Time) int64 {
+	if !k.set {
+		k.base, k.set = t, true
+	}
+	return int64(t.Sub(k.base))
+}
+
+// time returns the capture time of an offset at returned.
+func (k *clock) time(n int64) time.Time { return k.base.Add(time.Duration(n)) }
+
 // tombstones remember recently closed control connections for tombTTL of
 // capture time, oldest first out.
 type tombstones struct {

@@ -3,6 +3,8 @@ package reassembly
 import (
 	"net/netip"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // TestConnTable: a flow between IPv4 addresses is kept under the short key,
@@ -69,5 +71,53 @@ func TestConnTable(t *testing.T) {
 				t.Fatalf("after delete: entries %d", tab.len())
 			}
 		})
+	}
+}
+
+// TestHeldSizes: what every open control connection holds in reassembly
+// stays in the allocator's size class it was packed for, and its map slot
+// as small (issue 11 item 5: at most 1 KiB per open control connection,
+// everything included). A field added to conn must find room, or this
+// budget is revised on purpose: 176 is a size class, the next is 192.
+func TestHeldSizes(t *testing.T) {
+	for _, tc := range []struct {
+		what      string
+		size, max uintptr
+	}{
+		{"conn", unsafe.Sizeof(conn{}), 176},
+		{"direction", unsafe.Sizeof(direction{}), 48},
+		{"IPv4 map slot", unsafe.Sizeof(flowKey4{}) + unsafe.Sizeof((*conn)(nil)), 24},
+	} {
+		if tc.size > tc.max {
+			t.Errorf("%s is %d bytes, more than its %d", tc.what, tc.size, tc.max)
+		}
+	}
+}
+
+// TestClock: capture times become offsets from the first one and come back
+// exact, in order, whether before or after it and however far from 1970;
+// times out of int64 range of the first saturate rather than wrap.
+func TestClock(t *testing.T) {
+	for _, first := range []time.Time{t0, time.Time{}, time.Date(3000, 1, 1, 0, 0, 0, 1, time.UTC)} {
+		var k clock
+		k.at(first)
+		prev := int64(-1 << 63)
+		for _, d := range []time.Duration{-2 * time.Hour, -1, 0, 1, time.Second, 100 * 24 * time.Hour} {
+			tm := first.Add(d)
+			n := k.at(tm)
+			if back := k.time(n); !back.Equal(tm) {
+				t.Errorf("first %v: %v came back as %v", first, tm, back)
+			}
+			if n <= prev {
+				t.Errorf("first %v: %v gave %d, not after %d", first, tm, n, prev)
+			}
+			prev = n
+		}
+		if n := k.at(first.AddDate(400, 0, 0)); n != 1<<63-1 {
+			t.Errorf("first %v: 400 years on gave %d, want the largest offset", first, n)
+		}
+		if n := k.at(first.AddDate(-400, 0, 0)); n != -1<<63 {
+			t.Errorf("first %v: 400 years before gave %d, want the smallest offset", first, n)
+		}
 	}
 }
