@@ -376,9 +376,9 @@ func (o *options) analysisConfig() analysis.Config {
 		MaxNotes:           o.maxNotes,
 		MaxExchanges:       o.maxExchanges,
 		NoTranscript:       !o.ladder && o.html == "",
-		Audit:          o.audits(),
-		MaxMemory:      o.analysisBudget(),
-		MaxHeldPayload: int(o.maxHeldPayload),
+		Audit:              o.audits(),
+		MaxMemory:          o.analysisBudget(),
+		MaxHeldPayload:     int(o.maxHeldPayload),
 
 		BruteforceThreshold: o.bruteThreshold,
 		BruteforceWindow:    o.bruteWindow,
