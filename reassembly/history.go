@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"slices"
+	"unsafe"
 
 	tcpreasm "github.com/gopacket/gopacket/reassembly"
 )
@@ -28,9 +29,24 @@ const (
 // history lives in every direction that carried data, so it is compact: one
 // buffer holds the records, oldest first, each a header and its bytes (a
 // short command costs its length and 5 bytes, not a slot of historyBytes).
-// The slice header is all a direction holds.
+// A direction holds the buffer as a pointer and two 16-bit sizes (the buffer
+// never exceeds historyMax, rounded up to an allocator size class), 12
+// bytes rather than a slice header's 24: that is what keeps a direction at
+// 40 bytes and a conn in the 160-byte size class.
 type history struct {
-	buf []byte
+	p    *byte  // the buffer's first byte; nil before the first record
+	n, c uint16 // its length and capacity
+}
+
+// buf returns the records.
+func (h *history) buf() []byte {
+	return unsafe.Slice(h.p, h.c)[:h.n] // nil, 0 before the first record
+}
+
+// setBuf makes b the records. Its first byte keeps its whole allocation
+// alive, as any pointer into one does.
+func (h *history) setBuf(b []byte) {
+	h.p, h.n, h.c = unsafe.SliceData(b), uint16(len(b)), uint16(cap(b))
 }
 
 // record decodes the record at the start of b: its sequence number, its
@@ -46,7 +62,7 @@ func record(b []byte) (seq tcpreasm.Sequence, data, rest []byte) {
 // (then remembering it again is pointless).
 func (h *history) check(seq tcpreasm.Sequence, payload []byte) (conflict, covered bool) {
 	keep := min(len(payload), historyBytes)
-	for b := h.buf; len(b) > 0; {
+	for b := h.buf(); len(b) > 0; {
 		var rseq tcpreasm.Sequence
 		var data []byte
 		rseq, data, b = record(b)
@@ -74,8 +90,9 @@ func (h *history) add(seq tcpreasm.Sequence, payload []byte) {
 	if k == 0 {
 		return
 	}
+	buf := h.buf()
 	recs, first := 0, 0
-	for b := h.buf; len(b) > 0; recs++ {
+	for b := buf; len(b) > 0; recs++ {
 		n := histHdr + int(b[4]) + 1
 		if recs == 0 {
 			first = n
@@ -84,13 +101,14 @@ func (h *history) add(seq tcpreasm.Sequence, payload []byte) {
 	}
 	if recs >= historySegs {
 		// In place: the buffer is reused, not reallocated, once it fits.
-		h.buf = h.buf[:copy(h.buf, h.buf[first:])]
+		buf = buf[:copy(buf, buf[first:])]
 	}
-	if need := len(h.buf) + histHdr + k; need > cap(h.buf) {
+	if need := len(buf) + histHdr + k; need > cap(buf) {
 		// Grow as append would, but never beyond what the records can take.
-		h.buf = slices.Grow(h.buf, min(max(need, 2*cap(h.buf)), historyMax)-len(h.buf))
+		buf = slices.Grow(buf, min(max(need, 2*cap(buf)), historyMax)-len(buf))
 	}
-	h.buf = binary.BigEndian.AppendUint32(h.buf, uint32(seq))
-	h.buf = append(h.buf, byte(k-1))
-	h.buf = append(h.buf, payload[:k]...)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(seq))
+	buf = append(buf, byte(k-1))
+	buf = append(buf, payload[:k]...)
+	h.setBuf(buf)
 }

@@ -76,8 +76,8 @@ func TestHistoryMatchesPlainForm(t *testing.T) {
 				h.add(seq, p)
 				ref.add(seq, p)
 			}
-			if len(h.buf) > historyMax {
-				t.Fatalf("round %d: buffer of %d bytes", round, len(h.buf))
+			if len(h.buf()) > historyMax {
+				t.Fatalf("round %d: buffer of %d bytes", round, len(h.buf()))
 			}
 		}
 	}

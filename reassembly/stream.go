@@ -15,9 +15,10 @@ import (
 // it speaks FTP, or a control connection, whose gopacket connection (once
 // it has one) has a stream for it.
 //
-// It is laid out to take 176 bytes, a size class of Go's allocator: its key
-// is packed, its flags are bits, its last activity an int64, and the
-// Assembler that gopacket's callbacks need is in the stream.
+// It is laid out to take 160 bytes, a size class of Go's allocator: its key
+// is packed, its flags are bits, its last activity an int64, its directions
+// 40 bytes each, and the Assembler that gopacket's callbacks need is in the
+// stream.
 type conn struct {
 	lru.Links[conn] // in Assembler.lru or Assembler.cands
 	// last is when the connection was last active, as Assembler.clock
@@ -25,7 +26,7 @@ type conn struct {
 	last int64
 	cand *candidate
 	// dirs are the client's and the server's (see dir): a direction that
-	// has carried nothing costs its 48 bytes here, and one whose segments
+	// has carried nothing costs its 40 bytes here, and one whose segments
 	// come in order nothing more than its history's bytes.
 	dirs [2]direction
 
@@ -39,7 +40,7 @@ type conn struct {
 }
 
 // connFlags are a conn's yes-or-no facts, a bit each: as bools they took
-// the 6 bytes that kept conn out of the 176-byte size class.
+// 8 bytes, and conn fits its size class by 2.
 type connFlags uint8
 
 const (
@@ -110,9 +111,10 @@ func (c *conn) key() ConnKey {
 }
 
 // direction is the state of one direction of a control connection. It is
-// laid out to take 48 bytes: sequence numbers never exceed 32 bits, and what
-// only some directions need (a line split across segments, gopacket's
-// state) is allocated when first needed.
+// laid out to take 40 bytes: sequence numbers never exceed 32 bits, the
+// history is a pointer and two sizes, and what only some directions need (a
+// line split across segments, gopacket's state) is allocated when first
+// needed.
 type direction struct {
 	// next mirrors gopacket's next expected sequence number, so that every
 	// delivered byte has a known sequence number (for AtSegmentStart). Before
