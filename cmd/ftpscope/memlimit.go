@@ -27,7 +27,7 @@ import (
 const (
 	// memPerEntry is what one held control connection and its session may
 	// take, live (measured with make hostile; the README's sizing rule):
-	// about 330 B in the reassembler and 770 B in the analysis, with room
+	// about 230 B in the reassembler and 770 B in the analysis, with room
 	// for the collector to work.
 	memPerEntry = streamReserve + sessionShare
 	// memBase covers the read buffers, the report's and the runtime's.
