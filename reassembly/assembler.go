@@ -220,7 +220,7 @@ func (a *Assembler) control(p *capture.Packet) {
 			return
 		}
 		fk := makeFlowKey(p.Src, p.Dst)
-		if !(syn && !p.Flags.Has(capture.ACK)) && a.tombs.has(fk, p.Time) {
+		if !(syn && !p.Flags.Has(capture.ACK)) && a.tombs.has(fk, a.clock.at(p.Time)) {
 			a.stats.Stray++
 			return
 		}
@@ -545,7 +545,7 @@ func (a *Assembler) finish(c *conn) {
 	} else if why == CloseFIN || why == CloseRST {
 		// Only a connection that really ended: an idle or evicted one may
 		// still be alive and must be able to come back (as mid-session).
-		a.tombs.add(fk, t)
+		a.tombs.add(fk, a.clock.at(t))
 	}
 	c.dirs = [2]direction{}
 }
@@ -617,7 +617,7 @@ func (a *Assembler) Advance(now time.Time) {
 	for c := a.cands.Back(); c != nil && c.last < candBefore; c = a.cands.Back() {
 		a.dropCandidate(c)
 	}
-	a.tombs.expire(now)
+	a.tombs.expire(a.clock.at(now))
 }
 
 // Close ends the input: everything still buffered is delivered (holes

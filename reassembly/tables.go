@@ -52,27 +52,30 @@ func (k flowKey) v4() (flowKey4, bool) {
 	return flowKey4{k.loLo<<32 | k.hiLo&0xffffffff, k.ports}, true
 }
 
+// flowTable maps flows to V. Each entry costs its whole slot (key and
+// value) over the map's fill, so the IPv4 flows, nearly all of them, have a
+// map of their own with the 16-byte key (a 24-byte slot for a pointer or an
+// int64, not 48), and only the others pay for flowKey. A flow between an
+// IPv4 address and its IPv4-mapped IPv6 form lands in the IPv4 map, as both
+// had the same flowKey.
+type flowTable[V any] struct {
+	v4 map[flowKey4]V
+	v6 map[flowKey]V
+}
+
 // connTable holds the tracked connections (control connections and
-// candidates) by flow key. Each open connection costs its map entry, and a
-// Go map's entry costs its whole slot (key and value) over the map's fill:
-// so the IPv4 flows, nearly all of them, have a map of their own with the
-// 16-byte key (a 24-byte slot, not 48), and only the others pay for flowKey.
-// A flow between an IPv4 address and its IPv4-mapped IPv6 form lands in the
-// IPv4 map, as both had the same flowKey.
-type connTable struct {
-	v4 map[flowKey4]*conn
-	v6 map[flowKey]*conn
+// candidates): one entry per open connection.
+type connTable = flowTable[*conn]
+
+func (t *flowTable[V]) init() {
+	t.v4 = make(map[flowKey4]V)
+	t.v6 = make(map[flowKey]V)
 }
 
-func (t *connTable) init() {
-	t.v4 = make(map[flowKey4]*conn)
-	t.v6 = make(map[flowKey]*conn)
-}
-
-// lookup returns the connection between a and b, as get(makeFlowKey(a, b))
-// does, but builds the short key straight from the endpoints: this is the
-// lookup of every packet on a port in use.
-func (t *connTable) lookup(a, b netip.AddrPort) *conn {
+// lookup returns the entry of the flow between a and b, as
+// get(makeFlowKey(a, b)) does, but builds the short key straight from the
+// endpoints: this is the lookup of every packet on a port in use.
+func (t *flowTable[V]) lookup(a, b netip.AddrPort) V {
 	if k, ok := makeFlowKey4(a, b); ok {
 		return t.v4[k]
 	}
@@ -94,22 +97,31 @@ func makeFlowKey4(a, b netip.AddrPort) (flowKey4, bool) {
 	return flowKey4{ax<<32 | bx, ap<<16 | bp}, true
 }
 
-func (t *connTable) get(fk flowKey) *conn {
-	if k, ok := fk.v4(); ok {
-		return t.v4[k]
-	}
-	return t.v6[fk]
+// get returns fk's entry, or the zero V.
+func (t *flowTable[V]) get(fk flowKey) V {
+	v, _ := t.find(fk)
+	return v
 }
 
-func (t *connTable) set(fk flowKey, c *conn) {
+// find returns fk's entry and whether there is one.
+func (t *flowTable[V]) find(fk flowKey) (V, bool) {
 	if k, ok := fk.v4(); ok {
-		t.v4[k] = c
+		v, ok := t.v4[k]
+		return v, ok
+	}
+	v, ok := t.v6[fk]
+	return v, ok
+}
+
+func (t *flowTable[V]) set(fk flowKey, v V) {
+	if k, ok := fk.v4(); ok {
+		t.v4[k] = v
 		return
 	}
-	t.v6[fk] = c
+	t.v6[fk] = v
 }
 
-func (t *connTable) delete(fk flowKey) {
+func (t *flowTable[V]) delete(fk flowKey) {
 	if k, ok := fk.v4(); ok {
 		delete(t.v4, k)
 		return
@@ -117,8 +129,8 @@ func (t *connTable) delete(fk flowKey) {
 	delete(t.v6, fk)
 }
 
-// len is how many connections the table holds.
-func (t *connTable) len() int { return len(t.v4) + len(t.v6) }
+// len is how many entries the table holds.
+func (t *flowTable[V]) len() int { return len(t.v4) + len(t.v6) }
 
 // connList orders conns, front = most recently active. A conn is in at
 // most one list (control connections or candidates).
@@ -146,39 +158,47 @@ func (k *clock) at(t time.Time) int64 {
 func (k *clock) time(n int64) time.Time { return k.base.Add(time.Duration(n)) }
 
 // tombstones remember recently closed control connections for tombTTL of
-// capture time, oldest first out.
+// capture time, oldest first out. Times are Assembler.clock offsets, and
+// the table is a flowTable: a tombstone costs about 130 B, where a
+// time.Time and a plain flowKey map made it 230.
 type tombstones struct {
-	m    map[flowKey]time.Time
+	m    flowTable[int64]
 	q    []tomb
 	head int
 }
 
 type tomb struct {
 	fk flowKey
-	t  time.Time
+	t  int64
 }
 
-func (ts *tombstones) init() { ts.m = make(map[flowKey]time.Time) }
-
-func (ts *tombstones) has(fk flowKey, now time.Time) bool {
-	t, ok := ts.m[fk]
-	return ok && now.Sub(t) < tombTTL
+// within reports whether now - t < d, also when the difference of two
+// offsets would overflow.
+func within(now, t int64, d time.Duration) bool {
+	return now < t || uint64(now-t) < uint64(d)
 }
 
-func (ts *tombstones) add(fk flowKey, t time.Time) {
+func (ts *tombstones) init() { ts.m.init() }
+
+func (ts *tombstones) has(fk flowKey, now int64) bool {
+	t, ok := ts.m.find(fk)
+	return ok && within(now, t, tombTTL)
+}
+
+func (ts *tombstones) add(fk flowKey, t int64) {
 	if len(ts.q)-ts.head >= maxTombs {
 		ts.pop()
 	}
 	ts.q = append(ts.q, tomb{fk, t})
-	ts.m[fk] = t
+	ts.m.set(fk, t)
 }
 
 func (ts *tombstones) pop() {
 	old := ts.q[ts.head]
 	ts.q[ts.head] = tomb{}
 	ts.head++
-	if t, ok := ts.m[old.fk]; ok && t.Equal(old.t) {
-		delete(ts.m, old.fk)
+	if t, ok := ts.m.find(old.fk); ok && t == old.t {
+		ts.m.delete(old.fk)
 	}
 	if ts.head > 1024 && ts.head*2 > len(ts.q) {
 		// Reclaim the consumed front so the queue does not grow forever.
@@ -187,8 +207,8 @@ func (ts *tombstones) pop() {
 	}
 }
 
-func (ts *tombstones) expire(now time.Time) {
-	for ts.head < len(ts.q) && now.Sub(ts.q[ts.head].t) >= tombTTL {
+func (ts *tombstones) expire(now int64) {
+	for ts.head < len(ts.q) && !within(now, ts.q[ts.head].t, tombTTL) {
 		ts.pop()
 	}
 }

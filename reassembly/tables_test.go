@@ -121,3 +121,59 @@ func TestClock(t *testing.T) {
 		}
 	}
 }
+
+// TestWithin: the tombstones' age test is exact at its edge and does not
+// wrap for offsets far apart (saturated ones included).
+func TestWithin(t *testing.T) {
+	const maxOff, minOff = 1<<63 - 1, -1 << 63
+	for _, tc := range []struct {
+		now, t int64
+		want   bool
+	}{
+		{int64(tombTTL) - 1, 0, true},
+		{int64(tombTTL), 0, false},
+		{0, 5, true}, // closed after now
+		{maxOff, minOff, false},
+		{minOff, maxOff, true},
+		{maxOff, maxOff, true},
+		{maxOff, maxOff - int64(tombTTL), false},
+	} {
+		if got := within(tc.now, tc.t, tombTTL); got != tc.want {
+			t.Errorf("within(%d, %d) = %v, want %v", tc.now, tc.t, got, tc.want)
+		}
+	}
+}
+
+// TestTombstones: a tombstone holds for tombTTL from its close, IPv4 or
+// not; a newer one on the same flow outlives the expiry of the older.
+func TestTombstones(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	v4 := makeFlowKey(cliAP, srvAP)
+	v6 := makeFlowKey(ap("[2001:db8::10]:40000"), ap("[2001:db8::20]:21"))
+	ttl := int64(tombTTL)
+	var ts tombstones
+	ts.init()
+	ts.add(v4, 0)
+	ts.add(v6, 10)
+	ts.add(v4, 20) // the flow closed again
+	for _, tc := range []struct {
+		now    int64
+		v4, v6 bool
+	}{
+		{5, true, true},
+		{ttl + 5, true, true},   // v4's first tombstone expired, its second holds
+		{ttl + 15, true, false}, // v6's expired
+		{ttl + 25, false, false},
+	} {
+		ts.expire(tc.now)
+		if got := ts.has(v4, tc.now); got != tc.v4 {
+			t.Errorf("at %d: ipv4 flow held %v, want %v", tc.now, got, tc.v4)
+		}
+		if got := ts.has(v6, tc.now); got != tc.v6 {
+			t.Errorf("at %d: ipv6 flow held %v, want %v", tc.now, got, tc.v6)
+		}
+	}
+	if ts.m.len() != 0 || ts.head != len(ts.q) {
+		t.Errorf("after every expiry: %d entries, %d queued", ts.m.len(), len(ts.q)-ts.head)
+	}
+}
