@@ -1,8 +1,6 @@
 package reassembly
 
 import (
-	"net/netip"
-
 	"github.com/ftpscope/ftpscope/capture"
 	"github.com/gopacket/gopacket/layers"
 )
@@ -17,12 +15,13 @@ const (
 	maxGreetingSegs  = 4
 )
 
-// candidate is a connection that sent something like an FTP greeting.
+// candidate is a connection that sent something like an FTP greeting. Its
+// ends are its conn's key (the greeting's sender is the server), not kept
+// again here: a flood of greetings costs its candidates.
 type candidate struct {
-	server, client netip.AddrPort
-	segs           []savedSeg
-	bytes          int
-	end            uint32 // sequence number just after the saved greeting bytes
+	segs  []savedSeg
+	bytes int
+	end   uint32 // sequence number just after the saved greeting bytes
 }
 
 // savedSeg is a copy of one greeting segment.
@@ -71,7 +70,7 @@ func (a *Assembler) newCandidate(p *capture.Packet, fk flowKey) {
 		a.stats.CandidatesEvicted++
 		a.dropCandidate(a.cands.Back())
 	}
-	c := &conn{addr: packKey(ConnKey{Client: p.Dst, Server: p.Src}), last: a.clock.at(p.Time), cand: &candidate{server: p.Src, client: p.Dst}}
+	c := &conn{addr: packKey(ConnKey{Client: p.Dst, Server: p.Src}), last: a.clock.at(p.Time), cand: new(candidate)}
 	a.saveGreeting(c.cand, p)
 	a.conns.set(fk, c)
 	a.cands.PushFront(c)
@@ -109,7 +108,7 @@ func (a *Assembler) candidatePacket(c *conn, p *capture.Packet) bool {
 	if len(p.Payload) == 0 {
 		return false
 	}
-	if p.Src == cd.server {
+	if p.Src == c.key().Server {
 		if p.Seq == cd.end {
 			// The rest of a multi-line or split greeting.
 			a.saveGreeting(cd, p)
@@ -131,11 +130,12 @@ func (a *Assembler) promote(c *conn, p *capture.Packet) {
 	a.cands.Remove(c)
 	c.cand, c.flags = nil, c.flags|cfDone
 	// The new conn keeps the candidate's port references.
-	nc := a.open(c.flowKey(), ConnKey{Client: cd.client, Server: cd.server}, cd.segs[0].info.ci.Timestamp, true, true)
+	key := c.key()
+	nc := a.open(c.flowKey(), key, cd.segs[0].info.ci.Timestamp, true, true)
 	for _, s := range cd.segs {
 		var tcp layers.TCP
 		hdr := new([20]byte)
-		buildTCP(&tcp, hdr, cd.server.Port(), cd.client.Port(), s.seq, s.ack, s.flags, s.payload)
+		buildTCP(&tcp, hdr, key.Server.Port(), key.Client.Port(), s.seq, s.ack, s.flags, s.payload)
 		nc.last = a.clock.at(s.info.ci.Timestamp)
 		a.assemble(nc, RoleServer, &tcp, s.info)
 		if nc.has(cfDone) {
