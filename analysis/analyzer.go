@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ftpscope/ftpscope/analysis/ftp"
 	"github.com/ftpscope/ftpscope/capture"
@@ -409,13 +410,15 @@ func (a *Analyzer) Line(l reassembly.Line) {
 	case reassembly.RoleClient:
 		a.command(st, l, w)
 	case reassembly.RoleServer:
-		rep, done, err := st.replies.Feed(w.b)
+		// The text may be a view of the line: what the analysis keeps of
+		// it is copied (firstLine, keep).
+		code, text, done, err := st.replies.Next(w.b)
 		a.recostReplies(st)
 		if err != nil {
 			a.stats.Malformed++
 			a.note(st, quoted(Note{Time: l.Time, Kind: NoteProtocol, What: NoteNotReply}, w))
 		} else if done {
-			a.reply(st, rep, l.Time)
+			a.reply(st, code, text, l.Time)
 		}
 	}
 	a.recostPending(st)
@@ -529,7 +532,7 @@ func (a *Analyzer) sessionEnded(st *sessionState) {
 
 func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text string) {
 	s := st.s
-	if a.cfg.NoTranscript || len(s.Exchanges) >= a.cfg.MaxExchanges {
+	if !a.keepsExchange(s) {
 		return
 	}
 	if len(text) > 200 {
@@ -539,11 +542,16 @@ func (a *Analyzer) exchange(st *sessionState, t time.Time, fromClient bool, text
 	a.charge(s, exchangeCost+strCost(text))
 }
 
+// keepsExchange says whether s's transcript takes another line.
+func (a *Analyzer) keepsExchange(s *Session) bool {
+	return !a.cfg.NoTranscript && len(s.Exchanges) < a.cfg.MaxExchanges
+}
+
 // exchangeReply records a server reply in the transcript as its code and
 // first line, built only when a transcript is kept: most runs keep none, and
 // formatting every reply was a few per cent of the control path's time.
 func (a *Analyzer) exchangeReply(st *sessionState, t time.Time, code ftp.ReplyCode, text string) {
-	if a.cfg.NoTranscript || len(st.s.Exchanges) >= a.cfg.MaxExchanges {
+	if !a.keepsExchange(st.s) {
 		return
 	}
 	line := firstLine(text)
@@ -579,13 +587,9 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	arg, argLen := a.stored(cmd.Arg)
 	p := pending{verb: cmd.Verb, arg: arg, at: l.Time.Sub(st.s.Start), cut: argLen > len(arg)}
 	vi := ftp.Verb(cmd.Verb)
-	shown := "" // commands outside the transcript are not shown in the ladder
-	if vi.Transcript {
-		shown = cmd.Verb
-		if cmd.Arg != "" {
-			shown += " " + cmd.Arg
-		}
-	}
+	// Commands outside the transcript are not shown in the ladder; the
+	// text shown is built only when a transcript is kept.
+	shown, redacted := vi.Transcript, false
 	switch cmd.Verb {
 	case "USER":
 		a.charge(s, strCost(arg)-strCost(s.User))
@@ -595,7 +599,7 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 			a.charge(s, strCost(arg)-strCost(s.Password))
 			s.Password, s.PasswordLen = arg, wireLen(argLen)
 		} else {
-			shown = "PASS <redacted>"
+			shown, redacted = true, true
 		}
 	}
 	if a.cfg.Audit {
@@ -613,8 +617,15 @@ func (a *Analyzer) command(st *sessionState, l reassembly.Line, w wireText) {
 	case ftp.AbortVerb:
 		a.abort(st)
 	}
-	if shown != "" {
-		a.exchange(st, l.Time, true, shown)
+	if shown && a.keepsExchange(s) {
+		text := "PASS <redacted>"
+		if !redacted {
+			text = cmd.Verb
+			if cmd.Arg != "" {
+				text += " " + cmd.Arg
+			}
+		}
+		a.exchange(st, l.Time, true, text)
 	}
 	if len(st.pending) >= a.cfg.MaxPending {
 		st.pending = st.pending[1:]
@@ -737,12 +748,11 @@ func (a *Analyzer) useChannel(st *sessionState, verb, arg string, argLen int, t 
 	return nil
 }
 
-// reply handles one complete server reply.
-func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
+// reply handles one complete server reply: its code and its text, which
+// may be a view of the wire's bytes, so whatever is kept of it is a copy.
+func (a *Analyzer) reply(st *sessionState, code ftp.ReplyCode, text string, t time.Time) {
 	s := st.s
 	s.Replies++
-	code := rep.Code
-	text := rep.Text()
 	if code == 220 && s.Greeting == "" && len(st.pending) == 0 {
 		s.Greeting = firstLine(text)
 		a.charge(s, strCost(s.Greeting))
@@ -756,7 +766,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 		// 227/228/229 describe themselves.
 		if ftp.Announces(code) {
 			a.exchangeReply(st, t, code, text)
-			a.announcePassive(st, "", rep, t)
+			a.announcePassive(st, "", code, text, t)
 		}
 		return
 	}
@@ -805,7 +815,7 @@ func (a *Analyzer) reply(st *sessionState, rep ftp.Reply, t time.Time) {
 				a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteAfterEPSVAll, Verb: pv.verb})
 			}
 			before := len(s.Channels)
-			a.announcePassive(st, pv.verb, rep, t)
+			a.announcePassive(st, pv.verb, code, text, t)
 			if n := len(s.Channels); n > 0 && (n > before || s.Channels[n-1].Time.Equal(t)) && s.Channels[n-1].Asked.IsZero() {
 				s.Channels[n-1].Asked, s.Channels[n-1].SetupReplyTime = pv.when(s), t
 			}
@@ -879,20 +889,19 @@ func (a *Analyzer) refuseActive(st *sessionState, p pending, code ftp.ReplyCode,
 
 // announcePassive creates the channel a 227/228/229 reply announces. asked is
 // the command it answers ("" when the capture missed it).
-func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply, t time.Time) {
+func (a *Analyzer) announcePassive(st *sessionState, asked string, code ftp.ReplyCode, text string, t time.Time) {
 	s := st.s
 	server := s.Server.Addr()
 	var (
 		ep     netip.AddrPort
 		method SetupMethod
 	)
-	text := rep.Text()
-	switch rep.Code {
+	switch code {
 	case 227:
 		got, err := ftp.ParsePASVReply(text)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: rep.Code, Wire: firstLine(text)})
+			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: code, Wire: firstLine(text)})
 			return
 		}
 		ep, method = got, PASV
@@ -900,7 +909,7 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 		got, err := ftp.ParseLPSVReply(text)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: rep.Code, Wire: firstLine(text)})
+			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: code, Wire: firstLine(text)})
 			return
 		}
 		ep, method = got, LPSV
@@ -908,7 +917,7 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 		got, err := ftp.ParseEPSVReply(text)
 		if err != nil {
 			a.stats.Malformed++
-			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: rep.Code, Wire: firstLine(text)})
+			a.note(st, Note{Time: t, Kind: NoteProtocol, What: NoteUnusableAnnouncement, Code: code, Wire: firstLine(text)})
 			return
 		}
 		addr := server
@@ -918,22 +927,28 @@ func (a *Analyzer) announcePassive(st *sessionState, asked string, rep ftp.Reply
 		ep, method = netip.AddrPortFrom(addr, got.Port), EPSV
 	}
 	if asked != "" && asked != method.String() {
-		a.note(st, Note{Time: t, Kind: NoteInfo, What: NoteAnsweredWith, Verb: asked, Code: rep.Code})
+		a.note(st, Note{Time: t, Kind: NoteInfo, What: NoteAnsweredWith, Verb: asked, Code: code})
 	}
 	ep = spelledAs(ep, server)
 	alt := netip.AddrPortFrom(server, ep.Port())
 	a.addChannel(st, method, ep, alt, t, 0)
 }
 
-func firstLine(s string) string {
+// firstLine is what a session keeps of a reply's text: its first line,
+// trimmed and cut to 160 bytes, always its own copy.
+func firstLine(text string) string {
+	s := text
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
 	if len(s) > 160 {
-		s = s[:160] + "…"
+		// A new string already; the ellipsis is not space, so only the
+		// front is trimmed.
+		return strings.TrimLeftFunc(s[:160], unicode.IsSpace) + "…"
 	}
-	// A copy: the line of a multi-line reply must not keep the whole
-	// reply's text alive for as long as the session holds it.
+	// A copy: the text may be a view of the wire's bytes (ReplyReader.Next),
+	// and the line of a multi-line reply must not keep the whole reply's
+	// text alive for as long as the session holds it.
 	return strings.Clone(strings.TrimSpace(s))
 }
 

@@ -40,12 +40,25 @@ func (h *harness) at(sec float64) time.Time {
 }
 
 func (h *harness) cmd(sec float64, text string) {
-	h.a.Line(reassembly.Line{Conn: h.key, From: reassembly.RoleClient, Time: h.at(sec), Text: []byte(text)})
+	h.feed(reassembly.Line{Conn: h.key, From: reassembly.RoleClient, Time: h.at(sec), Text: []byte(text)})
 }
 
 func (h *harness) rep(sec float64, text string) {
 	for _, l := range strings.Split(text, "\n") {
-		h.a.Line(reassembly.Line{Conn: h.key, From: reassembly.RoleServer, Time: h.at(sec), Text: []byte(l)})
+		h.feed(reassembly.Line{Conn: h.key, From: reassembly.RoleServer, Time: h.at(sec), Text: []byte(l)})
+	}
+}
+
+// scribble is what the harness overwrites a line's bytes with once the
+// analyzer has read it, as reassembly reuses its buffers: a string the
+// analysis kept without copying shows it (TestKeptStringsAreCopies).
+const scribble = 0x01
+
+// feed hands l to the analyzer, then scribbles over its bytes.
+func (h *harness) feed(l reassembly.Line) {
+	h.a.Line(l)
+	for i := range l.Text {
+		l.Text[i] = scribble
 	}
 }
 

@@ -47,7 +47,7 @@ func (h *harness) line(sec float64, fromClient bool, text string, segments int, 
 	if fromClient {
 		from = reassembly.RoleClient
 	}
-	h.a.Line(reassembly.Line{Conn: h.key, From: from, Time: h.at(sec), Packet: uint64(sec * 1000), Text: []byte(text), Segments: segments, AtSegmentStart: atStart})
+	h.feed(reassembly.Line{Conn: h.key, From: from, Time: h.at(sec), Packet: uint64(sec * 1000), Text: []byte(text), Segments: segments, AtSegmentStart: atStart})
 }
 
 // hops sets up the control traces: client TTL and server TTL as seen here.

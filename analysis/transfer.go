@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"strings"
 	"time"
 	"unsafe"
 
@@ -316,7 +317,8 @@ func (a *Analyzer) transferPrelim(st *sessionState, ch *Channel, code ftp.ReplyC
 		}
 	}
 	if name, ok := ftp.ParseUniqueName(text); ok && ch.Command == "STOU" {
-		t.Path, t.PathRelative = a.xfer(st).resolve(name)
+		// A copy: text may be a view of the wire's bytes.
+		t.Path, t.PathRelative = a.xfer(st).resolve(strings.Clone(name))
 		a.recost(ch)
 	}
 }
@@ -374,6 +376,7 @@ func (a *Analyzer) stateReply(st *sessionState, p *pending, code ftp.ReplyCode, 
 	case ftp.EffectPWD:
 		if code == 257 {
 			if dir, err := ftp.ParsePWDReply(text); err == nil && dir[0] == '/' {
+				// dir is ParsePWDReply's own string, never a view of text.
 				x.cwd, _ = stored(ftp.ResolvePath("", dir))
 				x.cwdLost = false
 			}

@@ -23,10 +23,9 @@ func SessionUID(s *analysis.Session) string { return flowid.UID(s.Client, s.Serv
 // last "summary" object. The field names are a public contract. Strings
 // carry DEL, C1 and bidi controls as \uNNNN (see jsonSafe).
 type jsonWriter struct {
-	w       *recordWriter
-	enc     *json.Encoder
-	o       Options
-	scratch jsonScratch
+	w   *recordWriter
+	enc *json.Encoder
+	o   Options
 }
 
 func newJSON(w io.Writer, o Options) *jsonWriter {
@@ -254,20 +253,7 @@ type jsonStreamChannel struct {
 	jsonChannel
 }
 
-// jsonScratch is what the JSON writer reuses from one record to the next
-// instead of allocating it again.
-type jsonScratch struct {
-	// text is where sentences are built before they become strings.
-	text []byte
-}
-
-// sentence returns b as a string and keeps b for the next sentence.
-func (x *jsonScratch) sentence(b []byte) string {
-	x.text = b[:0]
-	return string(b)
-}
-
-func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
+func channelJSON(c *analysis.Channel) jsonChannel {
 	j := jsonChannel{
 		Method:       c.Method.String(),
 		Mode:         c.Mode().String(),
@@ -280,7 +266,7 @@ func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
 		Verdict:      c.Verdict.String(),
 		Blocked:      c.Blocked,
 		NAT:          c.NAT,
-		Reason:       x.sentence(appendReason(x.text[:0], c)),
+		Reason:       Reason(c),
 		Alternate:    c.Alternate.String(),
 		Replies:      []int{},
 		ReplyText:    c.ReplyText,
@@ -314,7 +300,7 @@ func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
 	}
 	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings())
 	j.ArgumentLen = cutLen(c.Argument, c.ArgumentLen)
-	j.Transfer = transferJSON(c, x)
+	j.Transfer = transferJSON(c)
 	j.DataProtection = dataProtection(c)
 	return j
 }
@@ -323,7 +309,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	if j.o.Stream {
 		// Channels went out one by one; the session closes the story.
 	}
-	rec := sessionJSON(s, &j.scratch)
+	rec := sessionJSON(s)
 	j.o.Points.pointsJSON(&rec, j.o.Points.Of(s))
 	if err := j.w.appendRecord(func(b []byte) []byte { return appendSessionJSON(b, &rec) }); err != nil {
 		return err
@@ -351,7 +337,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 }
 
 // sessionJSON returns a session's record.
-func sessionJSON(s *analysis.Session, x *jsonScratch) jsonSession {
+func sessionJSON(s *analysis.Session) jsonSession {
 	rec := jsonSession{
 		Type: "session", Client: ap(s.Client), Server: ap(s.Server),
 		Start: stamp(s.Start), End: stamp(s.End), User: s.User, TLS: s.TLS,
@@ -361,7 +347,7 @@ func sessionJSON(s *analysis.Session, x *jsonScratch) jsonSession {
 		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: make([]jsonNote, 0, len(s.Notes)),
 	}
 	for _, c := range s.Channels {
-		rec.Channels = append(rec.Channels, channelJSON(c, x))
+		rec.Channels = append(rec.Channels, channelJSON(c))
 	}
 	for _, n := range s.Notes {
 		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
@@ -387,7 +373,7 @@ func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 	if !j.o.Stream {
 		return nil
 	}
-	rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c, &j.scratch)}
+	rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c)}
 	if err := j.w.appendRecord(func(b []byte) []byte { return appendStreamChannelJSON(b, &rec) }); err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ type jsonStitch struct {
 	SHA256  string     `json:"sha256,omitempty"`
 }
 
-func transferJSON(c *analysis.Channel, x *jsonScratch) *jsonTransfer {
+func transferJSON(c *analysis.Channel) *jsonTransfer {
 	t := c.Transfer
 	if t == nil {
 		return nil
@@ -77,7 +77,7 @@ func transferJSON(c *analysis.Channel, x *jsonScratch) *jsonTransfer {
 	j := &jsonTransfer{
 		Direction: t.Direction.String(), Command: c.Command, Path: t.Path, PathRelative: t.PathRelative,
 		Type: t.Type, Mode: t.Mode, Structure: t.Structure, Bytes: t.Bytes, MissingBytes: t.MissingBytes,
-		ExpectedFrom: t.ExpectedFrom.String(), Result: t.Result.String(), Reason: x.sentence(appendTransferReason(x.text[:0], t)), Aborted: t.Aborted, AbortIdle: t.AbortIdle,
+		ExpectedFrom: t.ExpectedFrom.String(), Result: t.Result.String(), Reason: TransferReason(t), Aborted: t.Aborted, AbortIdle: t.AbortIdle,
 	}
 	if t.Rest {
 		v := t.RestOffset
@@ -334,87 +334,64 @@ func appendOptUint(b []byte, key string, v *uint64) []byte {
 
 // TransferReason is the one sentence behind a transfer's result.
 func TransferReason(t *analysis.Transfer) string {
-	return string(appendTransferReason(make([]byte, 0, 128), t))
-}
-
-// appendTransferReason appends TransferReason(t) to b.
-func appendTransferReason(b []byte, t *analysis.Transfer) []byte {
-	s := &sentence{b: b}
-	// of appends the bytes carried, against the size when one was announced.
-	of := func() {
+	var b strings.Builder
+	of := func() string {
 		if t.ExpectedFrom == analysis.SizeNone {
-			s.uint(t.Bytes).str(" bytes")
-			return
+			return fmt.Sprintf("%d bytes", t.Bytes)
 		}
-		s.uint(t.Bytes).str(" of ").uint(t.Needed()).str(" bytes (").str(sizeWhere(t)).str(")")
+		return fmt.Sprintf("%d of %d bytes (%s)", t.Bytes, t.Needed(), sizeWhere(t))
 	}
-	replied := func() *sentence { return s.str("the server replied ").code(t.Reply) }
 	switch t.Cause {
 	case analysis.CauseCompleteSized:
-		replied().str(" after ").uint(t.Bytes).str(" bytes, the size ").str(sizeWhere(t))
+		fmt.Fprintf(&b, "the server replied %s after %d bytes, the size %s", t.Reply, t.Bytes, sizeWhere(t))
 		if t.Rest {
-			s.str(" less the REST offset ").uint(t.RestOffset)
+			fmt.Fprintf(&b, " less the REST offset %d", t.RestOffset)
 		}
 	case analysis.CauseCompleteUnsized:
-		replied().str(" after ").uint(t.Bytes).str(" bytes")
+		fmt.Fprintf(&b, "the server replied %s after %d bytes", t.Reply, t.Bytes)
 		switch {
 		case t.Encrypted:
-			s.str("; the data connection is TLS (PROT P): its bytes are TLS records, held to no size")
+			b.WriteString("; the data connection is TLS (PROT P): its bytes are TLS records, held to no size")
 		case t.ExpectedFrom != analysis.SizeNone:
-			s.str("; in TYPE ").str(t.Type).str(" the wire bytes are not held to the size ").uint(t.ExpectedBytes).
-				str(" ").str(sizeWhere(t)).str(" (line endings are converted)")
+			fmt.Fprintf(&b, "; in TYPE %s the wire bytes are not held to the size %d %s (line endings are converted)", t.Type, t.ExpectedBytes, sizeWhere(t))
 		}
 	case analysis.CauseCompleteLonger:
-		replied().str(" after ").uint(t.Bytes).str(" bytes, more than the ").uint(t.Needed()).str(" ").str(sizeWhere(t)).
-			str(" (the file grew, or the size was stale)")
+		fmt.Fprintf(&b, "the server replied %s after %d bytes, more than the %d %s (the file grew, or the size was stale)", t.Reply, t.Bytes, t.Needed(), sizeWhere(t))
 	case analysis.CauseErrorReply:
 		if t.Bytes == 0 {
-			replied().str(" before any data")
+			fmt.Fprintf(&b, "the server replied %s before any data", t.Reply)
 		} else {
-			replied().str(" after ")
-			of()
+			fmt.Fprintf(&b, "the server replied %s after %s", t.Reply, of())
 		}
 	case analysis.CauseReset:
-		s.str("the data connection was reset after ")
-		of()
-		s.str(", with no final reply")
+		fmt.Fprintf(&b, "the data connection was reset after %s, with no final reply", of())
 	case analysis.CauseShort:
 		if t.Reply != 0 {
-			replied().str(", but the connection carried only ")
-			of()
+			fmt.Fprintf(&b, "the server replied %s, but the connection carried only %s", t.Reply, of())
 		} else {
-			s.str("the data connection closed after ")
-			of()
-			s.str(", with no final reply")
+			fmt.Fprintf(&b, "the data connection closed after %s, with no final reply", of())
 		}
 	case analysis.CauseAbort:
-		s.str("the client sent ABOR after ")
-		of()
+		fmt.Fprintf(&b, "the client sent ABOR after %s", of())
 		if t.Reply != 0 {
-			s.str("; ")
-			replied()
+			fmt.Fprintf(&b, "; the server replied %s", t.Reply)
 		}
 	case analysis.CauseAbortTooLate:
-		s.str("the client sent ABOR, but the transfer had finished: ")
-		replied().str(" after ")
-		of()
+		fmt.Fprintf(&b, "the client sent ABOR, but the transfer had finished: the server replied %s after %s", t.Reply, of())
 		if t.AbortIdle {
-			s.str(" and answered the ABOR with 225 (no transfer to abort)")
+			b.WriteString(" and answered the ABOR with 225 (no transfer to abort)")
 		}
 	case analysis.CauseMissing:
-		replied().str(", but the capture lacks ").uint(t.MissingBytes).str(" of the ").uint(t.Bytes).
-			str(" bytes the connection carried (loss at the capture point or a short snap length)")
+		fmt.Fprintf(&b, "the server replied %s, but the capture lacks %d of the %d bytes the connection carried (loss at the capture point or a short snap length)", t.Reply, t.MissingBytes, t.Bytes)
 	case analysis.CauseNoConnection:
-		replied().str(", but the data connection is not in the capture")
+		fmt.Fprintf(&b, "the server replied %s, but the data connection is not in the capture", t.Reply)
 	default:
-		s.str("no final reply to ").str(directionVerb(t.Direction)).str(" is in the capture (")
-		of()
-		s.str(" so far)")
+		fmt.Fprintf(&b, "no final reply to %s is in the capture (%s so far)", directionVerb(t.Direction), of())
 	}
 	if t.MissingBytes > 0 && t.Cause != analysis.CauseMissing {
-		s.str("; the capture lacks ").uint(t.MissingBytes).str(" of them")
+		fmt.Fprintf(&b, "; the capture lacks %d of them", t.MissingBytes)
 	}
-	return s.b
+	return b.String()
 }
 
 func sizeWhere(t *analysis.Transfer) string {

@@ -142,6 +142,7 @@ func FuzzReplyReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, maxLines uint8) {
 		max := int(maxLines % 8) // small limits reach truncation often
 		r := ReplyReader{MaxLines: max}
+		rn := ReplyReader{MaxLines: max} // read with Next: the same replies
 		if max == 0 {
 			max = DefaultMaxLines
 		}
@@ -153,6 +154,12 @@ func FuzzReplyReader(f *testing.F) {
 		for i, line := range bytes.Split(buf, []byte("\n")) {
 			wasPending := r.Pending()
 			rep, done, err := r.Feed(line)
+			code, text, nDone, nErr := rn.Next(bytes.Clone(line))
+			if nDone != done || (nErr != nil) != (err != nil) || rn.Pending() != r.Pending() ||
+				done && (code != rep.Code || text != rep.Text()) {
+				t.Fatalf("line %d %q: Next gives %v %q, done %v, err %v; Feed %v %q, done %v, err %v",
+					i, line, code, text, nDone, nErr, rep.Code, rep.Text(), done, err)
+			}
 			wantRep, wantDone, wantErr := m.feed(string(line))
 			if (err != nil) != wantErr || done != wantDone || !reflect.DeepEqual(rep, wantRep) {
 				t.Fatalf("line %d %q: got %#v, %v, %v; model says %#v, %v, err=%v", i, line, rep, done, err, wantRep, wantDone, wantErr)

@@ -3,6 +3,7 @@ package ftp
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // ReplyClass is the first digit of a reply code (RFC 959 4.2.1): whether the
@@ -176,6 +177,27 @@ func (r *ReplyReader) Feed(line []byte) (rep Reply, done bool, err error) {
 	}
 	r.lines = append(r.lines, string(line))
 	return Reply{}, false, nil
+}
+
+// Next is Feed for a caller that copies what it keeps: it returns the
+// reply's code and its text (what Reply.Text returns), and the text of a
+// single-line reply is a view of line's own bytes, valid only until line's
+// bytes change. A multi-line reply's text is its own, as Feed's is. Most
+// replies are one line, and most of them are read and never kept: Feed's
+// two allocations for each (the text and the one-line slice) were a fifth
+// of all the allocations of a control-heavy run.
+func (r *ReplyReader) Next(line []byte) (code ReplyCode, text string, done bool, err error) {
+	if !r.open {
+		l := trimEOL(line)
+		if c, sep, ok := lineCode(l); ok && sep != '-' {
+			if len(l) > 4 {
+				text = unsafe.String(&l[4], len(l)-4)
+			}
+			return c, text, true, nil
+		}
+	}
+	rep, done, err := r.Feed(line)
+	return rep.Code, rep.Text(), done, err
 }
 
 // isClosing reports whether line ends the open multi-line reply: the same
