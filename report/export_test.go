@@ -14,14 +14,14 @@ func JSONBothWays(s *analysis.Session, stream bool) (fast, reflected string) {
 	enc := newJSONEncoder(&r)
 	if stream {
 		for _, c := range s.Channels {
-			rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c)}
+			rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c, &jsonScratch{})}
 			f.Write(appendStreamChannelJSON(nil, &rec))
 			if err := enc.Encode(rec); err != nil {
 				panic(err)
 			}
 		}
 	}
-	rec := sessionJSON(s)
+	rec := sessionJSON(s, &jsonScratch{})
 	f.Write(appendSessionJSON(nil, &rec))
 	if err := enc.Encode(rec); err != nil {
 		panic(err)

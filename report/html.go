@@ -125,7 +125,7 @@ var stepKinds = [...]byte{stepControl: 'c', stepTLS: 't', stepData: 'd'}
 // htmlModel returns session number n as the page holds it.
 func htmlModel(n int, s *analysis.Session) htmlSession {
 	steps := ladderSteps(s)
-	m := htmlSession{N: n, Session: sessionJSON(s), Ladder: make([]htmlStep, 0, len(steps)), s: s}
+	m := htmlSession{N: n, Session: sessionJSON(s, &jsonScratch{}), Ladder: make([]htmlStep, 0, len(steps)), s: s}
 	for i := range steps {
 		st := &steps[i]
 		m.Ladder = append(m.Ladder, htmlStep{T: math.Round(st.t.Sub(s.Start).Seconds()*1e6) / 1e6, Kind: stepKinds[st.kind],

@@ -23,9 +23,10 @@ func SessionUID(s *analysis.Session) string { return flowid.UID(s.Client, s.Serv
 // last "summary" object. The field names are a public contract. Strings
 // carry DEL, C1 and bidi controls as \uNNNN (see jsonSafe).
 type jsonWriter struct {
-	w   *recordWriter
-	enc *json.Encoder
-	o   Options
+	w       *recordWriter
+	enc     *json.Encoder
+	o       Options
+	scratch jsonScratch
 }
 
 func newJSON(w io.Writer, o Options) *jsonWriter {
@@ -253,7 +254,20 @@ type jsonStreamChannel struct {
 	jsonChannel
 }
 
-func channelJSON(c *analysis.Channel) jsonChannel {
+// jsonScratch is what the JSON writer reuses from one record to the next
+// instead of allocating it again.
+type jsonScratch struct {
+	// text is where sentences are built before they become strings.
+	text []byte
+}
+
+// sentence returns b as a string and keeps b for the next sentence.
+func (x *jsonScratch) sentence(b []byte) string {
+	x.text = b[:0]
+	return string(b)
+}
+
+func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
 	j := jsonChannel{
 		Method:       c.Method.String(),
 		Mode:         c.Mode().String(),
@@ -266,7 +280,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 		Verdict:      c.Verdict.String(),
 		Blocked:      c.Blocked,
 		NAT:          c.NAT,
-		Reason:       Reason(c),
+		Reason:       x.sentence(appendReason(x.text[:0], c)),
 		Alternate:    c.Alternate.String(),
 		Replies:      []int{},
 		ReplyText:    c.ReplyText,
@@ -300,7 +314,7 @@ func channelJSON(c *analysis.Channel) jsonChannel {
 	}
 	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings())
 	j.ArgumentLen = cutLen(c.Argument, c.ArgumentLen)
-	j.Transfer = transferJSON(c)
+	j.Transfer = transferJSON(c, x)
 	j.DataProtection = dataProtection(c)
 	return j
 }
@@ -309,7 +323,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	if j.o.Stream {
 		// Channels went out one by one; the session closes the story.
 	}
-	rec := sessionJSON(s)
+	rec := sessionJSON(s, &j.scratch)
 	j.o.Points.pointsJSON(&rec, j.o.Points.Of(s))
 	if err := j.w.appendRecord(func(b []byte) []byte { return appendSessionJSON(b, &rec) }); err != nil {
 		return err
@@ -337,7 +351,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 }
 
 // sessionJSON returns a session's record.
-func sessionJSON(s *analysis.Session) jsonSession {
+func sessionJSON(s *analysis.Session, x *jsonScratch) jsonSession {
 	rec := jsonSession{
 		Type: "session", Client: ap(s.Client), Server: ap(s.Server),
 		Start: stamp(s.Start), End: stamp(s.End), User: s.User, TLS: s.TLS,
@@ -347,7 +361,7 @@ func sessionJSON(s *analysis.Session) jsonSession {
 		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: make([]jsonNote, 0, len(s.Notes)),
 	}
 	for _, c := range s.Channels {
-		rec.Channels = append(rec.Channels, channelJSON(c))
+		rec.Channels = append(rec.Channels, channelJSON(c, x))
 	}
 	for _, n := range s.Notes {
 		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
@@ -373,7 +387,7 @@ func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 	if !j.o.Stream {
 		return nil
 	}
-	rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c)}
+	rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c, &j.scratch)}
 	if err := j.w.appendRecord(func(b []byte) []byte { return appendStreamChannelJSON(b, &rec) }); err != nil {
 		return err
 	}

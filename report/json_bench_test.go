@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -50,4 +51,35 @@ func sessionsGlob(t testing.TB, pattern string) []*analysis.Session {
 		out = append(out, sessionsTolerant(t, f)...)
 	}
 	return out
+}
+
+// BenchmarkJSONFile writes the JSON records of the sessions of the capture
+// FTPSCOPE_BENCH_FILE names (a cut of a control-heavy one is enough):
+// the renderer alone, on the sessions a real run renders.
+func BenchmarkJSONFile(b *testing.B) {
+	name := os.Getenv("FTPSCOPE_BENCH_FILE")
+	if name == "" {
+		b.Skip("set FTPSCOPE_BENCH_FILE to a capture")
+	}
+	sessions := sessionsTolerant(b, name)
+	if len(sessions) == 0 {
+		b.Fatal("no sessions")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w, err := report.New(report.JSON, io.Discard, report.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range sessions {
+			if err := w.Session(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(sessions))*float64(b.N)/b.Elapsed().Seconds(), "sessions/s")
 }

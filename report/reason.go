@@ -2,9 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
-	"strings"
-	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/analysis/ftp"
@@ -14,127 +11,151 @@ import (
 // clauses for where the capture point sits and for a NAT): the text of the
 // "reason" field of every output. It is "" for a channel not yet judged.
 func Reason(c *analysis.Channel) string {
-	w := c.Why
-	if w == nil {
+	if c.Why == nil {
 		return ""
 	}
-	var b strings.Builder
-	b.Grow(256) // one allocation for a usual sentence, not one per doubling
-	if w.Early {
-		fmt.Fprintf(&b, "judged before its outcome was known, to keep memory bounded: more than %d channels of this session were waiting (--max-channels); so far: ", w.Limit)
-	}
-	verdictSentence(&b, c, w)
-	if clause := whereClause(w); clause != "" {
-		b.WriteString("; ")
-		b.WriteString(clause)
-	}
-	if d := c.NATDiag; d != nil {
-		b.WriteString("; ")
-		b.WriteString(NATHypothesis(d))
-		b.WriteString("; fix: ")
-		b.WriteString(NATFix(d))
-	}
-	return b.String()
+	return string(appendReason(make([]byte, 0, 256), c))
 }
 
-func peerName(p analysis.Peer) string { return p.Role() + " " + p.Addr.String() }
+// appendReason appends Reason(c) to b (the JSON writer builds every
+// channel's in one reused buffer).
+func appendReason(b []byte, c *analysis.Channel) []byte {
+	w := c.Why
+	if w == nil {
+		return b
+	}
+	t := &sentence{b: b}
+	if w.Early {
+		t.str("judged before its outcome was known, to keep memory bounded: more than ").int(w.Limit).
+			str(" channels of this session were waiting (--max-channels); so far: ")
+	}
+	verdictSentence(t, c, w)
+	whereClause(t, w)
+	if d := c.NATDiag; d != nil {
+		t.str("; ").str(NATHypothesis(d)).str("; fix: ").str(NATFix(d))
+	}
+	return t.b
+}
+
+// peer appends a peer as the sentences name it: "server 192.0.2.1".
+func (t *sentence) peer(p analysis.Peer) *sentence { return t.str(p.Role()).str(" ").addr(p.Addr) }
+
+// target appends the endpoint a channel announced, and the same port on
+// the announcer's control address when that differs.
+func (t *sentence) target(c *analysis.Channel) *sentence {
+	t.addrPort(c.Announced)
+	if c.Alternate != c.Announced {
+		t.str(" (or ").addrPort(c.Alternate).str(")")
+	}
+	return t
+}
+
+// whose appends "the server's" or "the client's".
+func (t *sentence) whose(p analysis.Peer) *sentence { return t.str("the ").str(p.Role()).str("'s") }
 
 // verdictSentence writes the rule's sentence.
-func verdictSentence(b *strings.Builder, c *analysis.Channel, w *analysis.Reason) {
-	who, whose := peerName(w.Initiator), "the "+w.Initiator.Role()+"'s"
-	then := replyClause(c, w)
-	target := c.Announced.String()
-	if c.Alternate != c.Announced {
-		target += " (or " + c.Alternate.String() + ")"
-	}
+func verdictSentence(t *sentence, c *analysis.Channel, w *analysis.Reason) {
 	switch w.Rule {
 	case analysis.RuleConnected:
 		if w.NoSYN {
-			fmt.Fprintf(b, "a connection from %s to %s was seen without its SYN (it was opened before the capture began, or the capture missed the SYN)", w.From, w.To)
+			t.str("a connection from ").addrPort(w.From).str(" to ").addrPort(w.To).
+				str(" was seen without its SYN (it was opened before the capture began, or the capture missed the SYN)")
 		} else {
-			fmt.Fprintf(b, "%s connected from port %d to %s", who, w.From.Port(), w.To)
+			t.peer(w.Initiator).str(" connected from port ").uint(uint64(w.From.Port())).str(" to ").addrPort(w.To)
 		}
 		if w.Match == analysis.MatchControl {
-			fmt.Fprintf(b, ", the %s's control address, not the announced %s (%s)", w.Acceptor.Role(), c.Announced, natWhy(c))
+			t.str(", the ").str(w.Acceptor.Role()).str("'s control address, not the announced ").addrPort(c.Announced).
+				str(" (").str(natWhy(c)).str(")")
 		} else if c.NAT {
-			fmt.Fprintf(b, ", the announced endpoint, although it is not the %s's control address %s", w.Acceptor.Role(), c.Alternate.Addr())
+			t.str(", the announced endpoint, although it is not the ").str(w.Acceptor.Role()).str("'s control address ").
+				addr(c.Alternate.Addr())
 		}
 		if n := w.OtherAttempts; n > 0 {
-			fmt.Fprintf(b, ", after %d other attempt%s", n, plural(n))
+			t.str(", after ").int(n).str(" other attempt").plural(n)
 		}
-		fmt.Fprintf(b, "; %d bytes", w.Bytes)
+		t.str("; ").uint(w.Bytes).str(" bytes")
 		if w.ResetLater {
-			b.WriteString("; the connection was later reset")
+			t.str("; the connection was later reset")
 		}
-		b.WriteString(then)
+		replyClause(t, c, w)
 	case analysis.RuleReset:
-		fmt.Fprintf(b, "%s SYN from %s to %s was answered with a TCP reset %s later: nothing listens there, or a firewall rejects it with a reset%s",
-			whose, w.From, w.To, dur(w.Span), then)
+		t.whose(w.Initiator).str(" SYN from ").addrPort(w.From).str(" to ").addrPort(w.To).
+			str(" was answered with a TCP reset ").dur(w.Span).str(" later: nothing listens there, or a firewall rejects it with a reset")
+		replyClause(t, c, w)
 	case analysis.RuleICMP:
-		sender := "the destination itself"
+		t.whose(w.Initiator).str(" SYN from ").addrPort(w.From).str(" to ").addrPort(w.To).str(" was answered by ")
 		if w.ICMP.From != w.To.Addr() {
-			sender = "router or firewall " + w.ICMP.From.String()
+			t.str("router or firewall ").addr(w.ICMP.From)
+		} else {
+			t.str("the destination itself")
 		}
-		fmt.Fprintf(b, "%s SYN from %s to %s was answered by %s with %s (%s)%s",
-			whose, w.From, w.To, sender, icmpName(w.ICMP.V6), w.ICMP.Describe(), then)
+		t.str(" with ").str(icmpName(w.ICMP.V6)).str(" (").str(w.ICMP.Describe()).str(")")
+		replyClause(t, c, w)
 	case analysis.RuleSYNsAtCaptureEnd:
-		fmt.Fprintf(b, "%s sent %d SYN%s toward %s; the capture ended %s after the last one, before an answer or a reply could show the outcome",
-			who, w.SYNs, plural(w.SYNs), w.To, dur(w.Span))
+		t.peer(w.Initiator).str(" sent ").int(w.SYNs).str(" SYN").plural(w.SYNs).str(" toward ").addrPort(w.To).
+			str("; the capture ended ").dur(w.Span).str(" after the last one, before an answer or a reply could show the outcome")
 	case analysis.RuleSYNsUnanswered:
-		fmt.Fprintf(b, "%s sent %d SYN%s from port %d to %s over %s; none was answered%s",
-			who, w.SYNs, plural(w.SYNs), w.From.Port(), w.To, dur(w.Span), dropThen(w, then))
+		t.peer(w.Initiator).str(" sent ").int(w.SYNs).str(" SYN").plural(w.SYNs).str(" from port ").uint(uint64(w.From.Port())).
+			str(" to ").addrPort(w.To).str(" over ").dur(w.Span).str("; none was answered")
+		dropThen(t, c, w)
 	case analysis.RuleCommandAtCaptureEnd:
-		fmt.Fprintf(b, "%s was sent %s before the capture ended; no connection toward %s and no final reply are in the capture yet", c.Command, dur(w.Span), target)
+		t.str(c.Command).str(" was sent ").dur(w.Span).str(" before the capture ended; no connection toward ").target(c).
+			str(" and no final reply are in the capture yet")
 	case analysis.RuleCommandInGap:
-		fmt.Fprintf(b, "bytes missing from the control connection hide what became of %s; no connection toward %s is in the capture", c.Command, target)
+		t.str("bytes missing from the control connection hide what became of ").str(c.Command).
+			str("; no connection toward ").target(c).str(" is in the capture")
 	case analysis.RuleNoSYNAfter425:
 		command := c.Command
 		if command == "" {
 			command = "a transfer"
 		}
-		fmt.Fprintf(b, "%s was asked for and the server replied 425, but no SYN toward %s is in this capture: the connection was blocked before reaching this capture point, or never tried", command, target)
+		t.str(command).str(" was asked for and the server replied 425, but no SYN toward ").target(c).
+			str(" is in this capture: the connection was blocked before reaching this capture point, or never tried")
 	case analysis.RuleNoSYNCompleted:
-		fmt.Fprintf(b, "the server replied %d to %s but no connection toward %s is in this capture: this capture point does not see the data path", w.Final, c.Command, target)
+		t.str("the server replied ").uint(uint64(w.Final)).str(" to ").str(c.Command).str(" but no connection toward ").target(c).
+			str(" is in this capture: this capture point does not see the data path")
 	case analysis.RuleNoSYNReplied:
-		fmt.Fprintf(b, "the server replied %d (%s) to %s without a data connection toward %s", w.Final, w.ReplyText, c.Command, target)
+		t.str("the server replied ").uint(uint64(w.Final)).str(" (").str(w.ReplyText).str(") to ").str(c.Command).
+			str(" without a data connection toward ").target(c)
 	case analysis.RuleNoSYNNoReply:
-		fmt.Fprintf(b, "%s was asked for but neither a connection toward %s nor a reply is in the capture", c.Command, target)
+		t.str(c.Command).str(" was asked for but neither a connection toward ").target(c).str(" nor a reply is in the capture")
 	case analysis.RuleAnnouncementInGap:
-		fmt.Fprintf(b, "bytes missing from the control connection hide whether a transfer used %s", target)
+		t.str("bytes missing from the control connection hide whether a transfer used ").target(c)
 	case analysis.RuleSetupRefused:
-		fmt.Fprintf(b, "the server refused the %s with %d, so it announces no connection", c.Method, c.SetupCode)
+		t.str("the server refused the ").str(c.Method.String()).str(" with ").uint(uint64(c.SetupCode)).str(", so it announces no connection")
 	case analysis.RuleSuperseded:
-		fmt.Fprintf(b, "superseded by a later announcement before any transfer used %s", target)
+		t.str("superseded by a later announcement before any transfer used ").target(c)
 	case analysis.RuleAnnouncementAtCaptureEnd:
-		fmt.Fprintf(b, "the capture ended %s after the announcement, before any transfer used it", dur(w.Span))
+		t.str("the capture ended ").dur(w.Span).str(" after the announcement, before any transfer used it")
 	case analysis.RuleNoTransfer:
-		fmt.Fprintf(b, "no transfer command used %s before the session ended", target)
+		t.str("no transfer command used ").target(c).str(" before the session ended")
 	}
 }
 
-// replyClause says how the transfer command was answered ("" without one).
-func replyClause(c *analysis.Channel, w *analysis.Reason) string {
+// replyClause says how the transfer command was answered (nothing without one).
+func replyClause(t *sentence, c *analysis.Channel, w *analysis.Reason) {
 	switch {
 	case c.Command == "":
-		return ""
 	case w.Final != 0:
-		return fmt.Sprintf("; %s replied %d", c.Command, w.Final)
+		t.str("; ").str(c.Command).str(" replied ").uint(uint64(w.Final))
 	case w.Last != 0:
-		return fmt.Sprintf("; %s got %d and no final reply", c.Command, w.Last)
+		t.str("; ").str(c.Command).str(" got ").uint(uint64(w.Last)).str(" and no final reply")
 	}
-	return ""
 }
 
-func dropThen(w *analysis.Reason, then string) string {
+// dropThen ends the sentence of SYNs nobody answered with what the server
+// or the session did next.
+func dropThen(t *sentence, c *analysis.Channel, w *analysis.Reason) {
 	switch {
 	case w.Final == 425:
-		return "; the server then replied 425"
+		t.str("; the server then replied 425")
 	case w.Final != 0:
-		return then
+		replyClause(t, c, w)
 	case w.SessionEnded:
-		return "; the session ended without a reply"
+		t.str("; the session ended without a reply")
+	default:
+		replyClause(t, c, w)
 	}
-	return then
 }
 
 func natWhy(c *analysis.Channel) string {
@@ -151,51 +172,61 @@ func icmpName(v6 bool) string {
 	return "ICMP destination unreachable"
 }
 
-// whereClause says where the capture point sits against the block ("" when
-// the packets do not say).
-func whereClause(w *analysis.Reason) string {
+// whereClause appends "; " and where the capture point sits against the
+// block (nothing when the packets do not say).
+func whereClause(t *sentence, w *analysis.Reason) {
 	at := w.Where
+	if at.Clause == analysis.ClauseNone {
+		return
+	}
+	n := len(t.b)
+	t.str("; ")
 	switch at.Clause {
 	case analysis.ClauseConnectFirst:
-		return "no SYN toward it reached this capture point; clients such as lftp and curl send the transfer command only once the data connection is up, so a connection blocked before this capture point looks just like this"
+		t.str("no SYN toward it reached this capture point; clients such as lftp and curl send the transfer command only once the data connection is up, so a connection blocked before this capture point looks just like this")
 	case analysis.ClauseDroppedAtHost:
-		return fmt.Sprintf("the SYNs leave this capture point and get no answer; no router lies between here and %s (its control packets arrive with TTL %d), so %s's own firewall, or a bridging one in front of it, drops them",
-			at.Addr, at.HostTTL, at.Addr)
+		t.str("the SYNs leave this capture point and get no answer; no router lies between here and ").addr(at.Addr).
+			str(" (its control packets arrive with TTL ").uint(uint64(at.HostTTL)).str("), so ").addr(at.Addr).
+			str("'s own firewall, or a bridging one in front of it, drops them")
 	case analysis.ClauseDroppedBetween:
-		return fmt.Sprintf("the SYNs leave this capture point and get no answer: something between here and %s drops them (or drops the answers)", at.Addr)
+		t.str("the SYNs leave this capture point and get no answer: something between here and ").addr(at.Addr).
+			str(" drops them (or drops the answers)")
 	case analysis.ClauseResetBetween:
-		return fmt.Sprintf("the reset comes back through this capture point, so whatever sent it lies between here and %s (or is %s itself)", at.Addr, at.Addr)
+		t.str("the reset comes back through this capture point, so whatever sent it lies between here and ").addr(at.Addr).
+			str(" (or is ").addr(at.Addr).str(" itself)")
 	case analysis.ClauseResetFromHost:
-		return fmt.Sprintf("the reset carries TTL %d like %s's control packets, so %s itself sent it: nothing listened on port %d, or its own firewall rejects with a reset",
-			at.TTL, at.Addr, at.Addr, at.Port)
+		t.str("the reset carries TTL ").uint(uint64(at.TTL)).str(" like ").addr(at.Addr).str("'s control packets, so ").addr(at.Addr).
+			str(" itself sent it: nothing listened on port ").uint(uint64(at.Port)).str(", or its own firewall rejects with a reset")
 	case analysis.ClauseResetForged:
-		where := fmt.Sprintf("about %d router%s from here", at.Hops, plural(at.Hops))
+		t.str("the reset carries TTL ").uint(uint64(at.TTL)).str(" but ").addr(at.Addr).str("'s control packets arrive with TTL ").
+			uint(uint64(at.HostTTL)).str(": it was forged by a firewall between here and ").addr(at.Addr).str(" (")
 		if at.Hops == 0 {
-			where = "a device on this capture point's own link"
+			t.str("a device on this capture point's own link")
+		} else {
+			t.str("about ").int(at.Hops).str(" router").plural(at.Hops).str(" from here")
 		}
-		s := fmt.Sprintf("the reset carries TTL %d but %s's control packets arrive with TTL %d: it was forged by a firewall between here and %s (%s), not sent by the host",
-			at.TTL, at.Addr, at.HostTTL, at.Addr, where)
+		t.str("), not sent by the host")
 		if at.IPIDZero {
-			s += ", and its IP ID 0 is one the host's packets never carry"
+			t.str(", and its IP ID 0 is one the host's packets never carry")
 		}
-		return s
 	case analysis.ClauseICMPFromHost:
-		return fmt.Sprintf("the error comes from %s itself, so the SYN got through to it and it refused the port", at.Addr)
+		t.str("the error comes from ").addr(at.Addr).str(" itself, so the SYN got through to it and it refused the port")
 	case analysis.ClauseICMPOnPath:
-		return fmt.Sprintf("the error comes back through this capture point from %s, so the block sits at %s, between here and %s", at.Router, at.Router, at.Addr)
+		t.str("the error comes back through this capture point from ").addr(at.Router).str(", so the block sits at ").addr(at.Router).
+			str(", between here and ").addr(at.Addr)
 	case analysis.ClauseNeverSent:
-		init := peerName(w.Initiator)
-		return fmt.Sprintf("this capture point is on the %s's own link (its control packets arrive with TTL %d, before any router), so the %s never sent a SYN toward the announced endpoint",
-			init, at.HostTTL, init)
+		t.str("this capture point is on the ").peer(w.Initiator).str("'s own link (its control packets arrive with TTL ").
+			uint(uint64(at.HostTTL)).str(", before any router), so the ").peer(w.Initiator).
+			str(" never sent a SYN toward the announced endpoint")
 	case analysis.ClauseAfterBlock:
-		acc := peerName(w.Acceptor)
-		where := ""
+		t.str("if it was blocked, this capture point sits after the block, on the ").peer(w.Acceptor).str("'s side of it")
 		if at.OnLink {
-			where = fmt.Sprintf(", on its link (the %s's control packets arrive with TTL %d, not decremented by a router)", acc, at.HostTTL)
+			t.str(", on its link (the ").peer(w.Acceptor).str("'s control packets arrive with TTL ").uint(uint64(at.HostTTL)).
+				str(", not decremented by a router)")
 		}
-		return fmt.Sprintf("if it was blocked, this capture point sits after the block, on the %s's side of it%s", acc, where)
+	default:
+		t.b = t.b[:n] // a clause this writer has no words for
 	}
-	return ""
 }
 
 // announcement names the reply that carries a passive method's endpoint.
@@ -260,20 +291,4 @@ func NATFix(d *analysis.NATDiagnosis) string {
 		return "if it is not intended, have the server refuse PORT to third parties (vsftpd port_promiscuous=NO and proftpd AllowForeignAddress off, both the default)"
 	}
 	return fmt.Sprintf("attach the FTP helper on the client's NAT so it rewrites %s (nftables: ct helper set \"ftp\" on the control port; iptables: -t raw ... -j CT --helper ftp; with nf_nat_ftp loaded), or use passive mode (PASV/EPSV)", d.Method)
-}
-
-// dur writes a capture-time duration for people: "7 s", "0.3 s", "45 ms".
-func dur(d time.Duration) string {
-	switch {
-	case d < 0:
-		d = 0
-		fallthrough
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%d ms", int(math.Round(float64(d)/float64(time.Millisecond))))
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	}
-	return fmt.Sprintf("%d s", int(math.Round(d.Seconds())))
 }

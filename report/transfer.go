@@ -69,7 +69,7 @@ type jsonStitch struct {
 	SHA256  string     `json:"sha256,omitempty"`
 }
 
-func transferJSON(c *analysis.Channel) *jsonTransfer {
+func transferJSON(c *analysis.Channel, x *jsonScratch) *jsonTransfer {
 	t := c.Transfer
 	if t == nil {
 		return nil
@@ -77,7 +77,7 @@ func transferJSON(c *analysis.Channel) *jsonTransfer {
 	j := &jsonTransfer{
 		Direction: t.Direction.String(), Command: c.Command, Path: t.Path, PathRelative: t.PathRelative,
 		Type: t.Type, Mode: t.Mode, Structure: t.Structure, Bytes: t.Bytes, MissingBytes: t.MissingBytes,
-		ExpectedFrom: t.ExpectedFrom.String(), Result: t.Result.String(), Reason: TransferReason(t), Aborted: t.Aborted, AbortIdle: t.AbortIdle,
+		ExpectedFrom: t.ExpectedFrom.String(), Result: t.Result.String(), Reason: x.sentence(appendTransferReason(x.text[:0], t)), Aborted: t.Aborted, AbortIdle: t.AbortIdle,
 	}
 	if t.Rest {
 		v := t.RestOffset
@@ -334,64 +334,87 @@ func appendOptUint(b []byte, key string, v *uint64) []byte {
 
 // TransferReason is the one sentence behind a transfer's result.
 func TransferReason(t *analysis.Transfer) string {
-	var b strings.Builder
-	of := func() string {
+	return string(appendTransferReason(make([]byte, 0, 128), t))
+}
+
+// appendTransferReason appends TransferReason(t) to b.
+func appendTransferReason(b []byte, t *analysis.Transfer) []byte {
+	s := &sentence{b: b}
+	// of appends the bytes carried, against the size when one was announced.
+	of := func() {
 		if t.ExpectedFrom == analysis.SizeNone {
-			return fmt.Sprintf("%d bytes", t.Bytes)
+			s.uint(t.Bytes).str(" bytes")
+			return
 		}
-		return fmt.Sprintf("%d of %d bytes (%s)", t.Bytes, t.Needed(), sizeWhere(t))
+		s.uint(t.Bytes).str(" of ").uint(t.Needed()).str(" bytes (").str(sizeWhere(t)).str(")")
 	}
+	replied := func() *sentence { return s.str("the server replied ").code(t.Reply) }
 	switch t.Cause {
 	case analysis.CauseCompleteSized:
-		fmt.Fprintf(&b, "the server replied %s after %d bytes, the size %s", t.Reply, t.Bytes, sizeWhere(t))
+		replied().str(" after ").uint(t.Bytes).str(" bytes, the size ").str(sizeWhere(t))
 		if t.Rest {
-			fmt.Fprintf(&b, " less the REST offset %d", t.RestOffset)
+			s.str(" less the REST offset ").uint(t.RestOffset)
 		}
 	case analysis.CauseCompleteUnsized:
-		fmt.Fprintf(&b, "the server replied %s after %d bytes", t.Reply, t.Bytes)
+		replied().str(" after ").uint(t.Bytes).str(" bytes")
 		switch {
 		case t.Encrypted:
-			b.WriteString("; the data connection is TLS (PROT P): its bytes are TLS records, held to no size")
+			s.str("; the data connection is TLS (PROT P): its bytes are TLS records, held to no size")
 		case t.ExpectedFrom != analysis.SizeNone:
-			fmt.Fprintf(&b, "; in TYPE %s the wire bytes are not held to the size %d %s (line endings are converted)", t.Type, t.ExpectedBytes, sizeWhere(t))
+			s.str("; in TYPE ").str(t.Type).str(" the wire bytes are not held to the size ").uint(t.ExpectedBytes).
+				str(" ").str(sizeWhere(t)).str(" (line endings are converted)")
 		}
 	case analysis.CauseCompleteLonger:
-		fmt.Fprintf(&b, "the server replied %s after %d bytes, more than the %d %s (the file grew, or the size was stale)", t.Reply, t.Bytes, t.Needed(), sizeWhere(t))
+		replied().str(" after ").uint(t.Bytes).str(" bytes, more than the ").uint(t.Needed()).str(" ").str(sizeWhere(t)).
+			str(" (the file grew, or the size was stale)")
 	case analysis.CauseErrorReply:
 		if t.Bytes == 0 {
-			fmt.Fprintf(&b, "the server replied %s before any data", t.Reply)
+			replied().str(" before any data")
 		} else {
-			fmt.Fprintf(&b, "the server replied %s after %s", t.Reply, of())
+			replied().str(" after ")
+			of()
 		}
 	case analysis.CauseReset:
-		fmt.Fprintf(&b, "the data connection was reset after %s, with no final reply", of())
+		s.str("the data connection was reset after ")
+		of()
+		s.str(", with no final reply")
 	case analysis.CauseShort:
 		if t.Reply != 0 {
-			fmt.Fprintf(&b, "the server replied %s, but the connection carried only %s", t.Reply, of())
+			replied().str(", but the connection carried only ")
+			of()
 		} else {
-			fmt.Fprintf(&b, "the data connection closed after %s, with no final reply", of())
+			s.str("the data connection closed after ")
+			of()
+			s.str(", with no final reply")
 		}
 	case analysis.CauseAbort:
-		fmt.Fprintf(&b, "the client sent ABOR after %s", of())
+		s.str("the client sent ABOR after ")
+		of()
 		if t.Reply != 0 {
-			fmt.Fprintf(&b, "; the server replied %s", t.Reply)
+			s.str("; ")
+			replied()
 		}
 	case analysis.CauseAbortTooLate:
-		fmt.Fprintf(&b, "the client sent ABOR, but the transfer had finished: the server replied %s after %s", t.Reply, of())
+		s.str("the client sent ABOR, but the transfer had finished: ")
+		replied().str(" after ")
+		of()
 		if t.AbortIdle {
-			b.WriteString(" and answered the ABOR with 225 (no transfer to abort)")
+			s.str(" and answered the ABOR with 225 (no transfer to abort)")
 		}
 	case analysis.CauseMissing:
-		fmt.Fprintf(&b, "the server replied %s, but the capture lacks %d of the %d bytes the connection carried (loss at the capture point or a short snap length)", t.Reply, t.MissingBytes, t.Bytes)
+		replied().str(", but the capture lacks ").uint(t.MissingBytes).str(" of the ").uint(t.Bytes).
+			str(" bytes the connection carried (loss at the capture point or a short snap length)")
 	case analysis.CauseNoConnection:
-		fmt.Fprintf(&b, "the server replied %s, but the data connection is not in the capture", t.Reply)
+		replied().str(", but the data connection is not in the capture")
 	default:
-		fmt.Fprintf(&b, "no final reply to %s is in the capture (%s so far)", directionVerb(t.Direction), of())
+		s.str("no final reply to ").str(directionVerb(t.Direction)).str(" is in the capture (")
+		of()
+		s.str(" so far)")
 	}
 	if t.MissingBytes > 0 && t.Cause != analysis.CauseMissing {
-		fmt.Fprintf(&b, "; the capture lacks %d of them", t.MissingBytes)
+		s.str("; the capture lacks ").uint(t.MissingBytes).str(" of them")
 	}
-	return b.String()
+	return s.b
 }
 
 func sizeWhere(t *analysis.Transfer) string {
