@@ -184,7 +184,7 @@ func appendHTMLSession(b []byte, m *htmlSession) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			j, err := json.Marshal(noticeJSON(m.s, &ns[i]))
+			j, err := json.Marshal(noticeJSON(m.s, &ns[i], &jsonScratch{}))
 			if err != nil {
 				j = []byte("null")
 			}
@@ -202,7 +202,7 @@ func appendHTMLSession(b []byte, m *htmlSession) []byte {
 		} else {
 			b = append(b, ',')
 		}
-		b = appendListingJSON(b, m.s, c)
+		b = appendListingJSON(b, m.s, c, &jsonScratch{})
 	}
 	if !first {
 		b = append(b, ']')

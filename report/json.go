@@ -227,21 +227,21 @@ func replyPtr(c ftp.ReplyCode) *int {
 }
 
 // auditJSON fills the session record's login and commands.
-func auditJSON(rec *jsonSession, au *analysis.Audit) {
+func auditJSON(rec *jsonSession, au *analysis.Audit, x *jsonScratch) {
 	if au == nil {
 		return
 	}
 	l := &au.Login
-	j := &jsonLogin{User: l.User, Outcome: l.Outcome.String(), Anonymous: l.Anonymous, Time: stamp(l.Time),
+	j := &jsonLogin{User: l.User, Outcome: l.Outcome.String(), Anonymous: l.Anonymous, Time: x.stamp(l.Time),
 		Failures: l.Failures, Attempts: make([]jsonLoginAttempt, 0, len(l.Attempts)), AttemptsDropped: l.AttemptsDropped}
 	for _, at := range l.Attempts {
-		j.Attempts = append(j.Attempts, jsonLoginAttempt{Time: stamp(at.Time), User: at.User, Password: at.Password,
+		j.Attempts = append(j.Attempts, jsonLoginAttempt{Time: x.stamp(at.Time), User: at.User, Password: at.Password,
 			PasswordSent: at.PasswordSent, Reply: replyPtr(at.Code), Outcome: at.Outcome.String()})
 	}
 	rec.Login = j
 	rec.CommandLog = make([]jsonCommand, 0, len(au.Commands))
 	for _, c := range au.Commands {
-		rec.CommandLog = append(rec.CommandLog, jsonCommand{Time: stamp(c.Time), Command: c.Verb, Argument: c.Arg,
+		rec.CommandLog = append(rec.CommandLog, jsonCommand{Time: x.stamp(c.Time), Command: c.Verb, Argument: c.Arg,
 			ArgumentLen: cutLen(c.Arg, int(c.ArgLen)), Reply: replyPtr(c.Code), ReplyText: c.ReplyText, Risk: c.Risk.String(), Overwrite: c.Overwrite})
 	}
 	rec.CommandLogDropped = au.CommandsDropped
@@ -259,6 +259,61 @@ type jsonStreamChannel struct {
 type jsonScratch struct {
 	// text is where sentences are built before they become strings.
 	text []byte
+	// minute is the Unix minute (+1, so that 0 is none) whose date, hour
+	// and minute as stamp writes them ("2006-01-02T15:04:") are in
+	// minuteText: a session's times mostly fall in one minute, and the
+	// calendar arithmetic was most of the cost of a stamp.
+	minute     int64
+	minuteText [len("2006-01-02T15:04:")]byte
+}
+
+// unix10000 is the Unix time of the year 10000, the first time whose stamp
+// the minute cache would not write the same.
+const unix10000 = 253402300800
+
+// appendStamp appends stamp(t).
+func (x *jsonScratch) appendStamp(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return b
+	}
+	t = t.UTC()
+	sec := t.Unix()
+	if sec < 0 || sec >= unix10000 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	if m := sec/60 + 1; m != x.minute {
+		n := len(b)
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		copy(x.minuteText[:], b[n:])
+		x.minute = m
+		return b
+	}
+	b = append(b, x.minuteText[:]...)
+	s := sec % 60
+	b = append(b, byte('0'+s/10), byte('0'+s%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		// RFC3339Nano: nine digits, trailing zeros left out.
+		var f [10]byte
+		f[0] = '.'
+		for i := 9; i > 0; i-- {
+			f[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(f)
+		for f[n-1] == '0' {
+			n--
+		}
+		b = append(b, f[:n]...)
+	}
+	return append(b, 'Z')
+}
+
+// stamp is stamp(t) through the minute cache.
+func (x *jsonScratch) stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return x.sentence(x.appendStamp(x.text[:0], t))
 }
 
 // sentence returns b as a string and keeps b for the next sentence.
@@ -272,7 +327,7 @@ func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
 		Method:       c.Method.String(),
 		Mode:         c.Mode().String(),
 		Announced:    c.Announced.String(),
-		Time:         stamp(c.Time),
+		Time:         x.stamp(c.Time),
 		Command:      c.Command,
 		Argument:     c.Argument,
 		SYN:          c.SYNs(),
@@ -331,7 +386,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	if !j.o.Stream { // streamed, each notice went out when it was raised
 		ns := sessionNotices(s)
 		for i := range ns {
-			if err := j.enc.Encode(noticeJSON(s, &ns[i])); err != nil {
+			if err := j.enc.Encode(noticeJSON(s, &ns[i], &j.scratch)); err != nil {
 				return err
 			}
 		}
@@ -343,7 +398,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 		if c.Transfer == nil || c.Transfer.Listing == nil {
 			continue
 		}
-		if err := j.w.appendRecord(func(b []byte) []byte { return appendListingJSON(b, s, c) }); err != nil {
+		if err := j.w.appendRecord(func(b []byte) []byte { return appendListingJSON(b, s, c, &j.scratch) }); err != nil {
 			return err
 		}
 	}
@@ -354,7 +409,7 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 func sessionJSON(s *analysis.Session, x *jsonScratch) jsonSession {
 	rec := jsonSession{
 		Type: "session", Client: ap(s.Client), Server: ap(s.Server),
-		Start: stamp(s.Start), End: stamp(s.End), User: s.User, TLS: s.TLS,
+		Start: x.stamp(s.Start), End: x.stamp(s.End), User: s.User, TLS: s.TLS,
 		Modes: modes(s), Channels: make([]jsonChannel, 0, len(s.Channels)), Password: s.Password,
 		Midstream: s.Midstream, EPSVAll: s.EPSVAll, Greeting: s.Greeting,
 		Commands: int(s.Commands), Replies: int(s.Replies), GapBytes: s.GapBytes,
@@ -364,12 +419,12 @@ func sessionJSON(s *analysis.Session, x *jsonScratch) jsonSession {
 		rec.Channels = append(rec.Channels, channelJSON(c, x))
 	}
 	for _, n := range s.Notes {
-		rec.Notes = append(rec.Notes, jsonNote{Time: stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
+		rec.Notes = append(rec.Notes, jsonNote{Time: x.stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
 	}
-	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s), latencyJSON(s.Latency)
+	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s, x), latencyJSON(s.Latency)
 	rec.UserLen, rec.PasswordLen = cutLen(s.User, int(s.UserLen)), cutLen(s.Password, int(s.PasswordLen))
 	rec.UID, rec.CommunityID = SessionUID(s), flowid.CommunityID(s.Client, s.Server, flowid.ProtoTCP)
-	auditJSON(&rec, s.Audit)
+	auditJSON(&rec, s.Audit, x)
 	rec.TLSMode = tlsMode(s)
 	return rec
 }
@@ -380,7 +435,7 @@ func (j *jsonWriter) Notice(s *analysis.Session, n *analysis.Notice) error {
 	if !j.o.Stream {
 		return nil
 	}
-	return j.enc.Encode(noticeJSON(s, n))
+	return j.enc.Encode(noticeJSON(s, n, &j.scratch))
 }
 
 func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
@@ -501,10 +556,10 @@ func lintFindings(s *analysis.Session) []analysis.LintFinding {
 	return out
 }
 
-func lintJSON(s *analysis.Session) []jsonLint {
+func lintJSON(s *analysis.Session, x *jsonScratch) []jsonLint {
 	out := []jsonLint{}
 	for _, f := range lintFindings(s) {
-		out = append(out, jsonLint{Code: f.Code.String(), Time: stamp(f.Time), Packet: f.Packet, Count: f.Count, Text: LintText(f)})
+		out = append(out, jsonLint{Code: f.Code.String(), Time: x.stamp(f.Time), Packet: f.Packet, Count: f.Count, Text: LintText(f)})
 	}
 	return out
 }

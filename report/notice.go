@@ -77,10 +77,10 @@ type jsonNotice struct {
 	Endpoint string   `json:"endpoint,omitempty"`
 }
 
-func noticeJSON(s *analysis.Session, n *analysis.Notice) jsonNotice {
-	j := jsonNotice{Type: "notice", Kind: n.Kind.String(), Time: stamp(n.Time), Source: n.Source.String(),
+func noticeJSON(s *analysis.Session, n *analysis.Notice, x *jsonScratch) jsonNotice {
+	j := jsonNotice{Type: "notice", Kind: n.Kind.String(), Time: x.stamp(n.Time), Source: n.Source.String(),
 		Server: ap(s.Server), Client: ap(s.Client), UID: SessionUID(s), Reason: NoticeReason(n),
-		Failures: n.Failures, Servers: n.Servers, First: stamp(n.First), Users: n.Users, User: n.User,
+		Failures: n.Failures, Servers: n.Servers, First: x.stamp(n.First), Users: n.Users, User: n.User,
 		Command: n.Verb, Argument: n.Arg, Reply: replyPtr(n.Code)}
 	if n.Endpoint.IsValid() {
 		j.Endpoint = n.Endpoint.String()

@@ -270,7 +270,7 @@ func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
 
 // appendListingJSON appends a {"type":"listing"} record: a parsed
 // directory listing with its entries.
-func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel) []byte {
+func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel, x *jsonScratch) []byte {
 	t := c.Transfer
 	l := t.Listing
 	b = append(b, `{"type":"listing","client":`...)
@@ -278,7 +278,7 @@ func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel) []byt
 	b = append(b, `,"server":`...)
 	b = appendJSONString(b, s.Server.String())
 	b = append(b, `,"time":`...)
-	b = appendJSONString(b, stamp(c.CommandTime))
+	b = append(x.appendStamp(append(b, '"'), c.CommandTime), '"') // digits and punctuation only
 	b = append(b, `,"command":`...)
 	b = appendJSONString(b, c.Command)
 	b = append(b, `,"path":`...)
