@@ -232,18 +232,21 @@ func auditJSON(rec *jsonSession, au *analysis.Audit, x *jsonScratch) {
 		return
 	}
 	l := &au.Login
-	j := &jsonLogin{User: l.User, Outcome: l.Outcome.String(), Anonymous: l.Anonymous, Time: x.stamp(l.Time),
-		Failures: l.Failures, Attempts: make([]jsonLoginAttempt, 0, len(l.Attempts)), AttemptsDropped: l.AttemptsDropped}
+	x.login = jsonLogin{User: l.User, Outcome: l.Outcome.String(), Anonymous: l.Anonymous, Time: x.stamp(l.Time),
+		Failures: l.Failures, Attempts: fresh(x.attempts, len(l.Attempts)), AttemptsDropped: l.AttemptsDropped}
+	j := &x.login
 	for _, at := range l.Attempts {
 		j.Attempts = append(j.Attempts, jsonLoginAttempt{Time: x.stamp(at.Time), User: at.User, Password: at.Password,
-			PasswordSent: at.PasswordSent, Reply: replyPtr(at.Code), Outcome: at.Outcome.String()})
+			PasswordSent: at.PasswordSent, Reply: x.reply(at.Code), Outcome: at.Outcome.String()})
 	}
+	x.attempts = j.Attempts
 	rec.Login = j
-	rec.CommandLog = make([]jsonCommand, 0, len(au.Commands))
+	rec.CommandLog = fresh(x.commands, len(au.Commands))
 	for _, c := range au.Commands {
 		rec.CommandLog = append(rec.CommandLog, jsonCommand{Time: x.stamp(c.Time), Command: c.Verb, Argument: c.Arg,
-			ArgumentLen: cutLen(c.Arg, int(c.ArgLen)), Reply: replyPtr(c.Code), ReplyText: c.ReplyText, Risk: c.Risk.String(), Overwrite: c.Overwrite})
+			ArgumentLen: cutLen(c.Arg, int(c.ArgLen)), Reply: x.reply(c.Code), ReplyText: c.ReplyText, Risk: c.Risk.String(), Overwrite: c.Overwrite})
 	}
+	x.commands = rec.CommandLog
 	rec.CommandLogDropped = au.CommandsDropped
 }
 
@@ -254,79 +257,11 @@ type jsonStreamChannel struct {
 	jsonChannel
 }
 
-// jsonScratch is what the JSON writer reuses from one record to the next
-// instead of allocating it again.
-type jsonScratch struct {
-	// text is where sentences are built before they become strings.
-	text []byte
-	// minute is the Unix minute (+1, so that 0 is none) whose date, hour
-	// and minute as stamp writes them ("2006-01-02T15:04:") are in
-	// minuteText: a session's times mostly fall in one minute, and the
-	// calendar arithmetic was most of the cost of a stamp.
-	minute     int64
-	minuteText [len("2006-01-02T15:04:")]byte
-}
-
-// unix10000 is the Unix time of the year 10000, the first time whose stamp
-// the minute cache would not write the same.
-const unix10000 = 253402300800
-
-// appendStamp appends stamp(t).
-func (x *jsonScratch) appendStamp(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return b
-	}
-	t = t.UTC()
-	sec := t.Unix()
-	if sec < 0 || sec >= unix10000 {
-		return t.AppendFormat(b, time.RFC3339Nano)
-	}
-	if m := sec/60 + 1; m != x.minute {
-		n := len(b)
-		b = t.AppendFormat(b, time.RFC3339Nano)
-		copy(x.minuteText[:], b[n:])
-		x.minute = m
-		return b
-	}
-	b = append(b, x.minuteText[:]...)
-	s := sec % 60
-	b = append(b, byte('0'+s/10), byte('0'+s%10))
-	if ns := t.Nanosecond(); ns != 0 {
-		// RFC3339Nano: nine digits, trailing zeros left out.
-		var f [10]byte
-		f[0] = '.'
-		for i := 9; i > 0; i-- {
-			f[i] = byte('0' + ns%10)
-			ns /= 10
-		}
-		n := len(f)
-		for f[n-1] == '0' {
-			n--
-		}
-		b = append(b, f[:n]...)
-	}
-	return append(b, 'Z')
-}
-
-// stamp is stamp(t) through the minute cache.
-func (x *jsonScratch) stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return x.sentence(x.appendStamp(x.text[:0], t))
-}
-
-// sentence returns b as a string and keeps b for the next sentence.
-func (x *jsonScratch) sentence(b []byte) string {
-	x.text = b[:0]
-	return string(b)
-}
-
 func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
 	j := jsonChannel{
 		Method:       c.Method.String(),
 		Mode:         c.Mode().String(),
-		Announced:    c.Announced.String(),
+		Announced:    x.ap(c.Announced),
 		Time:         x.stamp(c.Time),
 		Command:      c.Command,
 		Argument:     c.Argument,
@@ -335,28 +270,21 @@ func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
 		Verdict:      c.Verdict.String(),
 		Blocked:      c.Blocked,
 		NAT:          c.NAT,
-		Reason:       x.sentence(appendReason(x.text[:0], c)),
-		Alternate:    c.Alternate.String(),
-		Replies:      []int{},
+		Reason:       x.keep(appendReason(x.text[:0], c)),
+		Alternate:    x.ap(c.Alternate),
+		Replies:      x.intList(len(c.Replies)),
 		ReplyText:    c.ReplyText,
 		Attempts:     len(c.Attempts),
 		Superseded:   c.Superseded,
 		SetupRefused: c.SetupRefused,
 		Packet:       c.Packet,
 	}
-	if c.Reply != 0 {
-		r := int(c.Reply)
-		j.Reply = &r
-	}
-	if c.SetupCode != 0 {
-		r := int(c.SetupCode)
-		j.SetupReply = &r
-	}
+	j.Reply, j.SetupReply = x.reply(c.Reply), x.reply(c.SetupCode)
 	for _, r := range c.Replies {
 		j.Replies = append(j.Replies, int(r))
 	}
 	if at := c.Connection(); at != nil {
-		j.Connection = &jsonConn{From: at.From.String(), To: at.To.String()}
+		j.Connection = &jsonConn{From: x.ap(at.From), To: x.ap(at.To)}
 		j.CommunityID = flowid.CommunityID(at.From, at.To, flowid.ProtoTCP)
 		j.Matched = at.Match.String()
 	}
@@ -367,7 +295,7 @@ func channelJSON(c *analysis.Channel, x *jsonScratch) jsonChannel {
 			j.ICMP = &jsonICMP{From: at.ICMP.From.String(), Type: at.ICMP.Type, Code: at.ICMP.Code, Text: at.ICMP.Describe(), V6: at.ICMP.V6}
 		}
 	}
-	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings())
+	j.Vantage, j.NATDiagnosis, j.Timings = c.Vantage.String(), natJSON(c.NATDiag), timingsJSON(c.Timings(), x)
 	j.ArgumentLen = cutLen(c.Argument, c.ArgumentLen)
 	j.Transfer = transferJSON(c, x)
 	j.DataProtection = dataProtection(c)
@@ -407,21 +335,24 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 
 // sessionJSON returns a session's record.
 func sessionJSON(s *analysis.Session, x *jsonScratch) jsonSession {
+	x.reset()
 	rec := jsonSession{
-		Type: "session", Client: ap(s.Client), Server: ap(s.Server),
+		Type: "session", Client: x.ap(s.Client), Server: x.ap(s.Server),
 		Start: x.stamp(s.Start), End: x.stamp(s.End), User: s.User, TLS: s.TLS,
-		Modes: modes(s), Channels: make([]jsonChannel, 0, len(s.Channels)), Password: s.Password,
+		Modes: modes(s), Channels: fresh(x.channels, len(s.Channels)), Password: s.Password,
 		Midstream: s.Midstream, EPSVAll: s.EPSVAll, Greeting: s.Greeting,
 		Commands: int(s.Commands), Replies: int(s.Replies), GapBytes: s.GapBytes,
-		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: make([]jsonNote, 0, len(s.Notes)),
+		Closed: s.Closed, ChannelsDropped: s.ChannelsDropped, Notes: fresh(x.notes, len(s.Notes)),
 	}
 	for _, c := range s.Channels {
 		rec.Channels = append(rec.Channels, channelJSON(c, x))
 	}
+	x.channels = rec.Channels
 	for _, n := range s.Notes {
 		rec.Notes = append(rec.Notes, jsonNote{Time: x.stamp(n.Time), Kind: n.Kind.String(), Text: NoteText(n)})
 	}
-	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s), lintJSON(s, x), latencyJSON(s.Latency)
+	x.notes = rec.Notes
+	rec.CapturePoint, rec.Lint, rec.Latency = capturePointJSON(s, x), lintJSON(s, x), latencyJSON(s.Latency, x)
 	rec.UserLen, rec.PasswordLen = cutLen(s.User, int(s.UserLen)), cutLen(s.Password, int(s.PasswordLen))
 	rec.UID, rec.CommunityID = SessionUID(s), flowid.CommunityID(s.Client, s.Server, flowid.ProtoTCP)
 	auditJSON(&rec, s.Audit, x)
@@ -442,6 +373,7 @@ func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {
 	if !j.o.Stream {
 		return nil
 	}
+	j.scratch.reset()
 	rec := jsonStreamChannel{Type: "channel", Client: ap(s.Client), Server: ap(s.Server), jsonChannel: channelJSON(c, &j.scratch)}
 	if err := j.w.appendRecord(func(b []byte) []byte { return appendStreamChannelJSON(b, &rec) }); err != nil {
 		return err
@@ -513,9 +445,9 @@ func ms(d time.Duration) *float64 {
 	return &v
 }
 
-func timingsJSON(t analysis.Timings) jsonTimings {
-	return jsonTimings{SetupReply: ms(t.SetupReply), AnnounceToSYN: ms(t.AnnounceToSYN), SYNToSYNACK: ms(t.SYNToSYNACK),
-		CommandToReply: ms(t.CommandToReply), PrelimToData: ms(t.PrelimToData)}
+func timingsJSON(t analysis.Timings, x *jsonScratch) jsonTimings {
+	return jsonTimings{SetupReply: x.ms(t.SetupReply), AnnounceToSYN: x.ms(t.AnnounceToSYN), SYNToSYNACK: x.ms(t.SYNToSYNACK),
+		CommandToReply: x.ms(t.CommandToReply), PrelimToData: x.ms(t.PrelimToData)}
 }
 
 type jsonCapturePoint struct {
@@ -526,15 +458,14 @@ type jsonCapturePoint struct {
 	ServerHops *int   `json:"server_hops,omitempty"`
 }
 
-func capturePointJSON(s *analysis.Session) jsonCapturePoint {
+func capturePointJSON(s *analysis.Session, x *jsonScratch) jsonCapturePoint {
 	j := jsonCapturePoint{Position: s.CapturePosition().String()}
 	ttl := func(h analysis.HostTrace) (*int, *int) {
 		n, ok := h.Hops()
 		if !ok {
 			return nil, nil
 		}
-		t := int(h.TTLMax)
-		return &t, &n
+		return x.int(int(h.TTLMax)), x.int(n)
 	}
 	j.ClientTTL, j.ClientHops = ttl(s.ClientTrace)
 	j.ServerTTL, j.ServerHops = ttl(s.ServerTrace)
@@ -557,10 +488,11 @@ func lintFindings(s *analysis.Session) []analysis.LintFinding {
 }
 
 func lintJSON(s *analysis.Session, x *jsonScratch) []jsonLint {
-	out := []jsonLint{}
+	out := fresh(x.lint, len(s.Lint))
 	for _, f := range lintFindings(s) {
 		out = append(out, jsonLint{Code: f.Code.String(), Time: x.stamp(f.Time), Packet: f.Packet, Count: f.Count, Text: LintText(f)})
 	}
+	x.lint = out
 	return out
 }
 
@@ -571,10 +503,10 @@ type jsonLatency struct {
 	Max      *float64 `json:"max_ms,omitempty"`
 }
 
-func latencyJSON(l analysis.Latency) jsonLatency {
+func latencyJSON(l analysis.Latency, x *jsonScratch) jsonLatency {
 	j := jsonLatency{Commands: l.Count}
 	if l.Count > 0 {
-		j.Mean, j.Min, j.Max = ms(l.Mean()), ms(l.Min), ms(l.Max)
+		j.Mean, j.Min, j.Max = x.ms(l.Mean()), x.ms(l.Min), x.ms(l.Max)
 	}
 	return j
 }

@@ -74,36 +74,30 @@ func transferJSON(c *analysis.Channel, x *jsonScratch) *jsonTransfer {
 	if t == nil {
 		return nil
 	}
-	j := &jsonTransfer{
+	x.transfers = append(x.transfers, jsonTransfer{
 		Direction: t.Direction.String(), Command: c.Command, Path: t.Path, PathRelative: t.PathRelative,
 		Type: t.Type, Mode: t.Mode, Structure: t.Structure, Bytes: t.Bytes, MissingBytes: t.MissingBytes,
-		ExpectedFrom: t.ExpectedFrom.String(), Result: t.Result.String(), Reason: x.sentence(appendTransferReason(x.text[:0], t)), Aborted: t.Aborted, AbortIdle: t.AbortIdle,
-	}
+		ExpectedFrom: t.ExpectedFrom.String(), Result: t.Result.String(), Reason: x.keep(appendTransferReason(x.text[:0], t)), Aborted: t.Aborted, AbortIdle: t.AbortIdle,
+	})
+	j := &x.transfers[len(x.transfers)-1]
 	if t.Rest {
-		v := t.RestOffset
-		j.RestOffset = &v
+		j.RestOffset = x.uint(t.RestOffset)
 	}
 	if t.ExpectedFrom != analysis.SizeNone {
-		v := t.ExpectedBytes
-		j.ExpectedBytes = &v
+		j.ExpectedBytes = x.uint(t.ExpectedBytes)
 	}
-	if t.Reply != 0 {
-		r := int(t.Reply)
-		j.Reply = &r
-	}
+	j.Reply = x.reply(t.Reply)
 	if !t.Start.IsZero() {
-		j.DurationMS = ms(t.Duration())
+		j.DurationMS = x.ms(t.Duration())
 	}
 	if bps, ok := t.Throughput(); ok {
-		v := uint64(math.Round(bps))
-		j.ThroughputBPS = &v
+		j.ThroughputBPS = x.uint(uint64(math.Round(bps)))
 	}
 	j.Reordered, j.PayloadLost = t.Reordered, t.PayloadLost
 	j.FUID = transferFUID(c)
 	j.SizeMismatch, j.DeletedAfter = t.SizeMismatch, t.DeletedAfter
 	if t.Listed {
-		v := t.ListedBytes
-		j.ListedBytes = &v
+		j.ListedBytes = x.uint(t.ListedBytes)
 	}
 	if t.Listing != nil {
 		n := len(t.Listing.Entries) + t.Listing.Dropped
