@@ -26,16 +26,25 @@ var jsonPlain = func() (t [utf8.RuneSelf]bool) {
 
 // plain8 reports whether none of the 8 bytes of s needs escaping in JSON or
 // decoding as UTF-8: each is printable ASCII (0x20 to 0x7e) other than '"'
-// and '\\' (jsonPlain, eight at once). The tests are the usual
-// word-at-a-time ones: a byte below n sets its high bit in (x - n·0x01…) &^ x,
-// a byte equal to v is a zero byte of x ^ v·0x01….
-func plain8(s string) bool {
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+// and '\\' (jsonPlain, eight at once).
+func plain8(s string) bool { return plainWord(word8(s)) }
+
+// word8 is the first 8 bytes of s as one little-endian word: one load (the
+// hint leaves a single bounds check, and the compiler merges the byte loads).
+func word8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainWord is plain8 on a word. The tests are the usual word-at-a-time
+// ones: a byte below n sets its high bit in (x - n·0x01…) &^ x, a byte equal
+// to v is a zero byte of x ^ v·0x01….
+func plainWord(x uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(y uint64) uint64 { return (y - ones) &^ y & highs }
-	bad := x&highs | (x-0x20*ones)&^x&highs | zero(x^'"'*ones) | zero(x^'\\'*ones) | zero(x^0x7f*ones)
-	return bad == 0
+	q, bs, del := x^'"'*ones, x^'\\'*ones, x^0x7f*ones
+	bad := x | (x-0x20*ones)&^x | (q-ones)&^q | (bs-ones)&^bs | (del-ones)&^del
+	return bad&highs == 0
 }
 
 // appendJSONString appends s as a JSON string the way encoding/json writes
@@ -48,8 +57,13 @@ func appendJSONString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		// Eight bytes at a time while none needs a look: nearly every
 		// string here (addresses, times, sentences) is plain ASCII.
-		for i+8 <= len(s) && plain8(s[i:i+8]) {
+		for i+8 <= len(s) && plainWord(word8(s[i:])) {
 			i += 8
+		}
+		if i < len(s) && i+8 > len(s) && len(s) >= 8 && plainWord(word8(s[len(s)-8:])) {
+			// Fewer than 8 bytes are left: the last word, overlapping
+			// the words already looked at, holds them all.
+			i = len(s)
 		}
 		if i >= len(s) {
 			break

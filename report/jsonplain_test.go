@@ -1,7 +1,9 @@
 package report
 
 import (
+	"bytes"
 	"math/rand"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -38,6 +40,27 @@ func TestPlain8(t *testing.T) {
 		}
 		if got, want := plain8(string(b[:])), byTable(string(b[:])); got != want {
 			t.Fatalf("plain8(%q) = %v, the table says %v", b, got, want)
+		}
+	}
+}
+
+// TestJSONStringEveryPosition: appendJSONString writes what the encoder
+// writes for strings of every length up to 3 words with one byte that
+// needs a look at every position (the word loop, the overlapping last
+// word and the byte loop each meet it).
+func TestJSONStringEveryPosition(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for p := range n {
+			for _, c := range []string{"\"", "\\", "\x7f", "\x01", "\n", "\xc3", "é", "\u202e"} {
+				s := strings.Repeat("a", p) + c + strings.Repeat("b", n-p-1)
+				var out bytes.Buffer
+				if err := newJSONEncoder(&out).Encode(s); err != nil {
+					t.Fatal(err)
+				}
+				if hand := append(appendJSONString(nil, s), '\n'); !bytes.Equal(hand, out.Bytes()) {
+					t.Fatalf("%q: appendJSONString writes %q, the encoder %q", s, hand, out.Bytes())
+				}
+			}
 		}
 	}
 }
