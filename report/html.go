@@ -193,7 +193,7 @@ func appendHTMLSession(b []byte, m *htmlSession) []byte {
 		b = append(b, ']')
 	}
 	first := true
-	for _, c := range m.s.Channels {
+	for i, c := range m.s.Channels {
 		if c.Transfer == nil || c.Transfer.Listing == nil {
 			continue
 		}
@@ -202,7 +202,7 @@ func appendHTMLSession(b []byte, m *htmlSession) []byte {
 		} else {
 			b = append(b, ',')
 		}
-		b = appendListingJSON(b, m.s, c, &jsonScratch{})
+		b = appendListingJSON(b, m.s, c, &m.Session.Channels[i], &jsonScratch{})
 	}
 	if !first {
 		b = append(b, ']')

@@ -322,11 +322,12 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	// Each parsed directory listing follows its session as a record of
 	// its own: a listing of thousands of entries would make the session's
 	// record unwieldy.
-	for _, c := range s.Channels {
+	for i, c := range s.Channels {
 		if c.Transfer == nil || c.Transfer.Listing == nil {
 			continue
 		}
-		if err := j.w.appendRecord(func(b []byte) []byte { return appendListingJSON(b, s, c, &j.scratch) }); err != nil {
+		rc := &rec.Channels[i]
+		if err := j.w.appendRecord(func(b []byte) []byte { return appendListingJSON(b, s, c, rc, &j.scratch) }); err != nil {
 			return err
 		}
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ftpscope/ftpscope/analysis"
 	"github.com/ftpscope/ftpscope/analysis/ftp"
-	"github.com/ftpscope/ftpscope/flowid"
 )
 
 // The transfer ledger's words and records (issue 13): analysis decides a
@@ -264,7 +263,10 @@ func appendTransferJSON(b []byte, t *jsonTransfer) []byte {
 
 // appendListingJSON appends a {"type":"listing"} record: a parsed
 // directory listing with its entries.
-func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel, x *jsonScratch) []byte {
+//
+// rc is the channel's own record, whose community_id and fuid the listing
+// repeats (each a hash: made once).
+func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel, rc *jsonChannel, x *jsonScratch) []byte {
 	t := c.Transfer
 	l := t.Listing
 	b = append(b, `{"type":"listing","client":`...)
@@ -307,11 +309,11 @@ func appendListingJSON(b []byte, s *analysis.Session, c *analysis.Channel, x *js
 	b = strconv.AppendInt(b, int64(l.Dropped), 10)
 	b = append(b, `,"unparsed_lines":`...)
 	b = strconv.AppendInt(b, int64(l.Unparsed), 10)
-	if at := c.Connection(); at != nil {
+	if rc.CommunityID != "" { // the channel has a connection
 		b = append(b, `,"community_id":`...)
-		b = appendJSONString(b, flowid.CommunityID(at.From, at.To, flowid.ProtoTCP))
+		b = appendJSONString(b, rc.CommunityID)
 	}
-	if fuid := transferFUID(c); fuid != "" {
+	if fuid := rc.Transfer.FUID; fuid != "" {
 		b = append(b, `,"fuid":`...)
 		b = appendJSONString(b, fuid)
 	}

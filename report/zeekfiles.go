@@ -44,10 +44,8 @@ type zeekFile struct {
 // an empty one is no file, and neither is a TLS-protected one. The fuid is derived from the connection and the
 // direction (flowid.FUID), so the same capture gives the same ids.
 func channelFiles(c *analysis.Channel) []zeekFile {
-	at := c.Connection()
-	if at == nil || !at.Established() || at.Bytes == 0 || c.DataTLS {
-		// A protected channel (PROT P) carries TLS records: no file
-		// analysis reads a file in them.
+	at := fileConnection(c)
+	if at == nil {
 		return nil
 	}
 	start := connStart(at)
@@ -57,9 +55,9 @@ func channelFiles(c *analysis.Channel) []zeekFile {
 		f.fuid = flowid.FUID(at.From, at.To, start, f.isOrig)
 		return f
 	}
-	if t := c.Transfer; t != nil {
-		i := dataIndex(c, t.Direction.FromServer())
-		if at.Sent[i] == 0 {
+	if c.Transfer != nil {
+		i, ok := transferFile(c, at)
+		if !ok {
 			return nil
 		}
 		return []zeekFile{file(i)}
@@ -89,10 +87,37 @@ func transferFUID(c *analysis.Channel) string {
 	if c.Transfer == nil {
 		return ""
 	}
-	if fs := channelFiles(c); len(fs) == 1 {
-		return fs[0].fuid
+	// channelFiles(c)[0].fuid, without the rest of the file's row (every
+	// JSON channel record with a transfer asks).
+	at := fileConnection(c)
+	if at == nil {
+		return ""
 	}
-	return ""
+	i, ok := transferFile(c, at)
+	if !ok {
+		return ""
+	}
+	return flowid.FUID(at.From, at.To, connStart(at), i == 0)
+}
+
+// fileConnection is the data connection in which a channel's files are
+// looked for, nil when it can carry none.
+func fileConnection(c *analysis.Channel) *analysis.Attempt {
+	at := c.Connection()
+	if at == nil || !at.Established() || at.Bytes == 0 || c.DataTLS {
+		// A protected channel (PROT P) carries TLS records: no file
+		// analysis reads a file in them.
+		return nil
+	}
+	return at
+}
+
+// transferFile is the index (dataIndex) of the direction of at that
+// carried the channel's transfer; ok is false when that direction carried
+// no byte, and so no file.
+func transferFile(c *analysis.Channel, at *analysis.Attempt) (i int, ok bool) {
+	i = dataIndex(c, c.Transfer.Direction.FromServer())
+	return i, at.Sent[i] != 0
 }
 
 // zeekMIME is a media type as Zeek's file sniffing names it: without
