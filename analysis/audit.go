@@ -73,11 +73,14 @@ type CommandRecord struct {
 	// ftp.Redacted unless Config.ShowPasswords), cut to StoredMax bytes,
 	// and ArgLen the argument's length on the wire.
 	Verb, Arg string
+	// ReplyText is the first line of the last reply to the command, Code
+	// (below) its code. The small fields come last, together: a record is
+	// 80 bytes, not the 88 their padding took between the strings.
+	ReplyText string
 	ArgLen    int32
 	// Code is the last reply to the command (the 226 after a 150; 0 when
-	// none came) and ReplyText its first line.
-	Code      ftp.ReplyCode
-	ReplyText string
+	// none came).
+	Code ftp.ReplyCode
 	// Risk marks commands that change the server's files (ftp.RiskOf).
 	Risk ftp.Risk
 	// Overwrite marks a STOR to a path that a listing earlier in the

@@ -208,6 +208,7 @@ func TestHeldSizes(t *testing.T) {
 		{"Session", unsafe.Sizeof(Session{}), 416},
 		{"sessionState", unsafe.Sizeof(sessionState{}), 144},
 		{"lintState", unsafe.Sizeof(lintState{}), 16},
+		{"CommandRecord", unsafe.Sizeof(CommandRecord{}), 80}, // one per logged command
 	} {
 		if tc.size > tc.max {
 			t.Errorf("%s is %d bytes, more than its %d", tc.what, tc.size, tc.max)
