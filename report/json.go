@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ftpscope/ftpscope/analysis"
-	"github.com/ftpscope/ftpscope/analysis/ftp"
 	"github.com/ftpscope/ftpscope/flowid"
 )
 
@@ -217,15 +216,6 @@ type jsonCommand struct {
 	Overwrite bool `json:"overwrite,omitempty"`
 }
 
-// replyPtr is a reply code as JSON writes it: null when none came.
-func replyPtr(c ftp.ReplyCode) *int {
-	if c == 0 {
-		return nil
-	}
-	n := int(c)
-	return &n
-}
-
 // auditJSON fills the session record's login and commands.
 func auditJSON(rec *jsonSession, au *analysis.Audit, x *jsonScratch) {
 	if au == nil {
@@ -314,7 +304,8 @@ func (j *jsonWriter) Session(s *analysis.Session) error {
 	if !j.o.Stream { // streamed, each notice went out when it was raised
 		ns := sessionNotices(s)
 		for i := range ns {
-			if err := j.enc.Encode(noticeJSON(s, &ns[i], &j.scratch)); err != nil {
+			rec := noticeJSON(s, &ns[i], &j.scratch)
+			if err := j.w.appendRecord(func(b []byte) []byte { return appendNoticeJSON(b, &rec) }); err != nil {
 				return err
 			}
 		}
@@ -367,7 +358,8 @@ func (j *jsonWriter) Notice(s *analysis.Session, n *analysis.Notice) error {
 	if !j.o.Stream {
 		return nil
 	}
-	return j.enc.Encode(noticeJSON(s, n, &j.scratch))
+	rec := noticeJSON(s, n, &j.scratch)
+	return j.w.appendRecord(func(b []byte) []byte { return appendNoticeJSON(b, &rec) })
 }
 
 func (j *jsonWriter) Channel(s *analysis.Session, c *analysis.Channel) error {

@@ -140,7 +140,8 @@ func (x *jsonScratch) float(f float64) *float64 {
 	return &x.floats[len(x.floats)-1]
 }
 
-// reply is replyPtr(c) from the int block.
+// reply is a reply code as JSON writes it, from the int block: null
+// (nil) when none came.
 func (x *jsonScratch) reply(c ftp.ReplyCode) *int {
 	if c == 0 {
 		return nil
