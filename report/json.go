@@ -392,7 +392,8 @@ func cutLen(s string, n int) *int {
 	if n <= len(s) {
 		return nil
 	}
-	return &n
+	v := n // a copy: &n would move n to the heap on every call, cut or not
+	return &v
 }
 
 // The diagnosis fields of issue 4: capture point, NAT, lint, timings.

@@ -99,8 +99,7 @@ func transferJSON(c *analysis.Channel, x *jsonScratch) *jsonTransfer {
 		j.ListedBytes = x.uint(t.ListedBytes)
 	}
 	if t.Listing != nil {
-		n := len(t.Listing.Entries) + t.Listing.Dropped
-		j.Entries = &n
+		j.Entries = x.int(len(t.Listing.Entries) + t.Listing.Dropped)
 	}
 	if ct := t.Content; ct != nil {
 		j.MIME, j.Extracted, j.ExtractError = ct.MIME, ct.Extracted, ct.ExtractError
