@@ -21,23 +21,7 @@ func BenchmarkJSONSessions(b *testing.B) {
 	if len(sessions) == 0 {
 		b.Fatal("no sessions")
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		w, err := report.New(report.JSON, io.Discard, report.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, s := range sessions {
-			if err := w.Session(s); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := w.Flush(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(len(sessions))*float64(b.N)/b.Elapsed().Seconds(), "sessions/s")
+	benchJSON(b, sessions)
 }
 
 // sessionsGlob returns the sessions of the captures pattern names.
@@ -65,6 +49,12 @@ func BenchmarkJSONFile(b *testing.B) {
 	if len(sessions) == 0 {
 		b.Fatal("no sessions")
 	}
+	benchJSON(b, sessions)
+}
+
+// benchJSON writes sessions' JSON records b.N times, into nothing, and
+// reports sessions/s.
+func benchJSON(b *testing.B, sessions []*analysis.Session) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
