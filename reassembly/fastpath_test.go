@@ -82,15 +82,7 @@ func genFastScenario(rng *rand.Rand) (conns int, handshakes []bool, segs []fastS
 			}
 			offs[r] = off + n
 		}
-		switch rng.Intn(4) {
-		case 0:
-			list = append(list, fastSeg{conn: ci, from: RoleClient, off: offs[RoleClient], flags: fFA},
-				fastSeg{conn: ci, from: RoleServer, off: offs[RoleServer], flags: fFA})
-		case 1:
-			list = append(list, fastSeg{conn: ci, from: RoleServer, off: offs[RoleServer], flags: fFA})
-		case 2:
-			list = append(list, fastSeg{conn: ci, from: RoleClient, off: offs[RoleClient], flags: fRA})
-		}
+		list = genFastEnding(rng, ci, list, offs)
 		all = append(all, list)
 	}
 	// Interleave the connections, keeping each one's order.
@@ -107,6 +99,147 @@ func genFastScenario(rng *rand.Rand) (conns int, handshakes []bool, segs []fastS
 		i := left[rng.Intn(len(left))]
 		segs, all[i] = append(segs, all[i][0]), all[i][1:]
 	}
+}
+
+// finPayloads are what a FIN may carry: a whole line, or the tail of one
+// (delivered as Partial when the direction ends).
+var finPayloads = []string{"221 Goodbye.\r\n", "QUIT\r\n", "bye", "\n"}
+
+// genFastEnding appends how connection ci ends: by nothing, a RST, or FINs
+// in the ways real captures show them: from one side or both, in either
+// order, with data, retransmitted, out of order (before the last data
+// segment), followed by data, a keepalive, a RST or the final ACK, or one
+// side's only and then a pause past HalfCloseTimeout or the capture's end.
+func genFastEnding(rng *rand.Rand, ci int, list []fastSeg, offs map[Role]int) []fastSeg {
+	first := RoleClient
+	if rng.Intn(2) == 0 {
+		first = RoleServer
+	}
+	second := other(first)
+	// fin makes r's FIN, maybe with data; the direction's bytes then end
+	// one past offs[r] (the FIN's own sequence number).
+	fin := func(r Role) fastSeg {
+		f := fastSeg{conn: ci, from: r, off: offs[r], flags: fFA}
+		if rng.Intn(4) == 0 {
+			f.payload = finPayloads[rng.Intn(len(finPayloads))]
+			f.flags |= capture.PSH
+			offs[r] += len(f.payload)
+		}
+		return f
+	}
+	// after makes something r sends once its FIN is out: its FIN again,
+	// data past it, a keepalive at the FIN's number, or a pure ACK.
+	after := func(r Role, finned bool) fastSeg {
+		end := offs[r]
+		if finned {
+			end++
+		}
+		switch rng.Intn(5) {
+		case 0:
+			if finned {
+				return fastSeg{conn: ci, from: r, off: offs[r], flags: fFA}
+			}
+		case 1:
+			return fastSeg{conn: ci, from: r, off: end, flags: fPA, payload: "NOOP\r\n"}
+		case 2:
+			return fastSeg{conn: ci, from: r, off: end - 1, flags: fA}
+		case 3:
+			if offs[r] > 0 {
+				return fastSeg{conn: ci, from: r, off: offs[r] - 1, flags: fA, payload: "\n"}
+			}
+		}
+		return fastSeg{conn: ci, from: r, off: end, flags: fA}
+	}
+	pause := func() fastSeg {
+		return fastSeg{adv: DefaultHalfCloseTimeout + time.Duration(rng.Intn(3))*time.Second}
+	}
+	switch k := rng.Intn(12); k {
+	case 0: // nothing: capture end
+	case 1:
+		list = append(list, fastSeg{conn: ci, from: RoleClient, off: offs[RoleClient], flags: fRA})
+	case 2, 3: // both FINs, maybe the last ACK
+		list = append(list, fin(first), fin(second))
+		if rng.Intn(2) == 0 {
+			list = append(list, fastSeg{conn: ci, from: first, off: offs[first] + 1, flags: fA})
+		}
+	case 4: // one side's FIN, the other keeps talking, then its FIN
+		list = append(list, fin(first))
+		for range rng.Intn(3) {
+			seg := fastSeg{conn: ci, from: second, off: offs[second], flags: fPA, payload: "226 Done.\r\n"}
+			offs[second] += len(seg.payload)
+			list = append(list, seg)
+		}
+		list = append(list, fin(second))
+	case 5: // one side's FIN only, then a pause or the capture's end
+		list = append(list, fin(first))
+		if rng.Intn(2) == 0 {
+			list = append(list, pause())
+			if rng.Intn(2) == 0 {
+				list = append(list, after(second, false))
+			}
+		}
+	case 6: // something after the first FIN, then the second
+		list = append(list, fin(first))
+		for range 1 + rng.Intn(2) {
+			list = append(list, after(first, true))
+		}
+		list = append(list, fin(second))
+		if rng.Intn(2) == 0 {
+			list = append(list, after(first, true))
+		}
+	case 7: // something after both FINs
+		list = append(list, fin(first), fin(second))
+		for range 1 + rng.Intn(2) {
+			r := first
+			if rng.Intn(2) == 0 {
+				r = second
+			}
+			list = append(list, after(r, true))
+		}
+	case 8: // a RST after one FIN, from either side
+		list = append(list, fin(first))
+		r := first
+		if rng.Intn(2) == 0 {
+			r = second
+		}
+		off := offs[r]
+		if r == first {
+			off++
+		}
+		list = append(list, fastSeg{conn: ci, from: r, off: off, flags: fRA})
+	case 9: // a FIN overtakes its direction's last data segment
+		f := fin(first)
+		at := -1
+		for i := len(list) - 1; i >= 0; i-- {
+			if list[i].adv == 0 && list[i].from == first && list[i].payload != "" && list[i].flags == fPA {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			list = append(list, f)
+		} else {
+			list = append(list[:at], append([]fastSeg{f}, list[at:]...)...)
+		}
+		list = append(list, fin(second))
+	case 10: // a FIN retransmitted, maybe after the other's
+		f := fin(first)
+		list = append(list, f)
+		if rng.Intn(2) == 0 {
+			list = append(list, f, fin(second))
+		} else {
+			list = append(list, fin(second), f)
+		}
+	case 11: // a FIN in a pause: the other's comes after HalfCloseTimeout or a shorter wait
+		list = append(list, fin(first))
+		if rng.Intn(2) == 0 {
+			list = append(list, pause())
+		} else {
+			list = append(list, fastSeg{adv: time.Duration(1+rng.Intn(8)) * time.Second})
+		}
+		list = append(list, fin(second))
+	}
+	return list
 }
 
 // replayFast feeds a scenario to a new assembler and returns what its
