@@ -316,7 +316,7 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 		return
 	}
 	if !c.has(cfGP) {
-		if a.inOrder(c, role, p) {
+		if a.inOrder(c, role, p) || a.inOrderFIN(c, role, p) {
 			return
 		}
 		a.takeOver(c, p.Time)
@@ -335,20 +335,25 @@ func (a *Assembler) feedPacket(c *conn, p *capture.Packet) {
 // direction, and nothing else, goes straight to the line framer. It returns
 // false for anything gopacket must see (having at most fixed where the
 // direction starts, as gopacket would): a segment
-// out of order, a retransmission or overlap, a FIN, RST or SYN with it, or
-// any segment once gopacket holds the connection.
+// out of order, a retransmission or overlap, a FIN (see inOrderFIN), RST or
+// SYN with it, anything on a direction that ended, or any segment once
+// gopacket holds the connection.
 //
 // In order, gopacket would deliver the segment at once and whole, so the
 // lines, their metadata and the conflict record (history) are the same
 // either way; a connection leaves the fast path for good at its first
 // segment that is not in order (takeOver), since whatever made it so (a loss,
-// a retransmission, the FIN that ends it) is what gopacket handles well, and
-// handing back would need gopacket's view of the stream mirrored here.
+// a retransmission, a segment after a FIN) is what gopacket handles well,
+// and handing back would need gopacket's view of the stream mirrored here.
 func (a *Assembler) inOrder(c *conn, role Role, p *capture.Packet) bool {
 	if a.slowOnly || len(p.Payload) == 0 || p.Flags&^(capture.ACK|capture.PSH) != 0 {
 		return false
 	}
 	d := c.dir(role)
+	if d.ended() {
+		// Only gopacket knows what a segment past a FIN does.
+		return false
+	}
 	if !d.nextKnown {
 		// The direction starts here: after its SYN, or, without one, at its
 		// first segment with data (gopacket's forced start, see Accept).
@@ -369,9 +374,48 @@ func (a *Assembler) inOrder(c *conn, role Role, p *capture.Packet) bool {
 	return true
 }
 
+// inOrderFIN is the fast path's end of a direction: a FIN (maybe with the
+// direction's last bytes) at its next byte, on a connection gopacket does not
+// hold. It does what gopacket's path does with it (Accept records the end,
+// the bytes are delivered, the unfinished line flushed), and when both
+// directions have ended so, what ReassemblyComplete does: the connection
+// closes by FIN at this packet. A cleanly closed connection thus never
+// creates gopacket state. Anything later on an ended direction goes to
+// gopacket, which takeOver tells of the FIN.
+func (a *Assembler) inOrderFIN(c *conn, role Role, p *capture.Packet) bool {
+	if a.slowOnly || p.Flags&^(capture.ACK|capture.PSH) != capture.FIN {
+		return false
+	}
+	d := c.dir(role)
+	if d.ended() || p.Seq != d.next || (!d.nextKnown && !d.preKnown) {
+		// A direction that starts at its FIN (no SYN, no data before) is
+		// left to gopacket, which forces its start there.
+		return false
+	}
+	d.nextKnown = true
+	a.ids++
+	if len(p.Payload) > 0 {
+		d.hist.add(d.seq(), p.Payload)
+		d.next += uint32(len(p.Payload))
+		a.frame(c, role, d, p.Payload, segRef{id: a.ids, packet: p.Num, time: p.Time}, true)
+	}
+	// As Accept records a plausible FIN.
+	sl := d.slow()
+	sl.endSeq, sl.endKnown, sl.endAt, sl.fin = d.seq(), true, p.Time, true
+	a.ending.Push(c, a.clock.time(c.last))
+	a.partial(c, role)
+	if c.dir(other(role)).ended() {
+		// As ReassemblyComplete, at this packet.
+		a.curTime = p.Time
+		a.finish(c)
+	}
+	return true
+}
+
 // takeOver creates c's gopacket connection where the fast path left each
 // direction: a direction that started gets a made-up SYN just before its next
-// byte, one that only sent a SYN gets that SYN replayed. The framers keep
+// byte, one that only sent a SYN gets that SYN replayed, and one that ended
+// (inOrderFIN) then gets its FIN. The framers keep
 // their unfinished lines; gopacket's deliveries continue them.
 func (a *Assembler) takeOver(c *conn, t time.Time) {
 	for r := RoleClient; r <= RoleServer; r++ {
@@ -385,6 +429,22 @@ func (a *Assembler) takeOver(c *conn, t time.Time) {
 			src, dst = dst, src
 		}
 		buildTCP(&a.synTCP, &a.synHdr, src, dst, seq, 0, capture.SYN, nil)
+		a.synInfo.fill(t, 0, 0, 0, 0, &a.synTCP)
+		a.assemble(c, r, &a.synTCP, &a.synInfo)
+	}
+	// A direction the fast path ended gets its FIN replayed (without the
+	// bytes, delivered already), so that gopacket closes it as it would
+	// have: Accept finds the end recorded and the framer has nothing left.
+	for r := RoleClient; r <= RoleServer; r++ {
+		d := c.dir(r)
+		if !d.ended() {
+			continue
+		}
+		src, dst := c.addr.cport, c.addr.sport
+		if r == RoleServer {
+			src, dst = dst, src
+		}
+		buildTCP(&a.synTCP, &a.synHdr, src, dst, d.next, 0, capture.FIN|capture.ACK, nil)
 		a.synInfo.fill(t, 0, 0, 0, 0, &a.synTCP)
 		a.assemble(c, r, &a.synTCP, &a.synInfo)
 	}

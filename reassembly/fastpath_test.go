@@ -31,8 +31,8 @@ type fastSeg struct {
 // genFastScenario builds a few connections whose segments come mostly in
 // order, as on a real link, with now and then a reordering, a retransmission
 // (identical, repacketized into an overlap, or with different bytes), a lost
-// segment, a keepalive, a pause long enough for the gap timeout, and an end
-// by FIN, RST or nothing.
+// segment, a keepalive, a pause long enough for the gap timeout (or, for
+// some, none of these), and an end (see genFastEnding).
 func genFastScenario(rng *rand.Rand) (conns int, handshakes []bool, segs []fastSeg) {
 	conns = 1 + rng.Intn(3)
 	var all [][]fastSeg
@@ -47,6 +47,9 @@ func genFastScenario(rng *rand.Rand) (conns int, handshakes []bool, segs []fastS
 		}
 		text := map[Role]string{RoleClient: joinLines(propClient, rng), RoleServer: joinLines(propServer, rng)}
 		offs := map[Role]int{}
+		// Some connections run clean, as most do, so that their ends (below)
+		// meet a connection gopacket does not hold.
+		calm := rng.Intn(3) == 0
 		// Alternate the directions a line or so at a time, as a dialogue.
 		for offs[RoleClient] < len(text[RoleClient]) || offs[RoleServer] < len(text[RoleServer]) {
 			r := RoleServer
@@ -59,7 +62,11 @@ func genFastScenario(rng *rand.Rand) (conns int, handshakes []bool, segs []fastS
 			}
 			n := min(len(s)-off, 1+rng.Intn(40))
 			seg := fastSeg{conn: ci, from: r, off: off, flags: fPA, payload: s[off : off+n]}
-			switch k := rng.Intn(40); {
+			k := rng.Intn(40)
+			if calm {
+				k = -1
+			}
+			switch {
 			case k == 0: // lost
 			case k == 1 && len(list) > 0: // arrives before the previous one
 				list = append(list[:len(list)-1], seg, list[len(list)-1])
@@ -344,7 +351,7 @@ func FuzzFastPath(f *testing.F) {
 }
 
 // TestFastPathTakesInOrderSegments: a clean session never creates a
-// gopacket connection until its FIN, so the fast path is really taken.
+// gopacket connection, so the fast path is really taken.
 func TestFastPathTakesInOrderSegments(t *testing.T) {
 	var r recorder
 	s := newSession(cliAP, srvAP)
@@ -357,4 +364,31 @@ func TestFastPathTakesInOrderSegments(t *testing.T) {
 	}
 	a.Close(s.now)
 	diffEvents(t, r.strings(), []string{"open", "S 220 ready", "C USER u", "S 331 pw", "close capture-end"})
+}
+
+// TestFastPathFIN: a connection closed cleanly, each FIN in order, ends on
+// the fast path (no gopacket connection, ever), by FIN at the later FIN,
+// with the unfinished line a FIN cuts delivered as Partial.
+func TestFastPathFIN(t *testing.T) {
+	var r recorder
+	s := newSession(cliAP, srvAP)
+	a := run(t, Config{}, &r, s, concat(handshake, []step{
+		S(0, fPA, "220 ready\r\n"), C(0, fPA, "QUIT\r\n"), S(11, fPA|fFA, "221 bye"),
+	}))
+	c := a.conns.get(makeFlowKey(cliAP, srvAP))
+	if c == nil || c.has(cfGP) || !c.dir(RoleServer).ended() {
+		t.Fatalf("conn %v after the server's FIN: want it open, ended by the server, without gopacket", c)
+	}
+	feed(a, s, []step{C(6, fFA, ""), S(19, fA, "")})
+	if a.conns.get(makeFlowKey(cliAP, srvAP)) != nil || a.Open() != 0 {
+		t.Fatal("conn still tracked after both FINs")
+	}
+	a.Close(s.now)
+	diffEvents(t, r.strings(), []string{"open", "S 220 ready", "C QUIT", "S 221 bye [partial]", "close fin"})
+	if c := r.events[len(r.events)-1]; c.t != t0.Add(70*time.Millisecond) {
+		t.Errorf("closed at %v, want at the client's FIN", c.t.Sub(t0))
+	}
+	if st := a.Stats(); st.Stray != 1 || st.PartialLines != 1 {
+		t.Errorf("stats %+v: want the last ACK stray, one partial line", st)
+	}
 }

@@ -153,6 +153,10 @@ type slowDir struct {
 	fin      bool // the end was a FIN
 }
 
+// ended reports whether the fast path saw d's FIN (on a connection gopacket
+// does not hold, only inOrderFIN records an end).
+func (d *direction) ended() bool { return d.sl != nil && d.sl.endKnown }
+
 // slow returns d's slow-path state, allocating it.
 func (d *direction) slow() *slowDir {
 	if d.sl == nil {
