@@ -411,7 +411,7 @@ func (a *Analyzer) Line(l reassembly.Line) {
 		a.command(st, l, w)
 	case reassembly.RoleServer:
 		// The text may be a view of the line: what the analysis keeps of
-		// it is copied (firstLine, keep).
+		// it is copied (firstLine; the STOU name in transferPrelim).
 		code, text, done, err := st.replies.Next(w.b)
 		a.recostReplies(st)
 		if err != nil {
